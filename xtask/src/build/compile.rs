@@ -1,0 +1,145 @@
+//! Runs `cargo zigbuild` for one invocation of the build plan: every selected
+//! crate, every target, one shared target directory, host paths remapped out
+//! of the binaries.
+
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+use miette::{miette, IntoDiagnostic, WrapErr};
+
+use super::select::CargoInvocation;
+use crate::model::Arch;
+use crate::tools::ZigTools;
+
+/// The cargo profile ferry builds with (defined in the workspace Cargo.toml, or
+/// supplied on the command line when the workspace does not define it).
+pub const PROFILE: &str = "lambda";
+
+/// Where cargo puts its output: `CARGO_TARGET_DIR`, else `<root>/target`.
+pub fn target_dir(root: &Path) -> PathBuf {
+    match std::env::var_os("CARGO_TARGET_DIR") {
+        Some(dir) => root.join(dir),
+        None => root.join("target"),
+    }
+}
+
+/// Where cargo leaves a binary built for `arch`.
+pub fn binary_path(target_dir: &Path, arch: Arch, bin: &str) -> PathBuf {
+    target_dir.join(arch.triple()).join(PROFILE).join(bin)
+}
+
+/// The arguments of one `cargo zigbuild` run, without the program.
+pub fn args(invocation: &CargoInvocation, define_profile: bool) -> Vec<String> {
+    let mut args = vec![
+        "zigbuild".to_owned(),
+        "--profile".to_owned(),
+        PROFILE.to_owned(),
+        "--bins".to_owned(),
+    ];
+    if define_profile {
+        for setting in [
+            r#"profile.lambda.inherits="release""#,
+            r#"profile.lambda.strip="symbols""#,
+        ] {
+            args.extend(["--config".to_owned(), setting.to_owned()]);
+        }
+    }
+    for target in invocation.target_args() {
+        args.extend(["--target".to_owned(), target]);
+    }
+    for package in &invocation.packages {
+        args.extend(["-p".to_owned(), package.clone()]);
+    }
+    args
+}
+
+/// `--remap-path-prefix` flags that keep the workspace and cargo home paths
+/// out of binaries (panic locations, debug info), so builds in different
+/// folders give the same bytes.
+pub fn remap_flags(root: &Path) -> Vec<String> {
+    let cargo_home = std::env::var_os("CARGO_HOME")
+        .map(PathBuf::from)
+        .or_else(|| std::env::var_os("HOME").map(|h| PathBuf::from(h).join(".cargo")));
+    let mut flags = Vec::new();
+    if let Some(home) = cargo_home {
+        flags.push(format!("--remap-path-prefix={}=/cargo", home.display()));
+    }
+    flags.push(format!("--remap-path-prefix={}=/workspace", root.display()));
+    flags
+}
+
+pub fn run(root: &Path, tools: &ZigTools, invocation: &CargoInvocation) -> miette::Result<()> {
+    let manifest = std::fs::read_to_string(root.join("Cargo.toml")).into_diagnostic()?;
+    let define_profile = !manifest.contains("[profile.lambda]");
+    let targets: Vec<String> = invocation
+        .targets
+        .iter()
+        .map(|(a, f)| format!("{a} (glibc {f})"))
+        .collect();
+    eprintln!(
+        "ferry: compiling {} crates for {}",
+        invocation.packages.len(),
+        targets.join(", ")
+    );
+    let mut command = Command::new(&tools.cargo_zigbuild);
+    command
+        .current_dir(root)
+        .args(args(invocation, define_profile))
+        .env("CARGO_ZIGBUILD_ZIG_PATH", &tools.zig);
+    let remap = remap_flags(root).join(" ");
+    // RUSTFLAGS, when set, replaces every per-target setting, so the remap
+    // flags join it there; otherwise they go to the per-target variable, which
+    // leaves the host-built build scripts and proc macros untouched.
+    match std::env::var("RUSTFLAGS") {
+        Ok(user) => {
+            command.env("RUSTFLAGS", format!("{user} {remap}"));
+        }
+        Err(_) => {
+            for (arch, _) in &invocation.targets {
+                let var = format!(
+                    "CARGO_TARGET_{}_RUSTFLAGS",
+                    arch.triple().to_uppercase().replace('-', "_")
+                );
+                let user = std::env::var(&var).map(|v| v + " ").unwrap_or_default();
+                command.env(var, format!("{user}{remap}"));
+            }
+        }
+    }
+    let status = command
+        .status()
+        .into_diagnostic()
+        .wrap_err_with(|| format!("cannot start {}", tools.cargo_zigbuild.display()))?;
+    if !status.success() {
+        return Err(miette!(
+            help = "fix the compile errors above; `cargo check -p NAME` shows them faster",
+            "cargo zigbuild failed ({status}) for {}",
+            invocation.packages.join(", ")
+        ));
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::model::GlibcVersion;
+
+    #[test]
+    fn one_run_builds_every_package_for_every_target() {
+        let invocation = CargoInvocation {
+            targets: vec![
+                (Arch::Arm64, GlibcVersion::new(2, 26)),
+                (Arch::X86_64, GlibcVersion::new(2, 34)),
+            ],
+            packages: vec!["a".into(), "b".into()],
+        };
+        let args = args(&invocation, false).join(" ");
+        assert_eq!(
+            args,
+            "zigbuild --profile lambda --bins --target aarch64-unknown-linux-gnu.2.26 --target x86_64-unknown-linux-gnu.2.34 -p a -p b"
+        );
+        assert!(super::args(&invocation, true)
+            .join(" ")
+            .contains(r#"--config profile.lambda.inherits="release""#));
+    }
+}

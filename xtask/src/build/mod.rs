@@ -1,0 +1,272 @@
+//! `cargo xtask build`: compiles every selected service and layer with
+//! cargo-zigbuild at the runtime's glibc floor, checks each binary's ELF
+//! requirements, packs reproducible zips and writes the manifest.
+
+pub mod cache;
+pub mod compile;
+pub mod elf;
+pub mod pack;
+pub mod select;
+
+use std::path::{Path, PathBuf};
+use std::time::Instant;
+
+use miette::{miette, IntoDiagnostic, WrapErr};
+
+use crate::cli::BuildArgs;
+use crate::manifest::{Artifact, ArtifactKind, Manifest, ManifestRoute, SCHEMA_VERSION};
+use crate::model::Workspace;
+use select::{ArtifactPlan, BuildPlan};
+
+/// Lambda's limit for a zip uploaded directly.
+pub const MAX_ZIPPED_BYTES: u64 = 50 * 1024 * 1024;
+/// Lambda's limit for a function and its layers, unzipped.
+pub const MAX_UNZIPPED_BYTES: u64 = 250 * 1024 * 1024;
+
+pub fn run(root: &Path, args: &BuildArgs) -> miette::Result<()> {
+    let workspace = crate::check::load(root)?;
+    let arches = args.arch.map(|a| a.arches());
+    let plan = select::plan(&workspace, arches.as_deref(), &args.packages).map_err(|e| {
+        miette!(
+            help = "name a crate under services/ or layers/ with -p",
+            "{e}"
+        )
+    })?;
+    let outcome = build(&workspace, &plan)?;
+    if args.json {
+        println!(
+            "{}",
+            serde_json::to_string_pretty(&outcome.manifest).into_diagnostic()?
+        );
+    } else {
+        print!("{}", outcome.summary_table());
+    }
+    Ok(())
+}
+
+/// What a build produced.
+pub struct Outcome {
+    pub manifest: Manifest,
+    pub manifest_path: PathBuf,
+    pub packed: usize,
+    pub reused: usize,
+}
+
+impl Outcome {
+    pub fn summary_table(&self) -> String {
+        let mut out = format!(
+            "{:<9} {:<16} {:<7} {:>10} {:>10}  SHA256\n",
+            "KIND", "NAME", "ARCH", "ZIPPED", "UNZIPPED"
+        );
+        for a in &self.manifest.artifacts {
+            let kind = match a.kind {
+                ArtifactKind::Function => "function",
+                ArtifactKind::Layer => "layer",
+            };
+            out.push_str(&format!(
+                "{kind:<9} {:<16} {:<7} {:>10} {:>10}  {}\n",
+                a.name,
+                a.architecture.as_str(),
+                human_bytes(a.zipped_size),
+                human_bytes(a.unzipped_size),
+                &a.sha256[..12]
+            ));
+        }
+        out.push_str(&format!(
+            "{} artifacts ({} packed, {} unchanged); manifest: {}\n",
+            self.manifest.artifacts.len(),
+            self.packed,
+            self.reused,
+            self.manifest_path.display()
+        ));
+        out
+    }
+}
+
+/// Runs a build plan: compile, check, pack, write the manifest.
+pub fn build(workspace: &Workspace, plan: &BuildPlan) -> miette::Result<Outcome> {
+    let root = &workspace.root;
+    let started = Instant::now();
+    if !plan.invocations.is_empty() {
+        let arches: Vec<_> = plan
+            .invocations
+            .iter()
+            .flat_map(|i| i.targets.iter().map(|t| t.0))
+            .collect();
+        let tools = crate::tools::ensure_build_tools(root, &arches)?;
+        for invocation in &plan.invocations {
+            compile::run(root, &tools, invocation)?;
+        }
+    }
+    let target_dir = compile::target_dir(root);
+    let out_dir = target_dir.join("lambda");
+    let manifest_path = out_dir.join("manifest.json");
+    let previous = Manifest::read(&manifest_path);
+    let mut stat_cache = cache::StatCache::read(&out_dir);
+    let pack_started = Instant::now();
+    let results = parallel_map(&plan.artifacts, |artifact| {
+        let context = cache::PackContext {
+            root,
+            target_dir: &target_dir,
+            out_dir: &out_dir,
+            previous: previous.as_ref(),
+        };
+        cache::pack_artifact(&context, artifact, &stat_cache)
+    });
+    let mut artifacts = Vec::with_capacity(results.len());
+    let (mut packed, mut reused) = (0, 0);
+    for (artifact, result) in plan.artifacts.iter().zip(results) {
+        let (record, entry, was_packed) =
+            result.wrap_err_with(|| format!("packing {} for {}", artifact.name, artifact.arch))?;
+        if was_packed {
+            packed += 1;
+        } else {
+            reused += 1;
+        }
+        stat_cache.insert(artifact.zip_name(), entry);
+        artifacts.push(record);
+    }
+    check_sizes(plan, &artifacts)?;
+    let manifest = Manifest {
+        schema_version: SCHEMA_VERSION,
+        app: workspace.app.name.to_string(),
+        ferry_version: env!("CARGO_PKG_VERSION").to_owned(),
+        artifacts,
+        routes: workspace
+            .routes
+            .entries
+            .iter()
+            .map(|e| ManifestRoute {
+                method: e.method,
+                path: e.path.to_string(),
+                service: e.service.clone(),
+            })
+            .collect(),
+    };
+    write_atomic(
+        &manifest_path,
+        &serde_json::to_vec_pretty(&manifest).into_diagnostic()?,
+    )?;
+    stat_cache.write(&out_dir)?;
+    eprintln!(
+        "ferry: {} artifacts ({packed} packed, {reused} unchanged) in {:.1}s (packing {:.2}s)",
+        manifest.artifacts.len(),
+        started.elapsed().as_secs_f64(),
+        pack_started.elapsed().as_secs_f64()
+    );
+    Ok(Outcome {
+        manifest,
+        manifest_path,
+        packed,
+        reused,
+    })
+}
+
+/// Lambda's size limits, checked on what was packed: each zip for a direct
+/// upload, and each function together with the workspace layers it uses.
+fn check_sizes(plan: &BuildPlan, artifacts: &[Artifact]) -> miette::Result<()> {
+    for a in artifacts {
+        if a.zipped_size > MAX_ZIPPED_BYTES {
+            return Err(miette!(
+                help = "shrink the binary (opt-level = \"z\", fewer dependencies) or move data files into a layer",
+                "{} ({}) is {} zipped; Lambda takes at most 50 MB for a direct upload",
+                a.path, a.name, human_bytes(a.zipped_size)
+            ));
+        }
+    }
+    for (plan, a) in plan.artifacts.iter().zip(artifacts) {
+        let Some(function) = &a.function else {
+            continue;
+        };
+        let layers: u64 = function
+            .layers
+            .iter()
+            .filter_map(|l| {
+                artifacts.iter().find(|x| {
+                    x.kind == ArtifactKind::Layer && &x.name == l && x.architecture == plan.arch
+                })
+            })
+            .map(|l| l.unzipped_size)
+            .sum();
+        if a.unzipped_size + layers > MAX_UNZIPPED_BYTES {
+            return Err(miette!(
+                help = "drop a layer or shrink the binary; Lambda counts the function and all its layers together",
+                "function {} with its layers is {} unzipped; Lambda allows at most 250 MB",
+                a.name, human_bytes(a.unzipped_size + layers)
+            ));
+        }
+    }
+    Ok(())
+}
+
+/// Maps `items` on up to `available_parallelism` threads, keeping order.
+fn parallel_map<T: Sync, R: Send>(items: &[T], f: impl Fn(&T) -> R + Sync) -> Vec<R> {
+    let threads = std::thread::available_parallelism()
+        .map_or(2, |n| n.get())
+        .min(items.len().max(1));
+    let next = std::sync::atomic::AtomicUsize::new(0);
+    let mut results: Vec<Option<R>> = (0..items.len()).map(|_| None).collect();
+    let slots = std::sync::Mutex::new(&mut results);
+    std::thread::scope(|scope| {
+        for _ in 0..threads {
+            scope.spawn(|| loop {
+                let i = next.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+                let Some(item) = items.get(i) else { break };
+                let result = f(item);
+                slots
+                    .lock()
+                    .expect("no thread panics while holding the lock")[i] = Some(result);
+            });
+        }
+    });
+    results
+        .into_iter()
+        .map(|r| r.expect("every item was mapped"))
+        .collect()
+}
+
+pub fn write_atomic(path: &Path, bytes: &[u8]) -> miette::Result<()> {
+    if let Some(parent) = path.parent() {
+        std::fs::create_dir_all(parent).into_diagnostic()?;
+    }
+    let partial = path.with_extension("partial");
+    std::fs::write(&partial, bytes)
+        .and_then(|()| std::fs::rename(&partial, path))
+        .into_diagnostic()
+        .wrap_err_with(|| format!("cannot write {}", path.display()))
+}
+
+pub fn human_bytes(bytes: u64) -> String {
+    match bytes {
+        b if b >= 1024 * 1024 => format!("{:.2} MiB", b as f64 / (1024.0 * 1024.0)),
+        b if b >= 1024 => format!("{:.1} KiB", b as f64 / 1024.0),
+        b => format!("{b} B"),
+    }
+}
+
+/// Used by `pack_artifact` to build manifest records.
+pub(crate) fn artifact_record(
+    plan: &ArtifactPlan,
+    path: String,
+    packed: &pack::Packed,
+    inputs_sha256: String,
+    glibc_required: Option<crate::model::GlibcVersion>,
+) -> Artifact {
+    Artifact {
+        name: plan.name.clone(),
+        kind: plan.kind,
+        architecture: plan.arch,
+        runtime: plan.runtime,
+        path,
+        sha256: packed.sha256.clone(),
+        code_sha256: packed.code_sha256.clone(),
+        zipped_size: packed.zipped_size,
+        unzipped_size: packed.unzipped_size,
+        glibc_floor: plan.glibc_floor,
+        glibc_required,
+        inputs_sha256,
+        entries: packed.entries.clone(),
+        function: plan.function.clone(),
+        layer: plan.layer.clone(),
+    }
+}

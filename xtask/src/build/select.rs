@@ -1,0 +1,238 @@
+//! The build as data: which artifacts to pack for which architectures, and the
+//! cargo invocations that produce their binaries. Pure: computed from the
+//! model and the flags before anything runs, and unit-tested here.
+
+use std::collections::{BTreeMap, BTreeSet};
+
+use crate::manifest::{ArtifactKind, FunctionSettings, LayerSettings, ManifestRoute};
+use crate::model::{Arch, GlibcVersion, LayerRef, Runtime, Workspace};
+
+/// One zip to produce.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ArtifactPlan {
+    pub name: String,
+    pub kind: ArtifactKind,
+    pub arch: Arch,
+    pub runtime: Runtime,
+    /// Binaries must not need a glibc newer than this.
+    pub glibc_floor: GlibcVersion,
+    /// The crate directory, relative to the root.
+    pub dir: std::path::PathBuf,
+    /// (cargo binary name, path inside the zip).
+    pub binaries: Vec<(String, String)>,
+    /// (destination directory inside the zip, source relative to the crate).
+    pub data: Vec<(String, std::path::PathBuf)>,
+    pub function: Option<FunctionSettings>,
+    pub layer: Option<LayerSettings>,
+}
+
+impl ArtifactPlan {
+    /// The zip's path under the output directory (`target/lambda`).
+    pub fn zip_name(&self) -> String {
+        match self.kind {
+            ArtifactKind::Function => format!("{}/{}.zip", self.arch, self.name),
+            ArtifactKind::Layer => format!("{}/layers/{}.zip", self.arch, self.name),
+        }
+    }
+}
+
+/// One `cargo zigbuild` run: these packages for these targets.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct CargoInvocation {
+    pub targets: Vec<(Arch, GlibcVersion)>,
+    pub packages: Vec<String>,
+}
+
+impl CargoInvocation {
+    /// cargo-zigbuild's target spelling with the glibc floor, e.g. `aarch64-unknown-linux-gnu.2.26`.
+    pub fn target_args(&self) -> Vec<String> {
+        self.targets
+            .iter()
+            .map(|(arch, floor)| format!("{}.{floor}", arch.triple()))
+            .collect()
+    }
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct BuildPlan {
+    pub invocations: Vec<CargoInvocation>,
+    pub artifacts: Vec<ArtifactPlan>,
+}
+
+/// Computes the build for the selected `packages` (all when empty), on
+/// `arches` when given, else on each service's own architecture.
+pub fn plan(
+    workspace: &Workspace,
+    arches: Option<&[Arch]>,
+    packages: &[String],
+) -> Result<BuildPlan, String> {
+    for name in packages {
+        if !workspace.services.contains_key(name) && !workspace.layers.contains_key(name) {
+            let mut known: Vec<&str> = workspace
+                .services
+                .keys()
+                .chain(workspace.layers.keys())
+                .map(String::as_str)
+                .collect();
+            known.sort();
+            return Err(format!(
+                "no service or layer named `{name}`; the workspace has: {}",
+                known.join(", ")
+            ));
+        }
+    }
+    let wanted = |name: &str| packages.is_empty() || packages.iter().any(|p| p == name);
+    let services: Vec<_> = workspace
+        .services
+        .values()
+        .filter(|s| wanted(s.name.as_str()))
+        .collect();
+    let mut artifacts = Vec::new();
+    // Layer name -> architectures the selected services need it on.
+    let mut layer_arches: BTreeMap<String, BTreeSet<Arch>> = BTreeMap::new();
+    for service in &services {
+        let service_arches = arches.map_or_else(|| vec![service.architecture], <[Arch]>::to_vec);
+        for arch in service_arches {
+            for layer in &service.layers {
+                if let LayerRef::Workspace(name) = layer {
+                    layer_arches.entry(name.clone()).or_default().insert(arch);
+                }
+            }
+            artifacts.push(function_artifact(service, arch));
+        }
+    }
+    for layer in workspace.layers.values() {
+        let name = layer.name.as_str();
+        let needed = layer_arches.remove(name);
+        if needed.is_none() && !wanted(name) {
+            continue;
+        }
+        let on: BTreeSet<Arch> = match (arches, needed) {
+            (Some(a), needed) => a
+                .iter()
+                .copied()
+                .chain(needed.into_iter().flatten())
+                .collect(),
+            (None, Some(needed)) => needed,
+            (None, None)
+                if layer
+                    .compatible_architectures
+                    .contains(&workspace.app.architecture) =>
+            {
+                BTreeSet::from([workspace.app.architecture])
+            }
+            (None, None) => layer.compatible_architectures.clone(),
+        };
+        for arch in on.intersection(&layer.compatible_architectures) {
+            artifacts.push(layer_artifact(layer, *arch));
+        }
+    }
+    artifacts.sort_by(|a, b| (a.kind, &a.name, a.arch).cmp(&(b.kind, &b.name, b.arch)));
+    Ok(BuildPlan {
+        invocations: invocations(&artifacts),
+        artifacts,
+    })
+}
+
+fn function_artifact(service: &crate::model::Service, arch: Arch) -> ArtifactPlan {
+    let routes = service
+        .routes
+        .iter()
+        .map(|r| ManifestRoute {
+            method: r.method,
+            path: r.path.to_string(),
+            service: service.name.to_string(),
+        })
+        .collect();
+    let layers = service
+        .layers
+        .iter()
+        .map(|l| match l {
+            LayerRef::Workspace(name) | LayerRef::Arn(name) => name.clone(),
+        })
+        .collect();
+    ArtifactPlan {
+        name: service.name.to_string(),
+        kind: ArtifactKind::Function,
+        arch,
+        runtime: service.runtime,
+        glibc_floor: service.runtime.glibc_floor(),
+        dir: service.dir.clone(),
+        binaries: vec![(service.bin.clone(), "bootstrap".to_owned())],
+        data: Vec::new(),
+        function: Some(FunctionSettings {
+            routes,
+            memory_mb: service.memory_mb,
+            timeout_s: service.timeout_s,
+            env: service.env.clone(),
+            layers,
+        }),
+        layer: None,
+    }
+}
+
+fn layer_artifact(layer: &crate::model::Layer, arch: Arch) -> ArtifactPlan {
+    let floor = layer
+        .compatible_runtimes
+        .iter()
+        .map(|r| r.glibc_floor())
+        .min()
+        .unwrap_or(Runtime::ProvidedAl2.glibc_floor());
+    ArtifactPlan {
+        name: layer.name.to_string(),
+        kind: ArtifactKind::Layer,
+        arch,
+        runtime: layer
+            .compatible_runtimes
+            .iter()
+            .next_back()
+            .copied()
+            .unwrap_or(Runtime::ProvidedAl2023),
+        glibc_floor: floor,
+        dir: layer.dir.clone(),
+        binaries: layer
+            .extensions
+            .iter()
+            .map(|b| (b.clone(), format!("extensions/{b}")))
+            .collect(),
+        data: layer
+            .files
+            .iter()
+            .map(|(dest, src)| (dest.clone(), src.clone()))
+            .collect(),
+        function: None,
+        layer: Some(LayerSettings {
+            description: layer.description.clone(),
+            compatible_runtimes: layer.compatible_runtimes.iter().copied().collect(),
+            compatible_architectures: layer.compatible_architectures.iter().copied().collect(),
+        }),
+    }
+}
+
+/// Groups the crates with binaries by architecture, linking each architecture
+/// at the lowest floor any of its artifacts needs; architectures that build the
+/// same crates share one cargo run.
+fn invocations(artifacts: &[ArtifactPlan]) -> Vec<CargoInvocation> {
+    let mut by_arch: BTreeMap<Arch, (GlibcVersion, BTreeSet<String>)> = BTreeMap::new();
+    for artifact in artifacts.iter().filter(|a| !a.binaries.is_empty()) {
+        // Services and layers are named after their packages.
+        let package = artifact.name.clone();
+        let entry = by_arch
+            .entry(artifact.arch)
+            .or_insert((artifact.glibc_floor, BTreeSet::new()));
+        entry.0 = entry.0.min(artifact.glibc_floor);
+        entry.1.insert(package);
+    }
+    let mut out: Vec<CargoInvocation> = Vec::new();
+    for (arch, (floor, packages)) in by_arch {
+        let packages: Vec<String> = packages.into_iter().collect();
+        match out.iter_mut().find(|inv| inv.packages == packages) {
+            Some(inv) => inv.targets.push((arch, floor)),
+            None => out.push(CargoInvocation {
+                targets: vec![(arch, floor)],
+                packages,
+            }),
+        }
+    }
+    out
+}

@@ -1,0 +1,91 @@
+//! The command line: one subcommand per module, flags turned into typed
+//! options here so that commands never look at raw strings.
+
+use std::path::PathBuf;
+
+use clap::{Parser, Subcommand, ValueEnum};
+
+use crate::model::Arch;
+
+#[derive(Debug, Parser)]
+#[command(
+    name = "cargo xtask",
+    about = "ferry: build, deploy and serve a Rust serverless API from this Cargo workspace"
+)]
+pub struct Cli {
+    /// The workspace root (default: the nearest folder upwards with deploy.toml).
+    #[arg(long, global = true, env = "FERRY_ROOT")]
+    pub root: Option<PathBuf>,
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Cross-compile services and layers and pack reproducible Lambda zips.
+    Build(BuildArgs),
+    /// Validate Cargo metadata and deploy.toml, reporting every problem.
+    Check,
+    /// Print the route table (method, path, service).
+    Routes {
+        /// Print a JSON array of {method, path, service}.
+        #[arg(long)]
+        json: bool,
+    },
+    /// Install what the tests need (zig, qemu, moto) and run every test.
+    Test {
+        /// Extra arguments for `cargo test`, after `--`.
+        #[arg(last = true)]
+        cargo_args: Vec<String>,
+    },
+    /// Run the benchmarks and print their tables.
+    Bench(BenchArgs),
+}
+
+/// Which architectures to build.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum ArchChoice {
+    Arm64,
+    #[value(name = "x86_64")]
+    X86_64,
+    All,
+}
+
+impl ArchChoice {
+    pub fn arches(self) -> Vec<Arch> {
+        match self {
+            ArchChoice::Arm64 => vec![Arch::Arm64],
+            ArchChoice::X86_64 => vec![Arch::X86_64],
+            ArchChoice::All => Arch::ALL.to_vec(),
+        }
+    }
+}
+
+#[derive(Debug, Clone, clap::Args)]
+pub struct BuildArgs {
+    /// Build every selected crate for this architecture (default: each
+    /// service's own, from its metadata or deploy.toml).
+    #[arg(long, value_enum)]
+    pub arch: Option<ArchChoice>,
+    /// Build only these services or layers (repeatable).
+    #[arg(short = 'p', long = "package", value_name = "NAME")]
+    pub packages: Vec<String>,
+    /// Print the manifest summary as JSON on stdout.
+    #[arg(long)]
+    pub json: bool,
+}
+
+#[derive(Debug, Clone, clap::Args)]
+pub struct BenchArgs {
+    /// Which benchmark to run.
+    #[arg(value_enum, default_value = "build")]
+    pub what: BenchWhat,
+    /// Skip the cargo-lambda comparison.
+    #[arg(long)]
+    pub no_peer: bool,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum BenchWhat {
+    Build,
+}

@@ -1,0 +1,149 @@
+//! The validated workspace model: services, layers, routes, the app and its
+//! stages, with every default applied. Everything after loading (build, plan,
+//! deploy, serve) reads this model and nothing else of the user's files.
+
+pub mod diag;
+mod load;
+mod load_deploy;
+pub mod names;
+pub mod raw;
+pub mod route;
+mod validate;
+
+use std::collections::{BTreeMap, BTreeSet};
+use std::path::PathBuf;
+
+use serde::{Deserialize, Serialize};
+
+pub use diag::{ConfigError, ConfigErrors};
+pub use load::{load_workspace, load_workspace_from, WorkspaceFiles};
+pub use names::{Arch, GlibcVersion, LambdaName, Method, Runtime};
+pub use route::{Route, RouteEntry, RoutePath, RouteTable, Segment};
+
+/// Lambda's memory range in MB.
+pub const MEMORY_MB: std::ops::RangeInclusive<i64> = 128..=10240;
+/// Lambda's timeout range in seconds.
+pub const TIMEOUT_S: std::ops::RangeInclusive<i64> = 1..=900;
+/// Lambda allows at most five layers per function.
+pub const MAX_LAYERS: usize = 5;
+/// Lambda allows at most 4 KB of environment variables per function.
+pub const MAX_ENV_BYTES: usize = 4096;
+/// The retention periods CloudWatch Logs accepts, in days.
+pub const LOG_RETENTION_DAYS: &[i64] = &[
+    1, 3, 5, 7, 14, 30, 60, 90, 120, 150, 180, 365, 400, 545, 731, 1096, 1827, 2192, 2557, 2922,
+    3288, 3653,
+];
+
+pub const DEFAULT_MEMORY_MB: u32 = 128;
+pub const DEFAULT_TIMEOUT_S: u32 = 3;
+pub const DEFAULT_ARCH: Arch = Arch::Arm64;
+pub const DEFAULT_RUNTIME: Runtime = Runtime::ProvidedAl2023;
+pub const DEFAULT_LOG_RETENTION_DAYS: u32 = 30;
+
+/// The whole workspace as ferry sees it.
+#[derive(Debug, Clone)]
+pub struct Workspace {
+    pub root: PathBuf,
+    pub app: App,
+    pub stages: BTreeMap<String, Stage>,
+    pub services: BTreeMap<String, Service>,
+    pub layers: BTreeMap<String, Layer>,
+    pub routes: RouteTable,
+    /// Things that are accepted but worth saying (e.g. ignored cargo-lambda keys).
+    pub warnings: Vec<String>,
+}
+
+/// `[app]` of deploy.toml, defaults applied.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct App {
+    pub name: LambdaName,
+    pub architecture: Arch,
+    pub runtime: Runtime,
+}
+
+/// One Lambda function: a crate under `services/`.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Service {
+    pub name: LambdaName,
+    /// The crate directory, relative to the workspace root.
+    pub dir: PathBuf,
+    /// The binary target that becomes `bootstrap`.
+    pub bin: String,
+    pub routes: Vec<Route>,
+    pub memory_mb: u32,
+    pub timeout_s: u32,
+    pub env: BTreeMap<String, String>,
+    pub layers: Vec<LayerRef>,
+    pub architecture: Arch,
+    pub runtime: Runtime,
+}
+
+/// A layer a service uses: a crate under `layers/`, or an existing layer version.
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum LayerRef {
+    Workspace(String),
+    Arn(String),
+}
+
+/// One Lambda layer: a crate under `layers/`.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Layer {
+    pub name: LambdaName,
+    pub dir: PathBuf,
+    pub description: String,
+    /// Binary targets, packed as `extensions/<name>`.
+    pub extensions: Vec<String>,
+    /// Destination under `/opt` → source path relative to the crate directory.
+    pub files: BTreeMap<String, PathBuf>,
+    pub compatible_runtimes: BTreeSet<Runtime>,
+    pub compatible_architectures: BTreeSet<Arch>,
+}
+
+/// REST API endpoint types ferry can create.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "UPPERCASE")]
+pub enum EndpointType {
+    Regional,
+    Edge,
+}
+
+/// A stage of deploy.toml, defaults applied.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Stage {
+    pub name: String,
+    pub region: String,
+    /// An execution role ARN; `None` means ferry manages a basic role.
+    pub role: Option<String>,
+    pub log_retention_days: u32,
+    pub env: BTreeMap<String, String>,
+    pub tags: BTreeMap<String, String>,
+    pub api: ApiSettings,
+    pub overrides: BTreeMap<String, ServiceOverride>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct ApiSettings {
+    pub name: String,
+    pub endpoint: EndpointType,
+    pub binary_media_types: Vec<String>,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize)]
+pub struct ServiceOverride {
+    pub memory_mb: Option<u32>,
+    pub timeout_s: Option<u32>,
+    pub env: BTreeMap<String, String>,
+}
+
+impl Workspace {
+    /// The architectures any service of the workspace runs on.
+    pub fn service_architectures(&self) -> BTreeSet<Arch> {
+        self.services.values().map(|s| s.architecture).collect()
+    }
+}
+
+#[cfg(test)]
+mod fixture;
+#[cfg(test)]
+mod tests;

@@ -1,0 +1,53 @@
+//! `cargo xtask test`: installs what the test suite needs (rustup targets, zig
+//! and cargo-zigbuild, qemu-user-static), puts it where the tests look, checks
+//! formatting and lints, and runs every test of the workspace.
+
+use std::path::Path;
+use std::process::Command;
+
+use crate::model::Arch;
+use crate::tools;
+
+pub fn run(root: &Path, cargo_args: &[String]) -> miette::Result<()> {
+    let zig = tools::ensure_build_tools(root, &Arch::ALL)?;
+    let (qemu, sysroot) = tools::ensure_qemu()?;
+    eprintln!(
+        "ferry: tools ready: zig {}, cargo-zigbuild {}, qemu {}",
+        zig.zig.display(),
+        zig.cargo_zigbuild.display(),
+        qemu.display()
+    );
+    let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".into());
+    eprintln!(
+        "ferry: checking formatting (cargo fmt --check) and lints (cargo clippy -D warnings)"
+    );
+    tools::run(
+        Command::new(&cargo)
+            .current_dir(root)
+            .args(["fmt", "--all", "--", "--check"]),
+        "cargo fmt --check",
+    )?;
+    let clippy = [
+        "clippy",
+        "--workspace",
+        "--all-targets",
+        "--quiet",
+        "--",
+        "-D",
+        "warnings",
+    ];
+    tools::run(
+        Command::new(&cargo).current_dir(root).args(clippy),
+        "cargo clippy",
+    )?;
+    let mut command = Command::new(&cargo);
+    command
+        .current_dir(root)
+        .args(["test", "--workspace"])
+        .args(cargo_args)
+        .env("CARGO_ZIGBUILD_ZIG_PATH", &zig.zig)
+        .env("FERRY_CARGO_ZIGBUILD", &zig.cargo_zigbuild)
+        .env("FERRY_QEMU_AARCH64", &qemu)
+        .env("FERRY_QEMU_SYSROOT", &sysroot);
+    tools::run(&mut command, "cargo test")
+}
