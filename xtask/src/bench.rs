@@ -51,12 +51,9 @@ fn build(root: &Path, with_peer: bool) -> miette::Result<()> {
         &logs,
         "ferry-noop",
     )?;
-    let zigbuild_args = noop_zigbuild_args(&fresh)?;
-    let cargo_noop = timed(
-        cmd(zig.cargo_zigbuild.to_str().unwrap_or_default()).args(&zigbuild_args),
-        &logs,
-        "cargo-zigbuild-noop",
-    )?;
+    let mut zigbuild = noop_zigbuild(&fresh, &zig)?;
+    zigbuild.env_remove("CARGO_TARGET_DIR");
+    let cargo_noop = timed(&mut zigbuild, &logs, "cargo-zigbuild-noop")?;
     timed(
         cmd(&cargo).args(["check", "--workspace"]),
         &logs,
@@ -323,8 +320,8 @@ fn collect_zips(root: &Path, dir: &Path, out: &mut Vec<(String, u64, String)>) {
     }
 }
 
-/// The `cargo zigbuild` arguments ferry itself uses for a full two-architecture build.
-fn noop_zigbuild_args(root: &Path) -> miette::Result<Vec<String>> {
+/// The very `cargo zigbuild` command ferry runs for a full two-architecture build.
+fn noop_zigbuild(root: &Path, zig: &tools::ZigTools) -> miette::Result<Command> {
     let workspace = crate::model::load_workspace(root)?;
     let plan = crate::build::select::plan(&workspace, Some(&Arch::ALL), &[])
         .map_err(|e| miette!("{e}"))?;
@@ -332,7 +329,7 @@ fn noop_zigbuild_args(root: &Path) -> miette::Result<Vec<String>> {
         .invocations
         .first()
         .ok_or_else(|| miette!("nothing to build"))?;
-    Ok(crate::build::compile::args(invocation, false))
+    crate::build::compile::command(root, zig, invocation)
 }
 
 fn with_tools(mut command: Command, zig: &tools::ZigTools, dir: &Path) -> Command {

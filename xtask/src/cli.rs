@@ -38,6 +38,8 @@ pub enum Command {
         #[arg(last = true)]
         cargo_args: Vec<String>,
     },
+    /// Run the API on localhost with the real function binaries.
+    Serve(ServeArgs),
     /// Run the benchmarks and print their tables.
     Bench(BenchArgs),
 }
@@ -88,4 +90,24 @@ pub struct BenchArgs {
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
 pub enum BenchWhat {
     Build,
+}
+
+#[derive(Debug, Clone, clap::Args)]
+pub struct ServeArgs {
+    /// The port on 127.0.0.1 (0 picks a free one).
+    #[arg(long, default_value_t = 9000)]
+    pub port: u16,
+    /// Use this deploy.toml stage's name, region, environment and binary media
+    /// types (default: a `local` stage with only the services' own settings).
+    #[arg(long)]
+    pub stage: Option<String>,
+    /// Rebuild on source changes and restart the functions that changed.
+    #[arg(long)]
+    pub watch: bool,
+    /// The most instances one function runs at once.
+    #[arg(long, default_value_t = 4)]
+    pub concurrency: usize,
+    /// Build the services with the release profile.
+    #[arg(long)]
+    pub release: bool,
 }

@@ -11,6 +11,7 @@ pub mod cli;
 pub mod manifest;
 pub mod model;
 pub mod routes;
+pub mod serve;
 pub mod test_cmd;
 pub mod tools;
 

@@ -11,6 +11,7 @@ fn main() -> miette::Result<()> {
         Command::Check => ferry::check::run(&root),
         Command::Routes { json } => ferry::routes::run(&root, json),
         Command::Test { cargo_args } => ferry::test_cmd::run(&root, &cargo_args),
+        Command::Serve(args) => ferry::serve::run(&root, &args),
         Command::Bench(args) => ferry::bench::run(&root, &args),
     }
 }

@@ -68,19 +68,14 @@ pub fn remap_flags(root: &Path) -> Vec<String> {
     flags
 }
 
-pub fn run(root: &Path, tools: &ZigTools, invocation: &CargoInvocation) -> miette::Result<()> {
+/// The exact `cargo zigbuild` command ferry runs for `invocation`.
+pub fn command(
+    root: &Path,
+    tools: &ZigTools,
+    invocation: &CargoInvocation,
+) -> miette::Result<Command> {
     let manifest = std::fs::read_to_string(root.join("Cargo.toml")).into_diagnostic()?;
     let define_profile = !manifest.contains("[profile.lambda]");
-    let targets: Vec<String> = invocation
-        .targets
-        .iter()
-        .map(|(a, f)| format!("{a} (glibc {f})"))
-        .collect();
-    eprintln!(
-        "ferry: compiling {} crates for {}",
-        invocation.packages.len(),
-        targets.join(", ")
-    );
     let mut command = Command::new(&tools.cargo_zigbuild);
     command
         .current_dir(root)
@@ -105,6 +100,21 @@ pub fn run(root: &Path, tools: &ZigTools, invocation: &CargoInvocation) -> miett
             }
         }
     }
+    Ok(command)
+}
+
+pub fn run(root: &Path, tools: &ZigTools, invocation: &CargoInvocation) -> miette::Result<()> {
+    let targets: Vec<String> = invocation
+        .targets
+        .iter()
+        .map(|(a, f)| format!("{a} (glibc {f})"))
+        .collect();
+    eprintln!(
+        "ferry: compiling {} crates for {}",
+        invocation.packages.len(),
+        targets.join(", ")
+    );
+    let mut command = command(root, tools, invocation)?;
     let status = command
         .status()
         .into_diagnostic()

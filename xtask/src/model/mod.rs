@@ -136,6 +136,56 @@ pub struct ServiceOverride {
     pub env: BTreeMap<String, String>,
 }
 
+/// A function's settings on one stage: the service's own, then the stage's
+/// environment, then the stage's per-service overrides, each winning over the last.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct FunctionSettings {
+    pub function_name: String,
+    pub memory_mb: u32,
+    pub timeout_s: u32,
+    pub env: BTreeMap<String, String>,
+}
+
+impl Stage {
+    /// A stage for running locally when deploy.toml's stages are not wanted.
+    pub fn local() -> Self {
+        Stage {
+            name: "local".into(),
+            region: "us-east-1".into(),
+            role: None,
+            log_retention_days: DEFAULT_LOG_RETENTION_DAYS,
+            env: BTreeMap::new(),
+            tags: BTreeMap::new(),
+            api: ApiSettings {
+                name: "local".into(),
+                endpoint: EndpointType::Regional,
+                binary_media_types: Vec::new(),
+            },
+            overrides: BTreeMap::new(),
+        }
+    }
+
+    /// The deployed function name: `<app>-<stage>-<service>`.
+    pub fn function_name(&self, app: &App, service: &str) -> String {
+        format!("{}-{}-{service}", app.name, self.name)
+    }
+
+    pub fn settings(&self, app: &App, service: &Service) -> FunctionSettings {
+        let over = self.overrides.get(service.name.as_str());
+        let mut env = service.env.clone();
+        env.extend(self.env.clone());
+        if let Some(over) = over {
+            env.extend(over.env.clone());
+        }
+        FunctionSettings {
+            function_name: self.function_name(app, service.name.as_str()),
+            memory_mb: over.and_then(|o| o.memory_mb).unwrap_or(service.memory_mb),
+            timeout_s: over.and_then(|o| o.timeout_s).unwrap_or(service.timeout_s),
+            env,
+        }
+    }
+}
+
 impl Workspace {
     /// The architectures any service of the workspace runs on.
     pub fn service_architectures(&self) -> BTreeSet<Arch> {

@@ -3,6 +3,7 @@
 //! minimal Lambda Runtime API to invoke built binaries against.
 #![allow(dead_code)]
 
+pub mod http;
 pub mod runtime_api;
 
 use std::path::{Path, PathBuf};

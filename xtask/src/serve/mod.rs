@@ -1,0 +1,140 @@
+//! `cargo xtask serve`: the whole API on localhost. Builds the services for
+//! the host, starts each function's real binary against an embedded Lambda
+//! Runtime API, and serves HTTP on 127.0.0.1 the way the deployed API Gateway
+//! REST stage does, using the same route table that deploy wires.
+
+pub mod event;
+mod front;
+pub mod pool;
+mod prepare;
+pub mod router;
+pub mod runtime_api;
+mod watch;
+
+use std::collections::BTreeMap;
+use std::path::Path;
+use std::sync::Arc;
+use std::time::Duration;
+
+use miette::{miette, IntoDiagnostic};
+
+use crate::cli::ServeArgs;
+use crate::model::{Stage, Workspace};
+use pool::{FunctionSpec, Pool};
+
+/// API Gateway ends an integration after 29 seconds.
+pub const API_GATEWAY_TIMEOUT: Duration = Duration::from_secs(29);
+
+/// What the front server shares across requests.
+pub struct App {
+    pub workspace: Workspace,
+    pub stage: Stage,
+    pub pools: BTreeMap<String, Arc<Pool>>,
+}
+
+pub fn run(root: &Path, args: &ServeArgs) -> miette::Result<()> {
+    let workspace = crate::check::load(root)?;
+    let stage = match &args.stage {
+        None => Stage::local(),
+        Some(name) => workspace.stages.get(name).cloned().ok_or_else(|| {
+            let known: Vec<&str> = workspace.stages.keys().map(String::as_str).collect();
+            miette!(
+                help = format!("stages in deploy.toml: {}", known.join(", ")),
+                "no stage `{name}` in deploy.toml"
+            )
+        })?,
+    };
+    prepare::build_host(root, &workspace, args.release)?;
+    let opt_root = prepare::layer_dirs(&workspace)?;
+    let profile_dir = if args.release { "release" } else { "debug" };
+    let bin_dir = crate::build::compile::target_dir(root).join(profile_dir);
+    let mut pools = BTreeMap::new();
+    for service in workspace.services.values() {
+        let settings = stage.settings(&workspace.app, service);
+        let spec = FunctionSpec {
+            service: service.name.to_string(),
+            function_name: settings.function_name.clone(),
+            binary: bin_dir.join(&service.bin),
+            env: lambda_env(&stage, &settings, &opt_root.join(service.name.as_str())),
+            timeout: Duration::from_secs(settings.timeout_s.into()).min(API_GATEWAY_TIMEOUT),
+            region: stage.region.clone(),
+        };
+        pools.insert(service.name.to_string(), Pool::new(spec, args.concurrency));
+    }
+    let app = Arc::new(App {
+        workspace,
+        stage,
+        pools,
+    });
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+        .into_diagnostic()?;
+    runtime.block_on(async {
+        let listener = tokio::net::TcpListener::bind(("127.0.0.1", args.port))
+            .await
+            .into_diagnostic()?;
+        let address = listener.local_addr().into_diagnostic()?;
+        println!(
+            "ferry: serving {} routes on http://{address} (stage `{}`); Ctrl-C stops",
+            app.workspace.routes.entries.len(),
+            app.stage.name
+        );
+        print!("{}", app.workspace.routes.render_text());
+        if args.watch {
+            tokio::spawn(watch::run(Arc::clone(&app), args.release));
+        }
+        tokio::select! {
+            result = front::serve(listener, Arc::clone(&app)) => result,
+            () = shutdown_signal() => {
+                eprintln!("ferry: stopping every function instance");
+                for pool in app.pools.values() {
+                    pool.stop_all().await;
+                }
+                Ok(())
+            }
+        }
+    })?;
+    // Dropping the pools kills every instance process (kill_on_drop); the
+    // runtime's shutdown drops the tasks that hold busy ones.
+    runtime.shutdown_timeout(Duration::from_secs(2));
+    Ok(())
+}
+
+/// The environment Lambda gives a function, plus `FERRY_OPT_DIR` pointing at
+/// the function's extracted layers (Lambda's `/opt`).
+fn lambda_env(
+    stage: &Stage,
+    settings: &crate::model::FunctionSettings,
+    opt_dir: &Path,
+) -> BTreeMap<String, String> {
+    let mut env = settings.env.clone();
+    let name = &settings.function_name;
+    let fixed = [
+        ("AWS_REGION", stage.region.clone()),
+        ("AWS_DEFAULT_REGION", stage.region.clone()),
+        ("AWS_LAMBDA_FUNCTION_NAME", name.clone()),
+        (
+            "AWS_LAMBDA_FUNCTION_MEMORY_SIZE",
+            settings.memory_mb.to_string(),
+        ),
+        ("AWS_LAMBDA_FUNCTION_VERSION", "$LATEST".into()),
+        ("AWS_LAMBDA_INITIALIZATION_TYPE", "on-demand".into()),
+        ("AWS_LAMBDA_LOG_GROUP_NAME", format!("/aws/lambda/{name}")),
+        ("AWS_LAMBDA_LOG_STREAM_NAME", "local/[$LATEST]ferry".into()),
+        ("LAMBDA_TASK_ROOT", "/var/task".into()),
+        ("_HANDLER", "bootstrap".into()),
+        ("TZ", ":UTC".into()),
+        ("FERRY_OPT_DIR", opt_dir.display().to_string()),
+    ];
+    env.extend(fixed.into_iter().map(|(k, v)| (k.to_owned(), v)));
+    env
+}
+
+async fn shutdown_signal() {
+    let mut term = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()).ok();
+    tokio::select! {
+        _ = tokio::signal::ctrl_c() => {}
+        _ = async { match term.as_mut() { Some(t) => { t.recv().await; } None => std::future::pending().await } } => {}
+    }
+}

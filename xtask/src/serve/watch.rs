@@ -1,0 +1,107 @@
+//! `serve --watch`: polls the workspace sources, rebuilds on a change, and
+//! restarts only the functions whose binary or layer files changed.
+
+use std::collections::BTreeMap;
+use std::path::Path;
+use std::sync::Arc;
+use std::time::{Duration, SystemTime};
+
+use super::App;
+
+const POLL: Duration = Duration::from_millis(700);
+
+pub async fn run(app: Arc<App>, release: bool) {
+    let root = app.workspace.root.clone();
+    let mut sources = fingerprint(&root);
+    let mut layer_files = layers_fingerprint(&root);
+    let mut binaries = binary_times(&app, release);
+    loop {
+        tokio::time::sleep(POLL).await;
+        let now = fingerprint(&root);
+        if now == sources {
+            continue;
+        }
+        sources = now;
+        eprintln!("ferry: sources changed; rebuilding");
+        let (build_root, workspace) = (root.clone(), app.workspace.clone());
+        let built = tokio::task::spawn_blocking(move || {
+            super::prepare::build_host(&build_root, &workspace, release)
+                .and_then(|()| super::prepare::layer_dirs(&workspace))
+        })
+        .await;
+        if !matches!(built, Ok(Ok(_))) {
+            eprintln!("ferry: the rebuild failed; the running functions stay as they were");
+            continue;
+        }
+        let after = binary_times(&app, release);
+        let layers_now = layers_fingerprint(&root);
+        let layers_changed = layers_now != layer_files;
+        layer_files = layers_now;
+        for (service, pool) in &app.pools {
+            let changed = after.get(service) != binaries.get(service);
+            let uses_layers = app
+                .workspace
+                .services
+                .get(service)
+                .is_some_and(|s| !s.layers.is_empty());
+            if changed || (layers_changed && uses_layers) {
+                pool.restart().await;
+                eprintln!("ferry: restarted {service}");
+            }
+        }
+        binaries = after;
+    }
+}
+
+/// The newest mtime and file count under services/, layers/ and crates/.
+fn fingerprint(root: &Path) -> (Option<SystemTime>, usize) {
+    let mut newest = None;
+    let mut count = 0;
+    for folder in ["services", "layers", "crates", "Cargo.toml", "deploy.toml"] {
+        walk(&root.join(folder), &mut newest, &mut count);
+    }
+    (newest, count)
+}
+
+fn layers_fingerprint(root: &Path) -> (Option<SystemTime>, usize) {
+    let (mut newest, mut count) = (None, 0);
+    walk(&root.join("layers"), &mut newest, &mut count);
+    (newest, count)
+}
+
+fn walk(path: &Path, newest: &mut Option<SystemTime>, count: &mut usize) {
+    let Ok(meta) = std::fs::metadata(path) else {
+        return;
+    };
+    if meta.is_dir() {
+        if path.file_name().is_some_and(|n| n == "target") {
+            return;
+        }
+        for entry in std::fs::read_dir(path).into_iter().flatten().flatten() {
+            walk(&entry.path(), newest, count);
+        }
+    } else {
+        *count += 1;
+        *newest = (*newest).max(meta.modified().ok());
+    }
+}
+
+fn binary_times(app: &App, release: bool) -> BTreeMap<String, Option<SystemTime>> {
+    let dir = crate::build::compile::target_dir(&app.workspace.root).join(if release {
+        "release"
+    } else {
+        "debug"
+    });
+    app.workspace
+        .services
+        .values()
+        .map(|s| {
+            (
+                s.name.to_string(),
+                std::fs::metadata(dir.join(&s.bin))
+                    .and_then(|m| m.modified())
+                    .ok(),
+            )
+        })
+        .collect()
+}

@@ -1,0 +1,221 @@
+//! End-to-end: `cargo xtask serve` runs the example API on loopback with the
+//! real function binaries, and answers like the deployed API Gateway stage.
+
+mod support;
+
+use std::io::{BufRead, BufReader};
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, SystemTime, UNIX_EPOCH};
+
+use support::http::{request, Reply};
+
+struct Serve {
+    child: Child,
+    address: String,
+}
+
+impl Serve {
+    fn start() -> Self {
+        let root = support::example_root();
+        let mut child = support::ferry(&root)
+            .args([
+                "serve",
+                "--port",
+                "0",
+                "--stage",
+                "test",
+                "--concurrency",
+                "3",
+            ])
+            // A target dir of its own: the test runs inside `cargo test`, which holds the main one.
+            .env("CARGO_TARGET_DIR", root.join("target/ferry-test-serve"))
+            .stdout(Stdio::piped())
+            .spawn()
+            .unwrap();
+        let stdout = child.stdout.take().unwrap();
+        let mut lines = BufReader::new(stdout).lines();
+        let address = loop {
+            let line = lines
+                .next()
+                .expect("serve printed its address before exiting")
+                .unwrap();
+            if let Some(rest) = line.strip_prefix("ferry: serving ") {
+                let url = rest
+                    .split_whitespace()
+                    .find(|w| w.starts_with("http://"))
+                    .unwrap();
+                break url.trim_start_matches("http://").to_owned();
+            }
+        };
+        std::thread::spawn(move || lines.for_each(drop));
+        Serve { child, address }
+    }
+
+    fn get(&self, path: &str) -> Reply {
+        request(&self.address, "GET", path, &[], b"")
+    }
+}
+
+impl Drop for Serve {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+fn dev_token(exp: u64) -> String {
+    let hex = include_str!("../../crates/auth/testdata/dev-signing-key.hex").trim();
+    let seed: Vec<u8> = (0..hex.len())
+        .step_by(2)
+        .map(|i| u8::from_str_radix(&hex[i..i + 2], 16).unwrap())
+        .collect();
+    auth::sign(
+        &seed.try_into().unwrap(),
+        "dev-1",
+        &auth::Claims {
+            sub: "tester".into(),
+            exp,
+        },
+    )
+}
+
+/// Whether `pid` is a running process (a zombie awaiting its reaper is not).
+fn alive(pid: u64) -> bool {
+    std::fs::read_to_string(format!("/proc/{pid}/stat")).is_ok_and(|stat| {
+        stat.rsplit(')')
+            .next()
+            .and_then(|rest| rest.split_whitespace().next())
+            != Some("Z")
+    })
+}
+
+#[test]
+fn serve_behaves_like_the_deployed_stage() {
+    let serve = Serve::start();
+
+    let list = serve.get("/items");
+    assert_eq!(list.status, 200, "{}", list.text());
+    assert_eq!(list.json()["items"].as_array().unwrap().len(), 3);
+    let tagged = serve.get("/items?tag=travel&tag=safety");
+    assert_eq!(
+        tagged.json()["items"][0]["id"],
+        "2",
+        "repeated query keys reach the function"
+    );
+    assert_eq!(serve.get("/items/3").json()["name"], "deck chair");
+    assert_eq!(serve.get("/items/999").status, 404);
+
+    let echo = serve.get("/echo/a/b?x=1&x=2&y=%20z");
+    let seen = echo.json();
+    assert_eq!(seen["proxy"], "a/b");
+    assert_eq!(seen["query"]["x"], serde_json::json!(["1", "2"]));
+    assert_eq!(seen["query"]["y"], serde_json::json!([" z"]));
+    assert_eq!(seen["stage"], "test");
+    assert_eq!(seen["resource_path"], "/echo/{proxy+}");
+    assert_eq!(seen["function"], "items-test-echo");
+    assert_eq!(
+        seen["jwks_layer_present"], true,
+        "the function's layer files are where it is told"
+    );
+
+    let item = br#"{"name":"oar","price_cents":1500,"tags":["travel"]}"#;
+    let exp = SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .unwrap()
+        .as_secs()
+        + 600;
+    let bearer = format!("Bearer {}", dev_token(exp));
+    let json = ("content-type", "application/json");
+    let created = request(
+        &serve.address,
+        "POST",
+        "/items",
+        &[json, ("authorization", &bearer)],
+        item,
+    );
+    assert_eq!(created.status, 201, "{}", created.text());
+    assert_eq!(created.json()["item"]["name"], "oar");
+    assert_eq!(created.json()["created_by"], "tester");
+    assert_eq!(
+        request(&serve.address, "POST", "/items", &[json], item).status,
+        401
+    );
+    let expired = format!("Bearer {}", dev_token(1));
+    assert_eq!(
+        request(
+            &serve.address,
+            "POST",
+            "/items",
+            &[json, ("authorization", &expired)],
+            item
+        )
+        .status,
+        401
+    );
+
+    let binary: Vec<u8> = (0..=255u8).rev().collect();
+    let raw = request(
+        &serve.address,
+        "POST",
+        "/echo/raw",
+        &[("content-type", "application/octet-stream")],
+        &binary,
+    );
+    assert_eq!(
+        (raw.status, raw.body.clone()),
+        (200, binary),
+        "binary bodies round-trip"
+    );
+
+    let missing = serve.get("/nowhere");
+    assert_eq!(
+        (missing.status, missing.json()["message"].as_str()),
+        (403, Some("Missing Authentication Token"))
+    );
+    assert_eq!(
+        serve.get("/items").header("content-type"),
+        Some("application/json")
+    );
+    let failed = serve.get("/echo/fail");
+    assert_eq!(
+        (failed.status, failed.json()["message"].as_str()),
+        (502, Some("Internal server error"))
+    );
+    let slow = serve.get("/echo/sleep/4000");
+    assert_eq!(slow.status, 504, "echo's timeout is 3 s");
+
+    // Two slow requests at once run on two instances; neither waits for the other.
+    let first_pid = serve.get("/echo/x").json()["instance"].as_u64().unwrap();
+    let address = serve.address.clone();
+    let started = std::time::Instant::now();
+    let handles: Vec<_> = (0..2)
+        .map(|_| {
+            let address = address.clone();
+            std::thread::spawn(move || {
+                request(&address, "GET", "/echo/sleep/1500", &[], b"").json()["instance"]
+                    .as_u64()
+                    .unwrap()
+            })
+        })
+        .collect();
+    let pids: Vec<u64> = handles.into_iter().map(|h| h.join().unwrap()).collect();
+    assert_ne!(pids[0], pids[1], "concurrent requests ran on two instances");
+    assert!(
+        started.elapsed() < Duration::from_millis(2900),
+        "the requests ran in parallel: {:?}",
+        started.elapsed()
+    );
+
+    // Ctrl-C stops every instance.
+    let mut serve = serve;
+    Command::new("kill")
+        .args(["-INT", &serve.child.id().to_string()])
+        .status()
+        .unwrap();
+    let status = serve.child.wait().unwrap();
+    assert!(status.success(), "serve exits cleanly on Ctrl-C: {status}");
+    std::thread::sleep(Duration::from_millis(300));
+    for pid in pids.iter().chain([&first_pid]) {
+        assert!(!alive(*pid), "instance {pid} outlived serve");
+    }
+}
