@@ -89,7 +89,10 @@ pub struct BenchArgs {
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
 pub enum BenchWhat {
+    /// Cold, fresh-clone and no-op builds, zip sizes, reproducibility.
     Build,
+    /// Requests per second and latency of `serve`.
+    Serve,
 }
 
 #[derive(Debug, Clone, clap::Args)]

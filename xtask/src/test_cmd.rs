@@ -1,5 +1,5 @@
 //! `cargo xtask test`: installs what the test suite needs (rustup targets, zig
-//! and cargo-zigbuild, qemu-user-static), puts it where the tests look, checks
+//! and cargo-zigbuild, qemu-user-static, awslambdaric), puts it where the tests look, checks
 //! formatting and lints, and runs every test of the workspace.
 
 use std::path::Path;
@@ -11,6 +11,11 @@ use crate::tools;
 pub fn run(root: &Path, cargo_args: &[String]) -> miette::Result<()> {
     let zig = tools::ensure_build_tools(root, &Arch::ALL)?;
     let (qemu, sysroot) = tools::ensure_qemu()?;
+    let venv = tools::Venv::new(root);
+    venv.ensure(
+        &[tools::AWSLAMBDARIC],
+        "AWS's Python runtime client, which a test runs against serve's Runtime API",
+    )?;
     eprintln!(
         "ferry: tools ready: zig {}, cargo-zigbuild {}, qemu {}",
         zig.zig.display(),
@@ -48,6 +53,7 @@ pub fn run(root: &Path, cargo_args: &[String]) -> miette::Result<()> {
         .env("CARGO_ZIGBUILD_ZIG_PATH", &zig.zig)
         .env("FERRY_CARGO_ZIGBUILD", &zig.cargo_zigbuild)
         .env("FERRY_QEMU_AARCH64", &qemu)
-        .env("FERRY_QEMU_SYSROOT", &sysroot);
+        .env("FERRY_QEMU_SYSROOT", &sysroot)
+        .env("FERRY_PYTHON", venv.bin("python"));
     tools::run(&mut command, "cargo test")
 }

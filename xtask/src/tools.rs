@@ -16,6 +16,7 @@ pub const ZIGLANG: &str = "ziglang==0.17.1";
 pub const CARGO_ZIGBUILD: &str = "cargo-zigbuild==0.24.1";
 pub const MOTO: &str = "moto[server]==5.2.5";
 pub const CARGO_LAMBDA: &str = "cargo-lambda==1.9.2";
+pub const AWSLAMBDARIC: &str = "awslambdaric==4.2.2";
 
 /// The Python virtual environment under `<root>/.ferry/tools/venv`.
 pub struct Venv {
@@ -126,32 +127,42 @@ pub fn ensure_build_tools(root: &Path, arches: &[Arch]) -> miette::Result<ZigToo
     })
 }
 
-/// Adds the rustup targets for `arches` that the toolchain lacks.
+/// Adds the rustup targets for `arches` that the toolchain lacks. The check
+/// reads the sysroot (one quick `rustc` call); rustup runs only to add.
 pub fn ensure_rust_targets(arches: &[Arch]) -> miette::Result<()> {
-    let installed = Command::new("rustup")
-        .args(["target", "list", "--installed"])
-        .output();
-    let installed = match installed {
-        Ok(out) if out.status.success() => String::from_utf8_lossy(&out.stdout).into_owned(),
-        _ => {
-            return Err(miette!(
-            help =
-                "install rustup (https://rustup.rs) or add the targets to your toolchain yourself",
-            "cannot list the installed Rust targets with `rustup target list --installed`"
-        ))
-        }
-    };
+    let rustc = std::env::var("RUSTC").unwrap_or_else(|_| "rustc".into());
+    let sysroot = Command::new(&rustc)
+        .args(["--print", "sysroot"])
+        .output()
+        .ok()
+        .filter(|out| out.status.success())
+        .map(|out| PathBuf::from(String::from_utf8_lossy(&out.stdout).trim()))
+        .ok_or_else(|| {
+            miette!(
+                help = "install Rust with rustup (https://rustup.rs)",
+                "cannot run `{rustc} --print sysroot`"
+            )
+        })?;
     for arch in arches {
-        if !installed.lines().any(|l| l.trim() == arch.triple()) {
-            eprintln!(
-                "ferry: adding the Rust target {} (rustup target add)",
-                arch.triple()
-            );
-            run(
-                Command::new("rustup").args(["target", "add", arch.triple()]),
-                "rustup target add",
-            )?;
+        if sysroot
+            .join("lib/rustlib")
+            .join(arch.triple())
+            .join("lib")
+            .is_dir()
+        {
+            continue;
         }
+        eprintln!(
+            "ferry: adding the Rust target {} (rustup target add)",
+            arch.triple()
+        );
+        run(
+            Command::new("rustup").args(["target", "add", arch.triple()]),
+            "rustup target add",
+        )
+        .wrap_err(
+            "install rustup (https://rustup.rs), or add the target to your toolchain another way",
+        )?;
     }
     Ok(())
 }

@@ -81,6 +81,16 @@ pub fn command(
         .current_dir(root)
         .args(args(invocation, define_profile))
         .env("CARGO_ZIGBUILD_ZIG_PATH", &tools.zig);
+    // cargo-zigbuild asks `python3 -m ziglang` before anything else; with the
+    // tool venv first on PATH that is a fast, successful call instead of a
+    // slow miss through shims such as pyenv's.
+    if let Some(venv_bin) = tools.cargo_zigbuild.parent() {
+        let path = std::env::var_os("PATH").unwrap_or_default();
+        let paths = std::iter::once(venv_bin.to_path_buf()).chain(std::env::split_paths(&path));
+        if let Ok(joined) = std::env::join_paths(paths) {
+            command.env("PATH", joined);
+        }
+    }
     let remap = remap_flags(root).join(" ");
     // RUSTFLAGS, when set, replaces every per-target setting, so the remap
     // flags join it there; otherwise they go to the per-target variable, which

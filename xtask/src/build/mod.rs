@@ -126,7 +126,7 @@ pub fn build(workspace: &Workspace, plan: &BuildPlan) -> miette::Result<Outcome>
         stat_cache.insert(artifact.zip_name(), entry);
         artifacts.push(record);
     }
-    check_sizes(plan, &artifacts)?;
+    check_sizes(&artifacts)?;
     let manifest = Manifest {
         schema_version: SCHEMA_VERSION,
         app: workspace.app.name.to_string(),
@@ -164,7 +164,7 @@ pub fn build(workspace: &Workspace, plan: &BuildPlan) -> miette::Result<Outcome>
 
 /// Lambda's size limits, checked on what was packed: each zip for a direct
 /// upload, and each function together with the workspace layers it uses.
-fn check_sizes(plan: &BuildPlan, artifacts: &[Artifact]) -> miette::Result<()> {
+fn check_sizes(artifacts: &[Artifact]) -> miette::Result<()> {
     for a in artifacts {
         if a.zipped_size > MAX_ZIPPED_BYTES {
             return Err(miette!(
@@ -174,7 +174,7 @@ fn check_sizes(plan: &BuildPlan, artifacts: &[Artifact]) -> miette::Result<()> {
             ));
         }
     }
-    for (plan, a) in plan.artifacts.iter().zip(artifacts) {
+    for a in artifacts {
         let Some(function) = &a.function else {
             continue;
         };
@@ -183,7 +183,9 @@ fn check_sizes(plan: &BuildPlan, artifacts: &[Artifact]) -> miette::Result<()> {
             .iter()
             .filter_map(|l| {
                 artifacts.iter().find(|x| {
-                    x.kind == ArtifactKind::Layer && &x.name == l && x.architecture == plan.arch
+                    x.kind == ArtifactKind::Layer
+                        && &x.name == l
+                        && x.architecture == a.architecture
                 })
             })
             .map(|l| l.unzipped_size)
@@ -268,5 +270,73 @@ pub(crate) fn artifact_record(
         entries: packed.entries.clone(),
         function: plan.function.clone(),
         layer: plan.layer.clone(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::manifest::FunctionSettings;
+    use crate::model::{Arch, GlibcVersion, Runtime};
+
+    fn artifact(
+        name: &str,
+        kind: ArtifactKind,
+        zipped: u64,
+        unzipped: u64,
+        layers: &[&str],
+    ) -> Artifact {
+        Artifact {
+            name: name.into(),
+            kind,
+            architecture: Arch::Arm64,
+            runtime: Runtime::ProvidedAl2023,
+            path: format!("target/lambda/arm64/{name}.zip"),
+            sha256: String::new(),
+            code_sha256: String::new(),
+            zipped_size: zipped,
+            unzipped_size: unzipped,
+            glibc_floor: GlibcVersion::new(2, 34),
+            glibc_required: None,
+            inputs_sha256: String::new(),
+            entries: Vec::new(),
+            function: (kind == ArtifactKind::Function).then(|| FunctionSettings {
+                routes: Vec::new(),
+                memory_mb: 128,
+                timeout_s: 3,
+                env: Default::default(),
+                layers: layers.iter().map(|l| (*l).to_owned()).collect(),
+            }),
+            layer: None,
+        }
+    }
+
+    const MB: u64 = 1024 * 1024;
+
+    #[test]
+    fn lambda_size_limits_name_the_artifact() {
+        let ok = [
+            artifact("api", ArtifactKind::Function, 10 * MB, 200 * MB, &["data"]),
+            artifact("data", ArtifactKind::Layer, MB, 40 * MB, &[]),
+        ];
+        assert!(check_sizes(&ok).is_ok());
+        let zipped = [artifact(
+            "big",
+            ArtifactKind::Function,
+            51 * MB,
+            60 * MB,
+            &[],
+        )];
+        let err = check_sizes(&zipped).unwrap_err().to_string();
+        assert!(err.contains("big") && err.contains("50 MB"), "{err}");
+        let unzipped = [
+            artifact("api", ArtifactKind::Function, 10 * MB, 200 * MB, &["data"]),
+            artifact("data", ArtifactKind::Layer, MB, 51 * MB, &[]),
+        ];
+        let err = check_sizes(&unzipped).unwrap_err().to_string();
+        assert!(
+            err.contains("function api with its layers") && err.contains("250 MB"),
+            "{err}"
+        );
     }
 }

@@ -236,3 +236,102 @@ fn invocations(artifacts: &[ArtifactPlan]) -> Vec<CargoInvocation> {
     }
     out
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::model::fixture::Fixture;
+
+    fn workspace() -> (Fixture, Workspace) {
+        let fixture = Fixture::new()
+            .service(
+                "web",
+                "routes = [\"GET /a\"]\nlayers = [\"keys\", \"ext\"]\n",
+            )
+            .service(
+                "intel",
+                "routes = [\"GET /b\"]\narchitecture = \"x86_64\"\nruntime = \"provided.al2\"\n",
+            )
+            .layer("keys", "files = { \"k\" = \"data\" }\n")
+            .layer("unused", "files = { \"u\" = \"data\" }\n")
+            .file(
+                "layers/ext/Cargo.toml",
+                "[package]\nname = \"ext\"\nversion = \"0.1.0\"\n",
+            )
+            .file("layers/ext/src/main.rs", "fn main() {}\n");
+        let workspace = fixture.load().unwrap();
+        (fixture, workspace)
+    }
+
+    fn names(plan: &BuildPlan) -> Vec<String> {
+        plan.artifacts
+            .iter()
+            .map(|a| format!("{}/{}", a.name, a.arch))
+            .collect()
+    }
+
+    #[test]
+    fn default_builds_each_service_on_its_own_architecture() {
+        let (_f, ws) = workspace();
+        let plan = plan(&ws, None, &[]).unwrap();
+        assert_eq!(
+            names(&plan),
+            [
+                "intel/x86_64",
+                "web/arm64",
+                "ext/arm64",
+                "keys/arm64",
+                "unused/arm64"
+            ]
+        );
+        // Different crates per architecture: one cargo run each, at each one's floor.
+        assert_eq!(plan.invocations.len(), 2);
+        assert_eq!(
+            plan.invocations[0].target_args(),
+            ["aarch64-unknown-linux-gnu.2.26"]
+        );
+        assert_eq!(plan.invocations[0].packages, ["ext", "web"]);
+        assert_eq!(
+            plan.invocations[1].target_args(),
+            ["x86_64-unknown-linux-gnu.2.26"]
+        );
+        let web = plan.artifacts.iter().find(|a| a.name == "web").unwrap();
+        assert_eq!(
+            (web.glibc_floor, web.binaries[0].1.as_str()),
+            (GlibcVersion::new(2, 34), "bootstrap")
+        );
+        let ext = plan.artifacts.iter().find(|a| a.name == "ext").unwrap();
+        assert_eq!(
+            ext.binaries,
+            [("ext".to_owned(), "extensions/ext".to_owned())]
+        );
+    }
+
+    #[test]
+    fn all_architectures_share_one_cargo_run() {
+        let (_f, ws) = workspace();
+        let plan = plan(&ws, Some(&Arch::ALL), &[]).unwrap();
+        assert_eq!(plan.artifacts.len(), 10);
+        assert_eq!(plan.invocations.len(), 1);
+        assert_eq!(plan.invocations[0].targets.len(), 2);
+        assert_eq!(plan.invocations[0].packages, ["ext", "intel", "web"]);
+    }
+
+    #[test]
+    fn selecting_a_service_brings_its_layers() {
+        let (_f, ws) = workspace();
+        let plan = plan(&ws, None, &["web".to_owned()]).unwrap();
+        assert_eq!(names(&plan), ["web/arm64", "ext/arm64", "keys/arm64"]);
+        let err = super::plan(&ws, None, &["nope".to_owned()]).unwrap_err();
+        assert!(
+            err.contains("no service or layer named `nope`") && err.contains("web"),
+            "{err}"
+        );
+        let data_only = super::plan(&ws, Some(&[Arch::X86_64]), &["keys".to_owned()]).unwrap();
+        assert_eq!(names(&data_only), ["keys/x86_64"]);
+        assert!(
+            data_only.invocations.is_empty(),
+            "a data layer needs no compiler"
+        );
+    }
+}

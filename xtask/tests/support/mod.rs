@@ -67,3 +67,20 @@ pub fn qemu() -> (PathBuf, PathBuf) {
         ),
     }
 }
+
+/// A Python with AWS's runtime interface client, or a failure saying how to get it.
+pub fn awslambdaric_python() -> PathBuf {
+    let python = std::env::var_os("FERRY_PYTHON")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| example_root().join(".ferry/tools/venv/bin/python"));
+    let ok = Command::new(&python)
+        .args(["-c", "import awslambdaric"])
+        .status()
+        .is_ok_and(|s| s.success());
+    assert!(
+        ok,
+        "this test runs AWS's Python runtime interface client against ferry's Runtime API; run the tests with \
+         `cargo xtask test`, which installs it, or `.ferry/tools/venv/bin/pip install awslambdaric==4.2.2`"
+    );
+    python
+}

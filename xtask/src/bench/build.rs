@@ -1,15 +1,15 @@
 //! `cargo xtask bench build`: times ferry's build of the example workspace and,
 //! in the same run, cargo-lambda building the same crates as its provided.al2
 //! users must (one run per architecture, `.2.26` targets, zip output), then
-//! prints one table with the ratios. Everything runs in `target/bench/`.
+//! prints one table with the ratios. Everything runs in `target/bench/build`.
 
 use std::path::Path;
 use std::process::Command;
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use miette::{miette, IntoDiagnostic, WrapErr};
 
-use crate::cli::{BenchArgs, BenchWhat};
+use super::{print_table, timed, with_tools, Row};
 use crate::manifest::{ArtifactKind, Manifest};
 use crate::model::Arch;
 use crate::tools::{self, Venv};
@@ -17,17 +17,8 @@ use crate::tools::{self, Venv};
 const SERVICES: [&str; 4] = ["create-item", "echo", "get-item", "list-items"];
 const EXTENSION: &str = "request-logger";
 
-pub fn run(root: &Path, args: &BenchArgs) -> miette::Result<()> {
-    match args.what {
-        BenchWhat::Build => build(root, !args.no_peer),
-    }
-}
-
-/// One line of the table: a metric, ferry's figure, the peer's, and peer/ferry.
-struct Row(String, String, String, String);
-
-fn build(root: &Path, with_peer: bool) -> miette::Result<()> {
-    let base = crate::build::compile::target_dir(root).join("bench");
+pub fn run(root: &Path, with_peer: bool) -> miette::Result<()> {
+    let base = crate::build::compile::target_dir(root).join("bench/build");
     let _ = std::fs::remove_dir_all(&base);
     let logs = base.join("logs");
     std::fs::create_dir_all(&logs).into_diagnostic()?;
@@ -330,56 +321,4 @@ fn noop_zigbuild(root: &Path, zig: &tools::ZigTools) -> miette::Result<Command> 
         .first()
         .ok_or_else(|| miette!("nothing to build"))?;
     crate::build::compile::command(root, zig, invocation)
-}
-
-fn with_tools(mut command: Command, zig: &tools::ZigTools, dir: &Path) -> Command {
-    let venv_bin = zig
-        .cargo_zigbuild
-        .parent()
-        .map(Path::to_path_buf)
-        .unwrap_or_default();
-    let path = std::env::var_os("PATH").unwrap_or_default();
-    let joined =
-        std::env::join_paths(std::iter::once(venv_bin).chain(std::env::split_paths(&path)))
-            .unwrap_or(path);
-    command
-        .current_dir(dir)
-        .env("PATH", joined)
-        .env("CARGO_ZIGBUILD_ZIG_PATH", &zig.zig)
-        .env_remove("CARGO_TARGET_DIR");
-    command
-}
-
-/// Runs a command with its output in `logs/<name>.log`; returns the wall time.
-fn timed(command: &mut Command, logs: &Path, name: &str) -> miette::Result<Duration> {
-    let log = logs.join(format!("{name}.log"));
-    let file = std::fs::File::create(&log).into_diagnostic()?;
-    let started = Instant::now();
-    let status = command
-        .stdout(file.try_clone().into_diagnostic()?)
-        .stderr(file)
-        .status()
-        .into_diagnostic()?;
-    let took = started.elapsed();
-    if !status.success() {
-        return Err(miette!(
-            "bench step `{name}` failed ({status}); see {}",
-            log.display()
-        ));
-    }
-    eprintln!("bench: {name}: {:.1} s", took.as_secs_f64());
-    Ok(took)
-}
-
-fn print_table(rows: &[Row]) {
-    let w0 = rows.iter().map(|r| r.0.len()).max().unwrap_or(0);
-    let w1 = rows.iter().map(|r| r.1.len()).max().unwrap_or(0).max(5);
-    let w2 = rows.iter().map(|r| r.2.len()).max().unwrap_or(0).max(12);
-    println!(
-        "{:<w0$}  {:<w1$}  {:<w2$}  ferry/peer",
-        "metric", "ferry", "cargo-lambda"
-    );
-    for Row(a, b, c, d) in rows {
-        println!("{a:<w0$}  {b:<w1$}  {c:<w2$}  {d}");
-    }
 }
