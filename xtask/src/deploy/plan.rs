@@ -1,0 +1,296 @@
+//! The plan: desired state against live state, in a pure function with no
+//! I/O. `plan`, `deploy --dry-run` and `deploy` all go through [`plan`]; the
+//! executor applies its actions in the order given, which is dependency order.
+
+use serde::Serialize;
+
+use super::state::{Desired, DesiredFunction, DesiredLayerRef, Live, LiveFunction};
+use crate::model::Arch;
+
+/// One write the deploy makes.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+#[serde(tag = "action", rename_all = "snake_case")]
+pub enum Action {
+    PublishLayerVersion {
+        layer: String,
+        arch: Arch,
+        code_sha256: String,
+        zip: String,
+    },
+    CreateFunction {
+        function: String,
+        arch: Arch,
+        code_sha256: String,
+        zip: String,
+    },
+    UpdateFunctionCode {
+        function: String,
+        arch: Arch,
+        from: String,
+        to: String,
+        zip: String,
+    },
+    UpdateFunctionConfiguration {
+        function: String,
+        changes: Vec<Change>,
+    },
+    CreateLogGroup {
+        name: String,
+        retention_days: u32,
+    },
+    PutRetentionPolicy {
+        name: String,
+        from: Option<u32>,
+        to: u32,
+    },
+    AddInvokePermission {
+        function: String,
+    },
+    CreateRestApi {
+        name: String,
+    },
+    PutRestApi {
+        api: String,
+        routes: usize,
+        definition_hash: String,
+    },
+    CreateDeployment {
+        api: String,
+        stage: String,
+        definition_hash: String,
+    },
+    DeleteFunction {
+        function: String,
+    },
+}
+
+/// One configuration field that differs.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Change {
+    pub field: &'static str,
+    pub from: String,
+    pub to: String,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Plan {
+    pub app: String,
+    pub stage: String,
+    pub region: String,
+    pub actions: Vec<Action>,
+    /// Resources that are already as desired.
+    pub unchanged: Vec<String>,
+}
+
+impl Plan {
+    pub fn is_empty(&self) -> bool {
+        self.actions.is_empty()
+    }
+}
+
+/// Compares `desired` with `live`. Functions removed from the workspace are
+/// deleted only with `prune`; their routes leave the API either way.
+pub fn plan(desired: &Desired, live: &Live, prune: bool) -> Plan {
+    let mut actions = Vec::new();
+    let mut unchanged = Vec::new();
+    for ((name, arch), layer) in &desired.layers {
+        if layer_version_arn(live, name, *arch, &layer.code_sha256).is_some() {
+            unchanged.push(format!("layer {name} ({arch})"));
+        } else {
+            let zip = layer.zip.clone();
+            actions.push(Action::PublishLayerVersion {
+                layer: name.clone(),
+                arch: *arch,
+                code_sha256: layer.code_sha256.clone(),
+                zip,
+            });
+        }
+    }
+    for function in desired.functions.values() {
+        let before = actions.len();
+        function_actions(desired, live, function, &mut actions);
+        let group = format!("/aws/lambda/{}", function.name);
+        match live.log_groups.get(&group) {
+            None => actions.push(Action::CreateLogGroup {
+                name: group,
+                retention_days: desired.log_retention_days,
+            }),
+            Some(days) if *days != Some(desired.log_retention_days) => {
+                actions.push(Action::PutRetentionPolicy {
+                    name: group,
+                    from: *days,
+                    to: desired.log_retention_days,
+                })
+            }
+            Some(_) => {}
+        }
+        if !live.permissions.contains(&function.name) {
+            actions.push(Action::AddInvokePermission {
+                function: function.name.clone(),
+            });
+        }
+        if actions.len() == before {
+            unchanged.push(format!("function {}", function.name));
+        }
+    }
+    let api = &desired.api;
+    let deployed_hash = live
+        .api
+        .as_ref()
+        .and_then(|a| a.stage_deployment.as_ref())
+        .and_then(|(_, hash)| hash.clone());
+    if live.api.is_none() {
+        actions.push(Action::CreateRestApi {
+            name: api.name.clone(),
+        });
+    }
+    if deployed_hash.as_deref() != Some(api.definition_hash.as_str()) {
+        let hash = api.definition_hash.clone();
+        actions.push(Action::PutRestApi {
+            api: api.name.clone(),
+            routes: api.routes.len(),
+            definition_hash: hash.clone(),
+        });
+        actions.push(Action::CreateDeployment {
+            api: api.name.clone(),
+            stage: desired.stage.clone(),
+            definition_hash: hash,
+        });
+    } else {
+        unchanged.push(format!("api {} ({} routes)", api.name, api.routes.len()));
+    }
+    if prune {
+        let prefix = format!("{}-{}-", desired.app, desired.stage);
+        for name in live
+            .functions
+            .keys()
+            .filter(|n| n.starts_with(&prefix) && !desired.functions.contains_key(*n))
+        {
+            actions.push(Action::DeleteFunction {
+                function: name.clone(),
+            });
+        }
+    }
+    Plan {
+        app: desired.app.clone(),
+        stage: desired.stage.clone(),
+        region: desired.region.clone(),
+        actions,
+        unchanged,
+    }
+}
+
+/// The ARN of an existing version of `layer` for `arch` that carries `sha256`.
+pub fn layer_version_arn<'a>(
+    live: &'a Live,
+    layer: &str,
+    arch: Arch,
+    sha256: &str,
+) -> Option<&'a str> {
+    live.layer_versions
+        .get(layer)?
+        .iter()
+        .rev()
+        .find(|v| {
+            v.recorded_sha256() == Some(sha256)
+                && (v.compatible_architectures.is_empty()
+                    || v.compatible_architectures.contains(&arch))
+        })
+        .map(|v| v.arn.as_str())
+}
+
+fn function_actions(
+    desired: &Desired,
+    live: &Live,
+    function: &DesiredFunction,
+    actions: &mut Vec<Action>,
+) {
+    let Some(current) = live.functions.get(&function.name) else {
+        let (code_sha256, zip) = (function.code_sha256.clone(), function.zip.clone());
+        actions.push(Action::CreateFunction {
+            function: function.name.clone(),
+            arch: function.arch,
+            code_sha256,
+            zip,
+        });
+        return;
+    };
+    // Lambda takes the architecture only with the code, so a change of
+    // architecture is a code update even when the hash is the same.
+    if current.code_sha256 != function.code_sha256 || current.arch != function.arch {
+        actions.push(Action::UpdateFunctionCode {
+            function: function.name.clone(),
+            arch: function.arch,
+            from: current.code_sha256.clone(),
+            to: function.code_sha256.clone(),
+            zip: function.zip.clone(),
+        });
+    }
+    let changes = config_changes(desired, live, function, current);
+    if !changes.is_empty() {
+        actions.push(Action::UpdateFunctionConfiguration {
+            function: function.name.clone(),
+            changes,
+        });
+    }
+}
+
+fn config_changes(
+    desired: &Desired,
+    live: &Live,
+    function: &DesiredFunction,
+    current: &LiveFunction,
+) -> Vec<Change> {
+    let mut changes = Vec::new();
+    let mut differ = |field: &'static str, from: String, to: String| {
+        if from != to {
+            changes.push(Change { field, from, to });
+        }
+    };
+    differ(
+        "memory_mb",
+        current.memory_mb.to_string(),
+        function.memory_mb.to_string(),
+    );
+    differ(
+        "timeout_s",
+        current.timeout_s.to_string(),
+        function.timeout_s.to_string(),
+    );
+    differ(
+        "runtime",
+        current.runtime.map_or("-".into(), |r| r.to_string()),
+        function.runtime.to_string(),
+    );
+    // Only the variable names are shown: values may be secrets.
+    let names = |e: &std::collections::BTreeMap<String, String>| {
+        e.keys().cloned().collect::<Vec<_>>().join(",")
+    };
+    if current.env != function.env {
+        let (from, to) = (names(&current.env), names(&function.env));
+        let (from, to) = if from == to {
+            (format!("{from} (values)"), format!("{to} (new values)"))
+        } else {
+            (from, to)
+        };
+        differ("environment", from, to);
+    }
+    let wanted: Vec<String> = function
+        .layers
+        .iter()
+        .map(|l| match l {
+            DesiredLayerRef::Arn(arn) => arn.clone(),
+            DesiredLayerRef::Own { name, arch } => {
+                let sha = desired
+                    .layers
+                    .get(&(name.clone(), *arch))
+                    .map(|l| l.code_sha256.as_str())
+                    .unwrap_or_default();
+                layer_version_arn(live, name, *arch, sha)
+                    .map_or_else(|| format!("{name}:<new version>"), str::to_owned)
+            }
+        })
+        .collect();
+    differ("layers", current.layers.join(","), wanted.join(","));
+    changes
+}

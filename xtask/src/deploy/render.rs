@@ -1,0 +1,138 @@
+//! The plan as text for people and as JSON for CI, from the same `Plan`.
+
+use std::fmt::Write;
+
+use super::plan::{Action, Plan};
+
+/// Counts of the plan's actions by kind of change.
+#[derive(Debug, Default, Clone, Copy, PartialEq, Eq, serde::Serialize)]
+pub struct Summary {
+    pub create: usize,
+    pub update: usize,
+    pub publish: usize,
+    pub delete: usize,
+    pub unchanged: usize,
+}
+
+pub fn summary(plan: &Plan) -> Summary {
+    let mut s = Summary {
+        unchanged: plan.unchanged.len(),
+        ..Summary::default()
+    };
+    for action in &plan.actions {
+        match action {
+            Action::PublishLayerVersion { .. } => s.publish += 1,
+            Action::CreateFunction { .. }
+            | Action::CreateLogGroup { .. }
+            | Action::AddInvokePermission { .. }
+            | Action::CreateRestApi { .. }
+            | Action::CreateDeployment { .. } => s.create += 1,
+            Action::UpdateFunctionCode { .. }
+            | Action::UpdateFunctionConfiguration { .. }
+            | Action::PutRetentionPolicy { .. }
+            | Action::PutRestApi { .. } => s.update += 1,
+            Action::DeleteFunction { .. } => s.delete += 1,
+        }
+    }
+    s
+}
+
+fn short(hash: &str) -> &str {
+    &hash[..hash.len().min(12)]
+}
+
+/// One line per action, the unchanged resources, then a summary line.
+pub fn text(plan: &Plan) -> String {
+    let mut out = format!(
+        "Plan for stage `{}` of `{}` in {}:\n",
+        plan.stage, plan.app, plan.region
+    );
+    for action in &plan.actions {
+        let line = match action {
+            Action::PublishLayerVersion {
+                layer,
+                arch,
+                code_sha256,
+                ..
+            } => format!(
+                "  + publish  layer {layer} ({arch}) sha256 {}",
+                short(code_sha256)
+            ),
+            Action::CreateFunction {
+                function,
+                arch,
+                code_sha256,
+                ..
+            } => format!(
+                "  + create   function {function} ({arch}) sha256 {}",
+                short(code_sha256)
+            ),
+            Action::UpdateFunctionCode {
+                function,
+                arch,
+                from,
+                to,
+                ..
+            } => {
+                format!(
+                    "  ~ update   function {function} code ({arch}) {} -> {}",
+                    short(from),
+                    short(to)
+                )
+            }
+            Action::UpdateFunctionConfiguration { function, changes } => {
+                let changes: Vec<String> = changes
+                    .iter()
+                    .map(|c| format!("{}: {} -> {}", c.field, c.from, c.to))
+                    .collect();
+                format!(
+                    "  ~ update   function {function} config: {}",
+                    changes.join("; ")
+                )
+            }
+            Action::CreateLogGroup {
+                name,
+                retention_days,
+            } => format!("  + create   log group {name} (retention {retention_days} days)"),
+            Action::PutRetentionPolicy { name, from, to } => {
+                format!(
+                    "  ~ update   log group {name} retention {} -> {to} days",
+                    from.map_or("never expire".into(), |d| d.to_string())
+                )
+            }
+            Action::AddInvokePermission { function } => {
+                format!("  + create   permission for API Gateway to invoke {function}")
+            }
+            Action::CreateRestApi { name } => format!("  + create   REST API {name}"),
+            Action::PutRestApi {
+                api,
+                routes,
+                definition_hash,
+            } => format!(
+                "  ~ update   REST API {api}: {routes} routes (definition {definition_hash})"
+            ),
+            Action::CreateDeployment { api, stage, .. } => {
+                format!("  + create   deployment of {api}, then stage `{stage}` serves it")
+            }
+            Action::DeleteFunction { function } => {
+                format!("  - delete   function {function} (--prune)")
+            }
+        };
+        let _ = writeln!(out, "{line}");
+    }
+    if !plan.unchanged.is_empty() {
+        let _ = writeln!(out, "  = unchanged: {}", plan.unchanged.join(", "));
+    }
+    let s = summary(plan);
+    let _ = writeln!(
+        out,
+        "Plan: {} to publish, {} to create, {} to update, {} to delete, {} unchanged.",
+        s.publish, s.create, s.update, s.delete, s.unchanged
+    );
+    out
+}
+
+/// The plan and its summary as JSON.
+pub fn json(plan: &Plan) -> serde_json::Value {
+    serde_json::json!({ "plan": plan, "summary": summary(plan), "empty": plan.is_empty() })
+}

@@ -1,0 +1,269 @@
+//! The two sides the planner compares, as plain data: the desired state of a
+//! stage (from the model, the stage and a build manifest) and the live state
+//! (as read from AWS by the deploy side, or written by hand in tests).
+
+use std::collections::{BTreeMap, BTreeSet};
+
+use serde::{Deserialize, Serialize};
+use sha2::{Digest, Sha256};
+
+use crate::manifest::{ArtifactKind, Manifest};
+use crate::model::{Arch, EndpointType, LayerRef, Method, Runtime, Stage, Workspace};
+
+/// What a stage should look like.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Desired {
+    pub app: String,
+    pub stage: String,
+    pub region: String,
+    /// Layer versions keyed by (AWS layer name, architecture).
+    pub layers: BTreeMap<(String, Arch), DesiredLayer>,
+    /// Functions keyed by their AWS name.
+    pub functions: BTreeMap<String, DesiredFunction>,
+    pub api: DesiredApi,
+    pub log_retention_days: u32,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct DesiredLayer {
+    pub name: String,
+    pub arch: Arch,
+    /// CodeSha256 of the zip; ferry records it in the version's description.
+    pub code_sha256: String,
+    pub zip: String,
+    pub description: String,
+    pub compatible_runtimes: Vec<Runtime>,
+}
+
+/// A layer a function references: one of the stage's own, or a fixed ARN.
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum DesiredLayerRef {
+    Own { name: String, arch: Arch },
+    Arn(String),
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct DesiredFunction {
+    pub name: String,
+    pub service: String,
+    pub arch: Arch,
+    pub runtime: Runtime,
+    pub code_sha256: String,
+    pub zip: String,
+    pub memory_mb: u32,
+    pub timeout_s: u32,
+    pub env: BTreeMap<String, String>,
+    pub layers: Vec<DesiredLayerRef>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct DesiredApi {
+    pub name: String,
+    pub endpoint: EndpointType,
+    pub binary_media_types: Vec<String>,
+    /// (method, path, function name), in route-table order.
+    pub routes: Vec<(Method, String, String)>,
+    /// Hash of everything that goes into the API definition: a new API
+    /// deployment is needed exactly when it changes.
+    pub definition_hash: String,
+}
+
+/// What AWS holds for the stage now.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct Live {
+    pub functions: BTreeMap<String, LiveFunction>,
+    /// Versions of each of the app's layers, newest last.
+    pub layer_versions: BTreeMap<String, Vec<LiveLayerVersion>>,
+    pub api: Option<LiveApi>,
+    /// Functions that carry ferry's invoke permission for this API.
+    pub permissions: BTreeSet<String>,
+    /// Log group name -> retention in days (`None`: never expire).
+    pub log_groups: BTreeMap<String, Option<u32>>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct LiveFunction {
+    pub code_sha256: String,
+    pub arch: Arch,
+    pub runtime: Option<Runtime>,
+    pub memory_mb: u32,
+    pub timeout_s: u32,
+    pub env: BTreeMap<String, String>,
+    /// Layer version ARNs, in order.
+    pub layers: Vec<String>,
+    pub revision_id: String,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct LiveLayerVersion {
+    pub arn: String,
+    pub version: u64,
+    pub description: String,
+    pub compatible_architectures: Vec<Arch>,
+}
+
+impl LiveLayerVersion {
+    /// The CodeSha256 ferry recorded in the description, if any.
+    pub fn recorded_sha256(&self) -> Option<&str> {
+        self.description
+            .rsplit_once(LAYER_HASH_MARK)
+            .map(|(_, hash)| hash.trim_end_matches(')'))
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct LiveApi {
+    pub id: String,
+    /// The deployment the stage serves, with the definition hash ferry
+    /// recorded in that deployment's description.
+    pub stage_deployment: Option<(String, Option<String>)>,
+}
+
+/// How a layer version's description carries its content hash.
+pub const LAYER_HASH_MARK: &str = " (ferry sha256 ";
+
+/// Why a manifest cannot be deployed to a stage.
+#[derive(Debug, thiserror::Error, PartialEq, Eq)]
+pub enum DesiredError {
+    #[error("the manifest has no {kind} `{name}` for {arch}; run `cargo xtask build` (or build with --arch {arch})")]
+    MissingArtifact {
+        kind: &'static str,
+        name: String,
+        arch: Arch,
+    },
+    #[error("the manifest was built for app `{found}`, not `{expected}`")]
+    OtherApp { expected: String, found: String },
+}
+
+/// The desired state of `stage` with the artifacts of `manifest`.
+pub fn desired(
+    workspace: &Workspace,
+    stage: &Stage,
+    manifest: &Manifest,
+) -> Result<Desired, DesiredError> {
+    let app = workspace.app.name.to_string();
+    if manifest.app != app {
+        return Err(DesiredError::OtherApp {
+            expected: app,
+            found: manifest.app.clone(),
+        });
+    }
+    let mut layers = BTreeMap::new();
+    let mut functions = BTreeMap::new();
+    for service in workspace.services.values() {
+        let settings = stage.settings(&workspace.app, service);
+        let artifact = manifest
+            .find(
+                ArtifactKind::Function,
+                service.name.as_str(),
+                service.architecture,
+            )
+            .ok_or_else(|| DesiredError::MissingArtifact {
+                kind: "function",
+                name: service.name.to_string(),
+                arch: service.architecture,
+            })?;
+        let mut refs = Vec::new();
+        for layer in &service.layers {
+            match layer {
+                LayerRef::Arn(arn) => refs.push(DesiredLayerRef::Arn(arn.clone())),
+                LayerRef::Workspace(name) => {
+                    let built = manifest
+                        .find(ArtifactKind::Layer, name, service.architecture)
+                        .ok_or_else(|| DesiredError::MissingArtifact {
+                            kind: "layer",
+                            name: name.clone(),
+                            arch: service.architecture,
+                        })?;
+                    let aws_name = format!("{app}-{name}");
+                    let description = built
+                        .layer
+                        .as_ref()
+                        .map(|l| l.description.clone())
+                        .unwrap_or_default();
+                    layers.insert(
+                        (aws_name.clone(), service.architecture),
+                        DesiredLayer {
+                            name: aws_name.clone(),
+                            arch: service.architecture,
+                            code_sha256: built.code_sha256.clone(),
+                            zip: built.path.clone(),
+                            description: format!(
+                                "{description}{LAYER_HASH_MARK}{})",
+                                built.code_sha256
+                            ),
+                            compatible_runtimes: built
+                                .layer
+                                .as_ref()
+                                .map(|l| l.compatible_runtimes.clone())
+                                .unwrap_or_default(),
+                        },
+                    );
+                    refs.push(DesiredLayerRef::Own {
+                        name: aws_name,
+                        arch: service.architecture,
+                    });
+                }
+            }
+        }
+        functions.insert(
+            settings.function_name.clone(),
+            DesiredFunction {
+                name: settings.function_name,
+                service: service.name.to_string(),
+                arch: service.architecture,
+                runtime: service.runtime,
+                code_sha256: artifact.code_sha256.clone(),
+                zip: artifact.path.clone(),
+                memory_mb: settings.memory_mb,
+                timeout_s: settings.timeout_s,
+                env: settings.env,
+                layers: refs,
+            },
+        );
+    }
+    let routes: Vec<(Method, String, String)> = workspace
+        .routes
+        .entries
+        .iter()
+        .map(|e| {
+            (
+                e.method,
+                e.path.to_string(),
+                stage.function_name(&workspace.app, &e.service),
+            )
+        })
+        .collect();
+    let api = DesiredApi {
+        name: stage.api.name.clone(),
+        endpoint: stage.api.endpoint,
+        binary_media_types: stage.api.binary_media_types.clone(),
+        definition_hash: definition_hash(&routes, stage),
+        routes,
+    };
+    Ok(Desired {
+        app,
+        stage: stage.name.clone(),
+        region: stage.region.clone(),
+        layers,
+        functions,
+        api,
+        log_retention_days: stage.log_retention_days,
+    })
+}
+
+/// Changes exactly when the API definition would: routes, their functions,
+/// the endpoint type and binary media types. Function code is not part of it.
+fn definition_hash(routes: &[(Method, String, String)], stage: &Stage) -> String {
+    let mut hasher = Sha256::new();
+    hasher.update("ferry-api-1\n");
+    for (method, path, function) in routes {
+        hasher.update(format!("{method} {path} {function}\n"));
+    }
+    hasher.update(format!(
+        "{:?}\n{:?}\n{}\n",
+        stage.api.endpoint, stage.api.binary_media_types, stage.region
+    ));
+    crate::build::pack::hex(&hasher.finalize())[..16].to_owned()
+}
