@@ -40,6 +40,7 @@ pub fn args(invocation: &CargoInvocation, define_profile: bool) -> Vec<String> {
         for setting in [
             r#"profile.lambda.inherits="release""#,
             r#"profile.lambda.strip="symbols""#,
+            r#"profile.lambda.opt-level="s""#,
         ] {
             args.extend(["--config".to_owned(), setting.to_owned()]);
         }
