@@ -194,38 +194,28 @@ fn peer(root: &Path, base: &Path, zig: &tools::ZigTools, logs: &Path) -> miette:
         for arch in Arch::ALL {
             let target = format!("{}.2.26", arch.triple());
             let lambda_dir = format!("lambda-{arch}");
-            let mut services = with_tools(Command::new(&cargo_lambda), zig, &dir);
-            services.args([
-                "lambda",
-                "build",
-                "--release",
-                "--target",
-                &target,
-                "--output-format",
-                "zip",
-                "--lambda-dir",
-                &lambda_dir,
-            ]);
-            for s in SERVICES {
-                services.args(["-p", s]);
-            }
-            total += timed(&mut services, logs, &format!("{copy}-{arch}"))?;
-            let mut extension = with_tools(Command::new(&cargo_lambda), zig, &dir);
-            extension.args([
-                "lambda",
-                "build",
-                "--release",
-                "--extension",
-                "--target",
-                &target,
-                "--output-format",
-                "zip",
-                "--lambda-dir",
-                &lambda_dir,
-                "-p",
-                EXTENSION,
-            ]);
-            total += timed(&mut extension, logs, &format!("{copy}-{arch}-extension"))?;
+            // cargo-lambda's users build the functions in one run and each
+            // extension in a run of its own, per architecture.
+            let build = |extra: &[&str], log: String| {
+                let mut command = with_tools(Command::new(&cargo_lambda), zig, &dir);
+                command.args([
+                    "lambda",
+                    "build",
+                    "--release",
+                    "--target",
+                    &target,
+                    "--output-format",
+                    "zip",
+                ]);
+                command.args(["--lambda-dir", &lambda_dir]).args(extra);
+                timed(&mut command, logs, &log)
+            };
+            let services: Vec<&str> = SERVICES.iter().flat_map(|s| ["-p", s]).collect();
+            total += build(&services, format!("{copy}-{arch}"))?;
+            total += build(
+                &["--extension", "-p", EXTENSION],
+                format!("{copy}-{arch}-extension"),
+            )?;
         }
         if wall.is_zero() {
             wall = total;

@@ -12,12 +12,11 @@ const POLL: Duration = Duration::from_millis(700);
 
 pub async fn run(app: Arc<App>, release: bool) {
     let root = app.workspace.root.clone();
-    let mut sources = fingerprint(&root);
-    let mut layer_files = layers_fingerprint(&root);
+    let (mut sources, mut layer_files) = fingerprint(&root);
     let mut binaries = binary_times(&app, release);
     loop {
         tokio::time::sleep(POLL).await;
-        let now = fingerprint(&root);
+        let (now, layers_now) = fingerprint(&root);
         if now == sources {
             continue;
         }
@@ -34,7 +33,6 @@ pub async fn run(app: Arc<App>, release: bool) {
             continue;
         }
         let after = binary_times(&app, release);
-        let layers_now = layers_fingerprint(&root);
         let layers_changed = layers_now != layer_files;
         layer_files = layers_now;
         for (service, pool) in &app.pools {
@@ -53,20 +51,18 @@ pub async fn run(app: Arc<App>, release: bool) {
     }
 }
 
-/// The newest mtime and file count under services/, layers/ and crates/.
-fn fingerprint(root: &Path) -> (Option<SystemTime>, usize) {
-    let mut newest = None;
-    let mut count = 0;
-    for folder in ["services", "layers", "crates", "Cargo.toml", "deploy.toml"] {
-        walk(&root.join(folder), &mut newest, &mut count);
-    }
-    (newest, count)
-}
+type Fingerprint = (Option<SystemTime>, usize);
 
-fn layers_fingerprint(root: &Path) -> (Option<SystemTime>, usize) {
+/// The newest mtime and file count of everything a rebuild depends on, and of
+/// layers/ alone (whose changes restart the functions using a layer), in one walk.
+fn fingerprint(root: &Path) -> (Fingerprint, Fingerprint) {
     let (mut newest, mut count) = (None, 0);
     walk(&root.join("layers"), &mut newest, &mut count);
-    (newest, count)
+    let layers = (newest, count);
+    for item in ["services", "crates", "Cargo.toml", "deploy.toml"] {
+        walk(&root.join(item), &mut newest, &mut count);
+    }
+    ((newest, count), layers)
 }
 
 fn walk(path: &Path, newest: &mut Option<SystemTime>, count: &mut usize) {
