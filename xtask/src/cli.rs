@@ -42,6 +42,46 @@ pub enum Command {
     Serve(ServeArgs),
     /// Run the benchmarks and print their tables.
     Bench(BenchArgs),
+    /// Read a stage's live state and print what a deploy would change.
+    Plan(PlanArgs),
+    /// Build (or take --manifest), plan and apply: only what changed is written.
+    Deploy(DeployArgs),
+}
+
+/// What `plan` and `deploy` share.
+#[derive(Debug, Clone, clap::Args)]
+pub struct StageArgs {
+    /// The deploy.toml stage to plan or deploy.
+    #[arg(long)]
+    pub stage: String,
+    /// Deploy the artifacts of this manifest (e.g. from a CI build job)
+    /// instead of building; its zips are found next to it.
+    #[arg(long, value_name = "PATH")]
+    pub manifest: Option<PathBuf>,
+    /// Delete the stage's functions whose service left the workspace.
+    #[arg(long)]
+    pub prune: bool,
+    /// Print machine-readable JSON on stdout (progress stays on stderr).
+    #[arg(long)]
+    pub json: bool,
+}
+
+#[derive(Debug, Clone, clap::Args)]
+pub struct PlanArgs {
+    #[command(flatten)]
+    pub stage: StageArgs,
+    /// Exit 2 when the plan is not empty, 0 when it is, 1 on error.
+    #[arg(long)]
+    pub detailed_exitcode: bool,
+}
+
+#[derive(Debug, Clone, clap::Args)]
+pub struct DeployArgs {
+    #[command(flatten)]
+    pub stage: StageArgs,
+    /// Print the plan and stop, making no write (the same as `plan`).
+    #[arg(long)]
+    pub dry_run: bool,
 }
 
 /// Which architectures to build.

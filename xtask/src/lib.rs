@@ -4,6 +4,7 @@
 //! (`build`), and one module per command. `main.rs` only parses flags and
 //! dispatches here.
 
+pub mod aws_side;
 pub mod bench;
 pub mod build;
 pub mod check;

@@ -1,5 +1,5 @@
 //! `cargo xtask test`: installs what the test suite needs (rustup targets, zig
-//! and cargo-zigbuild, qemu-user-static, awslambdaric), puts it where the tests look, checks
+//! and cargo-zigbuild, qemu-user-static, awslambdaric, moto), puts it where the tests look, checks
 //! formatting and lints, and runs every test of the workspace.
 
 use std::path::Path;
@@ -15,6 +15,10 @@ pub fn run(root: &Path, cargo_args: &[String]) -> miette::Result<()> {
     venv.ensure(
         &[tools::AWSLAMBDARIC],
         "AWS's Python runtime client, which a test runs against serve's Runtime API",
+    )?;
+    venv.ensure(
+        &[tools::MOTO],
+        "moto, the AWS-compatible server the deploy tests run against on 127.0.0.1",
     )?;
     eprintln!(
         "ferry: tools ready: zig {}, cargo-zigbuild {}, qemu {}",
@@ -54,6 +58,7 @@ pub fn run(root: &Path, cargo_args: &[String]) -> miette::Result<()> {
         .env("FERRY_CARGO_ZIGBUILD", &zig.cargo_zigbuild)
         .env("FERRY_QEMU_AARCH64", &qemu)
         .env("FERRY_QEMU_SYSROOT", &sysroot)
-        .env("FERRY_PYTHON", venv.bin("python"));
+        .env("FERRY_PYTHON", venv.bin("python"))
+        .env("FERRY_MOTO_SERVER", venv.bin("moto_server"));
     tools::run(&mut command, "cargo test")
 }

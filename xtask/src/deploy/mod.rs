@@ -2,6 +2,7 @@
 //! the plan against the live state, and its rendering. Everything here is
 //! pure; reading live state from AWS and applying a plan live on the AWS side.
 
+pub mod openapi;
 pub mod plan;
 pub mod render;
 pub mod state;
@@ -10,4 +11,26 @@ pub mod state;
 mod tests;
 
 pub use plan::{plan, Action, Change, Plan};
-pub use state::{desired, Desired, DesiredError, Live, LiveApi, LiveFunction, LiveLayerVersion};
+pub use state::{
+    desired, Desired, DesiredError, DesiredRole, Live, LiveApi, LiveFunction, LiveLayerVersion,
+};
+
+use crate::model::{Stage, Workspace};
+
+/// The stage named `name`, or an error that lists the stages there are.
+pub fn find_stage<'a>(workspace: &'a Workspace, name: &str) -> miette::Result<&'a Stage> {
+    workspace.stages.get(name).ok_or_else(|| {
+        let known: Vec<&str> = workspace.stages.keys().map(String::as_str).collect();
+        miette::miette!(
+            help = format!(
+                "use one of: {}; or add [stages.{name}] to deploy.toml",
+                if known.is_empty() {
+                    "(none)".to_owned()
+                } else {
+                    known.join(", ")
+                }
+            ),
+            "deploy.toml has no stage `{name}`"
+        )
+    })
+}

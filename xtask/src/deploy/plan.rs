@@ -4,13 +4,18 @@
 
 use serde::Serialize;
 
-use super::state::{Desired, DesiredFunction, DesiredLayerRef, Live, LiveFunction};
+use super::state::{
+    Desired, DesiredFunction, DesiredLayerRef, DesiredRole, Live, LiveFunction, TAG_APP, TAG_STAGE,
+};
 use crate::model::Arch;
 
 /// One write the deploy makes.
 #[derive(Debug, Clone, PartialEq, Serialize)]
 #[serde(tag = "action", rename_all = "snake_case")]
 pub enum Action {
+    CreateRole {
+        name: String,
+    },
     PublishLayerVersion {
         layer: String,
         arch: Arch,
@@ -43,8 +48,16 @@ pub enum Action {
         from: Option<u32>,
         to: u32,
     },
+    /// Tag keys to set (new or changed) and to remove.
+    TagFunction {
+        function: String,
+        set: Vec<String>,
+        remove: Vec<String>,
+    },
     AddInvokePermission {
         function: String,
+        /// A statement with ferry's id exists but names another API.
+        replace: bool,
     },
     CreateRestApi {
         name: String,
@@ -93,6 +106,13 @@ impl Plan {
 pub fn plan(desired: &Desired, live: &Live, prune: bool) -> Plan {
     let mut actions = Vec::new();
     let mut unchanged = Vec::new();
+    if let DesiredRole::Managed(name) = &desired.role {
+        if live.managed_role_exists {
+            unchanged.push(format!("role {name}"));
+        } else {
+            actions.push(Action::CreateRole { name: name.clone() });
+        }
+    }
     for ((name, arch), layer) in &desired.layers {
         if layer_version_arn(live, name, *arch, &layer.code_sha256).is_some() {
             unchanged.push(format!("layer {name} ({arch})"));
@@ -106,10 +126,18 @@ pub fn plan(desired: &Desired, live: &Live, prune: bool) -> Plan {
             });
         }
     }
+    // The API exists (empty) before the functions, so that their invoke
+    // permissions can name it; it serves nothing until its first deployment.
+    if live.api.is_none() {
+        actions.push(Action::CreateRestApi {
+            name: desired.api.name.clone(),
+        });
+    }
     for function in desired.functions.values() {
         let before = actions.len();
-        function_actions(desired, live, function, &mut actions);
         let group = format!("/aws/lambda/{}", function.name);
+        // The log group comes first: it must exist, with its retention,
+        // before the function's first invocation creates it without one.
         match live.log_groups.get(&group) {
             None => actions.push(Action::CreateLogGroup {
                 name: group,
@@ -124,9 +152,20 @@ pub fn plan(desired: &Desired, live: &Live, prune: bool) -> Plan {
             }
             Some(_) => {}
         }
-        if !live.permissions.contains(&function.name) {
+        function_actions(desired, live, function, &mut actions);
+        if let Some(api) = &live.api {
+            let wanted = invoke_source_arn(&desired.region, &live.account_id, &api.id);
+            match live.permissions.get(&function.name) {
+                Some(source) if *source == wanted => {}
+                other => actions.push(Action::AddInvokePermission {
+                    function: function.name.clone(),
+                    replace: other.is_some(),
+                }),
+            }
+        } else {
             actions.push(Action::AddInvokePermission {
                 function: function.name.clone(),
+                replace: false,
             });
         }
         if actions.len() == before {
@@ -139,11 +178,6 @@ pub fn plan(desired: &Desired, live: &Live, prune: bool) -> Plan {
         .as_ref()
         .and_then(|a| a.stage_deployment.as_ref())
         .and_then(|(_, hash)| hash.clone());
-    if live.api.is_none() {
-        actions.push(Action::CreateRestApi {
-            name: api.name.clone(),
-        });
-    }
     if deployed_hash.as_deref() != Some(api.definition_hash.as_str()) {
         let hash = api.definition_hash.clone();
         actions.push(Action::PutRestApi {
@@ -160,11 +194,14 @@ pub fn plan(desired: &Desired, live: &Live, prune: bool) -> Plan {
         unchanged.push(format!("api {} ({} routes)", api.name, api.routes.len()));
     }
     if prune {
-        let prefix = format!("{}-{}-", desired.app, desired.stage);
-        for name in live
+        let ours = |f: &LiveFunction| {
+            f.tags.get(TAG_APP) == Some(&desired.app)
+                && f.tags.get(TAG_STAGE) == Some(&desired.stage)
+        };
+        for (name, _) in live
             .functions
-            .keys()
-            .filter(|n| n.starts_with(&prefix) && !desired.functions.contains_key(*n))
+            .iter()
+            .filter(|(n, f)| ours(f) && !desired.functions.contains_key(*n))
         {
             actions.push(Action::DeleteFunction {
                 function: name.clone(),
@@ -179,6 +216,16 @@ pub fn plan(desired: &Desired, live: &Live, prune: bool) -> Plan {
         unchanged,
     }
 }
+
+/// The source ARN ferry's invoke permission names: any stage, method and
+/// path of one REST API. One statement per function keeps the function's
+/// policy far below Lambda's 20 KB limit however many routes it serves.
+pub fn invoke_source_arn(region: &str, account: &str, api_id: &str) -> String {
+    format!("arn:aws:execute-api:{region}:{account}:{api_id}/*/*/*")
+}
+
+/// The statement id of ferry's invoke permission on every function.
+pub const INVOKE_STATEMENT_ID: &str = "ferry-apigateway-invoke";
 
 /// The ARN of an existing version of `layer` for `arch` that carries `sha256`.
 pub fn layer_version_arn<'a>(
@@ -233,6 +280,25 @@ fn function_actions(
             changes,
         });
     }
+    let set: Vec<String> = function
+        .tags
+        .iter()
+        .filter(|(k, v)| current.tags.get(*k) != Some(*v))
+        .map(|(k, _)| k.clone())
+        .collect();
+    let remove: Vec<String> = current
+        .tags
+        .keys()
+        .filter(|k| !function.tags.contains_key(*k))
+        .cloned()
+        .collect();
+    if !set.is_empty() || !remove.is_empty() {
+        actions.push(Action::TagFunction {
+            function: function.name.clone(),
+            set,
+            remove,
+        });
+    }
 }
 
 fn config_changes(
@@ -256,6 +322,11 @@ fn config_changes(
         "timeout_s",
         current.timeout_s.to_string(),
         function.timeout_s.to_string(),
+    );
+    differ(
+        "role",
+        current.role.clone(),
+        desired.role.arn(&live.account_id),
     );
     differ(
         "runtime",

@@ -22,7 +22,8 @@ pub fn summary(plan: &Plan) -> Summary {
     for action in &plan.actions {
         match action {
             Action::PublishLayerVersion { .. } => s.publish += 1,
-            Action::CreateFunction { .. }
+            Action::CreateRole { .. }
+            | Action::CreateFunction { .. }
             | Action::CreateLogGroup { .. }
             | Action::AddInvokePermission { .. }
             | Action::CreateRestApi { .. }
@@ -30,6 +31,7 @@ pub fn summary(plan: &Plan) -> Summary {
             Action::UpdateFunctionCode { .. }
             | Action::UpdateFunctionConfiguration { .. }
             | Action::PutRetentionPolicy { .. }
+            | Action::TagFunction { .. }
             | Action::PutRestApi { .. } => s.update += 1,
             Action::DeleteFunction { .. } => s.delete += 1,
         }
@@ -48,7 +50,44 @@ pub fn text(plan: &Plan) -> String {
         plan.stage, plan.app, plan.region
     );
     for action in &plan.actions {
-        let line = match action {
+        let _ = writeln!(out, "{}", line(action));
+    }
+    if !plan.unchanged.is_empty() {
+        let _ = writeln!(out, "  = unchanged: {}", plan.unchanged.join(", "));
+    }
+    let s = summary(plan);
+    let _ = writeln!(
+        out,
+        "Plan: {} to publish, {} to create, {} to update, {} to delete, {} unchanged.",
+        s.publish, s.create, s.update, s.delete, s.unchanged
+    );
+    out
+}
+
+/// One action as a line of the plan.
+pub fn line(action: &Action) -> String {
+    {
+        match action {
+            Action::CreateRole { name } => {
+                format!("  + create   role {name} (basic execution: CloudWatch Logs only)")
+            }
+            Action::TagFunction {
+                function,
+                set,
+                remove,
+            } => {
+                let mut parts = Vec::new();
+                if !set.is_empty() {
+                    parts.push(format!("set {}", set.join(",")));
+                }
+                if !remove.is_empty() {
+                    parts.push(format!("remove {}", remove.join(",")));
+                }
+                format!(
+                    "  ~ update   function {function} tags: {}",
+                    parts.join("; ")
+                )
+            }
             Action::PublishLayerVersion {
                 layer,
                 arch,
@@ -100,8 +139,9 @@ pub fn text(plan: &Plan) -> String {
                     from.map_or("never expire".into(), |d| d.to_string())
                 )
             }
-            Action::AddInvokePermission { function } => {
-                format!("  + create   permission for API Gateway to invoke {function}")
+            Action::AddInvokePermission { function, replace } => {
+                let verb = if *replace { "~ replace " } else { "+ create  " };
+                format!("  {verb} permission for API Gateway to invoke {function}")
             }
             Action::CreateRestApi { name } => format!("  + create   REST API {name}"),
             Action::PutRestApi {
@@ -117,19 +157,8 @@ pub fn text(plan: &Plan) -> String {
             Action::DeleteFunction { function } => {
                 format!("  - delete   function {function} (--prune)")
             }
-        };
-        let _ = writeln!(out, "{line}");
+        }
     }
-    if !plan.unchanged.is_empty() {
-        let _ = writeln!(out, "  = unchanged: {}", plan.unchanged.join(", "));
-    }
-    let s = summary(plan);
-    let _ = writeln!(
-        out,
-        "Plan: {} to publish, {} to create, {} to update, {} to delete, {} unchanged.",
-        s.publish, s.create, s.update, s.delete, s.unchanged
-    );
-    out
 }
 
 /// The plan and its summary as JSON.

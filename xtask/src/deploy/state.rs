@@ -2,7 +2,7 @@
 //! stage (from the model, the stage and a build manifest) and the live state
 //! (as read from AWS by the deploy side, or written by hand in tests).
 
-use std::collections::{BTreeMap, BTreeSet};
+use std::collections::BTreeMap;
 
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
@@ -22,7 +22,33 @@ pub struct Desired {
     pub functions: BTreeMap<String, DesiredFunction>,
     pub api: DesiredApi,
     pub log_retention_days: u32,
+    pub role: DesiredRole,
 }
+
+/// The execution role every function of the stage runs with.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[serde(tag = "kind", content = "value", rename_all = "snake_case")]
+pub enum DesiredRole {
+    /// A role the user manages, by ARN.
+    Arn(String),
+    /// A basic execution role ferry creates and keeps, by name.
+    Managed(String),
+}
+
+impl DesiredRole {
+    /// The role's ARN in `account` (IAM ARNs are predictable from the name).
+    pub fn arn(&self, account: &str) -> String {
+        match self {
+            DesiredRole::Arn(arn) => arn.clone(),
+            DesiredRole::Managed(name) => format!("arn:aws:iam::{account}:role/{name}"),
+        }
+    }
+}
+
+/// The tags ferry puts on every function, so that `--prune` only ever
+/// deletes functions this app and stage created.
+pub const TAG_APP: &str = "ferry:app";
+pub const TAG_STAGE: &str = "ferry:stage";
 
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct DesiredLayer {
@@ -55,6 +81,8 @@ pub struct DesiredFunction {
     pub timeout_s: u32,
     pub env: BTreeMap<String, String>,
     pub layers: Vec<DesiredLayerRef>,
+    /// The stage's tags and ferry's own ([`TAG_APP`], [`TAG_STAGE`]).
+    pub tags: BTreeMap<String, String>,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize)]
@@ -72,12 +100,16 @@ pub struct DesiredApi {
 /// What AWS holds for the stage now.
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 pub struct Live {
+    /// The AWS account the credentials belong to.
+    pub account_id: String,
+    /// Whether the managed execution role exists (when the stage uses one).
+    pub managed_role_exists: bool,
     pub functions: BTreeMap<String, LiveFunction>,
     /// Versions of each of the app's layers, newest last.
     pub layer_versions: BTreeMap<String, Vec<LiveLayerVersion>>,
     pub api: Option<LiveApi>,
-    /// Functions that carry ferry's invoke permission for this API.
-    pub permissions: BTreeSet<String>,
+    /// Function -> the source ARN of ferry's invoke permission statement.
+    pub permissions: BTreeMap<String, String>,
     /// Log group name -> retention in days (`None`: never expire).
     pub log_groups: BTreeMap<String, Option<u32>>,
 }
@@ -92,6 +124,8 @@ pub struct LiveFunction {
     pub env: BTreeMap<String, String>,
     /// Layer version ARNs, in order.
     pub layers: Vec<String>,
+    pub role: String,
+    pub tags: BTreeMap<String, String>,
     pub revision_id: String,
 }
 
@@ -220,6 +254,7 @@ pub fn desired(
                 timeout_s: settings.timeout_s,
                 env: settings.env,
                 layers: refs,
+                tags: function_tags(&app, stage),
             },
         );
     }
@@ -242,7 +277,12 @@ pub fn desired(
         definition_hash: definition_hash(&routes, stage),
         routes,
     };
+    let role = match &stage.role {
+        Some(arn) => DesiredRole::Arn(arn.clone()),
+        None => DesiredRole::Managed(managed_role_name(&app, &stage.name)),
+    };
     Ok(Desired {
+        role,
         app,
         stage: stage.name.clone(),
         region: stage.region.clone(),
@@ -251,6 +291,20 @@ pub fn desired(
         api,
         log_retention_days: stage.log_retention_days,
     })
+}
+
+/// The name of the role ferry manages for a stage without one.
+pub fn managed_role_name(app: &str, stage: &str) -> String {
+    let name = format!("{app}-{stage}-ferry-lambda");
+    // IAM role names are at most 64 characters.
+    name[..name.len().min(64)].to_owned()
+}
+
+fn function_tags(app: &str, stage: &Stage) -> BTreeMap<String, String> {
+    let mut tags = stage.tags.clone();
+    tags.insert(TAG_APP.into(), app.into());
+    tags.insert(TAG_STAGE.into(), stage.name.clone());
+    tags
 }
 
 /// Changes exactly when the API definition would: routes, their functions,

@@ -66,7 +66,11 @@ fn manifest(ws: &Workspace, versions: &BTreeMap<&str, u32>) -> Manifest {
 
 /// The live state a successful deploy of `desired` leaves behind.
 fn converged(desired: &Desired) -> Live {
-    let mut live = Live::default();
+    let mut live = Live {
+        account_id: "123456789012".into(),
+        managed_role_exists: true,
+        ..Live::default()
+    };
     for ((name, arch), layer) in &desired.layers {
         let versions = live.layer_versions.entry(name.clone()).or_default();
         let version = versions.len() as u64 + 1;
@@ -101,10 +105,15 @@ fn converged(desired: &Desired) -> Live {
             timeout_s: f.timeout_s,
             env: f.env.clone(),
             layers,
+            role: desired.role.arn("123456789012"),
+            tags: f.tags.clone(),
             revision_id: "r1".into(),
         };
         live.functions.insert(f.name.clone(), function);
-        live.permissions.insert(f.name.clone());
+        live.permissions.insert(
+            f.name.clone(),
+            plan::invoke_source_arn(&desired.region, "123456789012", "abc123"),
+        );
         live.log_groups.insert(
             format!("/aws/lambda/{}", f.name),
             Some(desired.log_retention_days),
@@ -263,5 +272,99 @@ fn manifest_must_cover_the_stage() {
             name: "get".into(),
             arch: Arch::Arm64
         }
+    );
+}
+
+#[test]
+fn prune_deletes_only_functions_tagged_with_this_app_and_stage() {
+    let (_f, ws) = workspace(false);
+    let desired = desired_for(&ws, &[]);
+    let mut live = converged(&desired);
+    let mut other_stage = live.functions["shop-test-get"].clone();
+    other_stage.tags.insert(TAG_STAGE.into(), "test-2".into());
+    live.functions.insert("shop-test-2-get".into(), other_stage);
+    let mut by_hand = live.functions["shop-test-get"].clone();
+    by_hand.tags.clear();
+    live.functions.insert("shop-test-manual".into(), by_hand);
+    let mut gone = live.functions["shop-test-get"].clone();
+    gone.memory_mb = 1024;
+    live.functions.insert("shop-test-gone".into(), gone);
+    let pruned = plan(&desired, &live, true);
+    assert_eq!(
+        pruned.actions,
+        [Action::DeleteFunction {
+            function: "shop-test-gone".into()
+        }]
+    );
+}
+
+#[test]
+fn tags_role_and_permission_drift_are_repaired() {
+    let (_f, ws) = workspace(false);
+    let desired = desired_for(&ws, &[]);
+    let mut live = converged(&desired);
+    live.managed_role_exists = false;
+    let get = live.functions.get_mut("shop-test-get").unwrap();
+    get.tags.insert("team".into(), "old".into());
+    get.tags.remove(TAG_APP);
+    get.role = "arn:aws:iam::123456789012:role/by-hand".into();
+    live.permissions.insert(
+        "shop-test-list".into(),
+        plan::invoke_source_arn("us-east-1", "123456789012", "otherapi"),
+    );
+    let p = plan(&desired, &live, false);
+    assert_eq!(
+        kinds(&p),
+        [
+            "create_role",
+            "update_function_configuration",
+            "tag_function",
+            "add_invoke_permission"
+        ]
+    );
+    assert_eq!(
+        p.actions[2],
+        Action::TagFunction {
+            function: "shop-test-get".into(),
+            set: vec![TAG_APP.into()],
+            remove: vec!["team".into()],
+        }
+    );
+    assert!(matches!(
+        &p.actions[3],
+        Action::AddInvokePermission { replace: true, .. }
+    ));
+    let text = render::text(&p);
+    assert!(text.contains("role: arn:aws:iam::123456789012:role/by-hand -> arn:aws:iam::123456789012:role/shop-test-ferry-lambda"), "{text}");
+}
+
+#[test]
+fn openapi_definition_has_one_proxy_integration_per_route() {
+    let (_f, ws) = workspace(true);
+    let desired = desired_for(&ws, &[]);
+    let doc = openapi::definition(&desired, "123456789012");
+    let paths = doc["paths"].as_object().unwrap();
+    assert_eq!(paths.keys().collect::<Vec<_>>(), ["/items", "/items/{id}"]);
+    assert_eq!(
+        paths["/items"]
+            .as_object()
+            .unwrap()
+            .keys()
+            .collect::<Vec<_>>(),
+        ["get", "head"]
+    );
+    let get = &paths["/items/{id}"]["get"];
+    assert_eq!(get["parameters"][0]["name"], "id");
+    let integration = &get["x-amazon-apigateway-integration"];
+    assert_eq!(integration["type"], "aws_proxy");
+    assert_eq!(
+        integration["uri"],
+        "arn:aws:apigateway:us-east-1:lambda:path/2015-03-31/functions/arn:aws:lambda:us-east-1:123456789012:function:shop-test-get/invocations"
+    );
+    assert_eq!(doc["info"]["version"], desired.api.definition_hash.as_str());
+    let description = openapi::deployment_description(&desired.api.definition_hash);
+    assert_eq!(
+        openapi::recorded_hash(&description).as_deref(),
+        Some(desired.api.definition_hash.as_str())
     );
 }

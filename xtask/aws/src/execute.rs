@@ -1,0 +1,344 @@
+//! One action, its AWS calls: the exhaustive `match` of the executor. Every
+//! function write is guarded by the RevisionId read before it and followed
+//! by waiting until the function settles.
+
+use std::collections::HashMap;
+use std::time::Duration;
+
+use aws_sdk_apigateway::types::{EndpointConfiguration, EndpointType, PutMode};
+use aws_sdk_lambda::types::{Environment, FunctionCode, LayerVersionContentInput, Runtime};
+use ferry::deploy::plan::{invoke_source_arn, INVOKE_STATEMENT_ID};
+use ferry::deploy::{openapi, Action};
+use ferry::model::EndpointType as Endpoint;
+
+use crate::apply::{architecture, function, layer_arns, read_zip, revision, settle, Ctx};
+use crate::fail::{self, AwsError};
+
+/// The trust policy of the managed role: Lambda may assume it.
+const LAMBDA_TRUST: &str = r#"{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Principal":{"Service":"lambda.amazonaws.com"},"Action":"sts:AssumeRole"}]}"#;
+
+/// Applies one action; returns the id or ARN of what it made, if anything.
+pub(crate) async fn execute(ctx: &Ctx<'_>, action: &Action) -> Result<Option<String>, AwsError> {
+    let c = ctx.c;
+    let desired = ctx.desired;
+    match action {
+        Action::CreateRole { name } => {
+            let created = c
+                .iam
+                .create_role()
+                .role_name(name)
+                .description(format!(
+                    "Lambda execution role of {} stage {}, managed by ferry",
+                    desired.app, desired.stage
+                ))
+                .assume_role_policy_document(LAMBDA_TRUST)
+                .send()
+                .await;
+            match created {
+                Ok(_) => {}
+                // Made by a deploy that stopped before attaching the policy.
+                Err(e)
+                    if e.as_service_error()
+                        .is_some_and(|e| e.is_entity_already_exists_exception()) => {}
+                Err(e) => return Err(fail::call("iam:CreateRole", e.into_service_error())),
+            }
+            c.iam
+                .attach_role_policy()
+                .role_name(name)
+                .policy_arn(crate::apply::BASIC_EXECUTION_POLICY)
+                .send()
+                .await
+                .map_err(|e| fail::call("iam:AttachRolePolicy", e.into_service_error()))?;
+            Ok(Some(desired.role.arn(&ctx.account)))
+        }
+        Action::PublishLayerVersion { layer, arch, .. } => {
+            let wanted = &desired.layers[&(layer.clone(), *arch)];
+            let zip = read_zip(ctx, &wanted.zip).await?;
+            let out = c
+                .lambda
+                .publish_layer_version()
+                .layer_name(layer)
+                .description(&wanted.description)
+                .content(LayerVersionContentInput::builder().zip_file(zip).build())
+                .compatible_architectures(architecture(*arch))
+                .set_compatible_runtimes(Some(
+                    wanted
+                        .compatible_runtimes
+                        .iter()
+                        .map(|r| Runtime::from(r.as_str()))
+                        .collect(),
+                ))
+                .send()
+                .await
+                .map_err(|e| fail::call("lambda:PublishLayerVersion", e.into_service_error()))?;
+            let arn = out.layer_version_arn().unwrap_or_default().to_owned();
+            ctx.layer_arns
+                .lock()
+                .unwrap()
+                .insert((layer.clone(), *arch), arn.clone());
+            Ok(Some(arn))
+        }
+        Action::CreateRestApi { name } => {
+            let endpoint = match desired.api.endpoint {
+                Endpoint::Regional => EndpointType::Regional,
+                Endpoint::Edge => EndpointType::Edge,
+            };
+            let out = c
+                .apigw
+                .create_rest_api()
+                .name(name)
+                .description(format!(
+                    "{} stage `{}`, deployed by ferry",
+                    desired.app, desired.stage
+                ))
+                .endpoint_configuration(EndpointConfiguration::builder().types(endpoint).build())
+                .set_binary_media_types(Some(desired.api.binary_media_types.clone()))
+                .tags(ferry::deploy::state::TAG_APP, &desired.app)
+                .tags(ferry::deploy::state::TAG_STAGE, &desired.stage)
+                .send()
+                .await
+                .map_err(|e| fail::call("apigateway:CreateRestApi", e.into_service_error()))?;
+            let id = out.id().unwrap_or_default().to_owned();
+            *ctx.api_id.lock().unwrap() = Some(id.clone());
+            Ok(Some(id))
+        }
+        Action::CreateLogGroup {
+            name,
+            retention_days,
+        } => {
+            match c.logs.create_log_group().log_group_name(name).send().await {
+                Ok(_) => {}
+                Err(e)
+                    if e.as_service_error()
+                        .is_some_and(|e| e.is_resource_already_exists_exception()) => {}
+                Err(e) => return Err(fail::call("logs:CreateLogGroup", e.into_service_error())),
+            }
+            put_retention(ctx, name, *retention_days).await?;
+            Ok(None)
+        }
+        Action::PutRetentionPolicy { name, to, .. } => {
+            put_retention(ctx, name, *to).await?;
+            Ok(None)
+        }
+        Action::CreateFunction { function: name, .. } => {
+            let f = function(ctx, name);
+            let zip = read_zip(ctx, &f.zip).await?;
+            let role = desired.role.arn(&ctx.account);
+            let request = c
+                .lambda
+                .create_function()
+                .function_name(name)
+                .runtime(Runtime::from(f.runtime.as_str()))
+                .handler("bootstrap")
+                .role(&role)
+                .code(FunctionCode::builder().zip_file(zip).build())
+                .architectures(architecture(f.arch))
+                .memory_size(f.memory_mb as i32)
+                .timeout(f.timeout_s as i32)
+                .environment(environment(&f.env))
+                .set_layers(Some(layer_arns(ctx, f)))
+                .set_tags(Some(f.tags.clone().into_iter().collect()));
+            // A role created a moment ago may not be assumable yet (IAM is
+            // eventually consistent): Lambda says so, and a retry succeeds.
+            let mut tries = 0;
+            let out = loop {
+                match request.clone().send().await {
+                    Ok(out) => break out,
+                    Err(e) => {
+                        let e = e.into_service_error();
+                        let retry = e.is_invalid_parameter_value_exception()
+                            && e.to_string().contains("cannot be assumed")
+                            || e.meta()
+                                .message()
+                                .is_some_and(|m| m.contains("cannot be assumed"));
+                        if retry && tries < 10 {
+                            tries += 1;
+                            tokio::time::sleep(Duration::from_secs(2)).await;
+                            continue;
+                        }
+                        if e.is_invalid_parameter_value_exception()
+                            && e.meta().message().is_some_and(|m| m.contains("role"))
+                        {
+                            return Err(AwsError::Role {
+                                role,
+                                why: e.meta().message().unwrap_or_default().to_owned(),
+                            });
+                        }
+                        return Err(fail::call("lambda:CreateFunction", e));
+                    }
+                }
+            };
+            settle(ctx, name).await?;
+            Ok(out.function_arn().map(str::to_owned))
+        }
+        Action::UpdateFunctionCode {
+            function: name,
+            arch,
+            ..
+        } => {
+            let f = function(ctx, name);
+            let zip = read_zip(ctx, &f.zip).await?;
+            c.lambda
+                .update_function_code()
+                .function_name(name)
+                .zip_file(zip)
+                // The architecture travels with the code: Lambda takes it nowhere else.
+                .architectures(architecture(*arch))
+                .set_revision_id(revision(ctx, name))
+                .send()
+                .await
+                .map_err(|e| fail::call("lambda:UpdateFunctionCode", e.into_service_error()))?;
+            settle(ctx, name).await?;
+            Ok(None)
+        }
+        Action::UpdateFunctionConfiguration { function: name, .. } => {
+            let f = function(ctx, name);
+            c.lambda
+                .update_function_configuration()
+                .function_name(name)
+                .runtime(Runtime::from(f.runtime.as_str()))
+                .handler("bootstrap")
+                .role(desired.role.arn(&ctx.account))
+                .memory_size(f.memory_mb as i32)
+                .timeout(f.timeout_s as i32)
+                .environment(environment(&f.env))
+                .set_layers(Some(layer_arns(ctx, f)))
+                .set_revision_id(revision(ctx, name))
+                .send()
+                .await
+                .map_err(|e| {
+                    fail::call("lambda:UpdateFunctionConfiguration", e.into_service_error())
+                })?;
+            settle(ctx, name).await?;
+            Ok(None)
+        }
+        Action::TagFunction {
+            function: name,
+            set,
+            remove,
+        } => {
+            let f = function(ctx, name);
+            let arn = openapi::function_arn(&desired.region, &ctx.account, name);
+            if !set.is_empty() {
+                let tags: HashMap<String, String> =
+                    set.iter().map(|k| (k.clone(), f.tags[k].clone())).collect();
+                c.lambda
+                    .tag_resource()
+                    .resource(&arn)
+                    .set_tags(Some(tags))
+                    .send()
+                    .await
+                    .map_err(|e| fail::call("lambda:TagResource", e.into_service_error()))?;
+            }
+            if !remove.is_empty() {
+                c.lambda
+                    .untag_resource()
+                    .resource(&arn)
+                    .set_tag_keys(Some(remove.clone()))
+                    .send()
+                    .await
+                    .map_err(|e| fail::call("lambda:UntagResource", e.into_service_error()))?;
+            }
+            Ok(None)
+        }
+        Action::AddInvokePermission {
+            function: name,
+            replace,
+        } => {
+            let api = ctx.api_id.lock().unwrap().clone().unwrap_or_default();
+            if *replace {
+                match c
+                    .lambda
+                    .remove_permission()
+                    .function_name(name)
+                    .statement_id(INVOKE_STATEMENT_ID)
+                    .send()
+                    .await
+                {
+                    Ok(_) => {}
+                    Err(e)
+                        if e.as_service_error()
+                            .is_some_and(|e| e.is_resource_not_found_exception()) => {}
+                    Err(e) => {
+                        return Err(fail::call(
+                            "lambda:RemovePermission",
+                            e.into_service_error(),
+                        ))
+                    }
+                }
+            }
+            c.lambda
+                .add_permission()
+                .function_name(name)
+                .statement_id(INVOKE_STATEMENT_ID)
+                .action("lambda:InvokeFunction")
+                .principal("apigateway.amazonaws.com")
+                .source_arn(invoke_source_arn(&desired.region, &ctx.account, &api))
+                .send()
+                .await
+                .map_err(|e| fail::call("lambda:AddPermission", e.into_service_error()))?;
+            Ok(None)
+        }
+        Action::PutRestApi { .. } => {
+            let api = ctx.api_id.lock().unwrap().clone().unwrap_or_default();
+            let body =
+                serde_json::to_vec(&openapi::definition(desired, &ctx.account)).unwrap_or_default();
+            c.apigw
+                .put_rest_api()
+                .rest_api_id(&api)
+                .mode(PutMode::Overwrite)
+                .fail_on_warnings(true)
+                .body(aws_sdk_apigateway::primitives::Blob::new(body))
+                .send()
+                .await
+                .map_err(|e| fail::call("apigateway:PutRestApi", e.into_service_error()))?;
+            Ok(None)
+        }
+        Action::CreateDeployment {
+            stage,
+            definition_hash,
+            ..
+        } => {
+            let api = ctx.api_id.lock().unwrap().clone().unwrap_or_default();
+            // Creating the deployment with the stage name moves the stage to
+            // it in the same call: the stage serves the old or the new API.
+            let out = c
+                .apigw
+                .create_deployment()
+                .rest_api_id(&api)
+                .stage_name(stage)
+                .description(openapi::deployment_description(definition_hash))
+                .send()
+                .await
+                .map_err(|e| fail::call("apigateway:CreateDeployment", e.into_service_error()))?;
+            Ok(out.id().map(str::to_owned))
+        }
+        Action::DeleteFunction { function: name } => {
+            c.lambda
+                .delete_function()
+                .function_name(name)
+                .send()
+                .await
+                .map_err(|e| fail::call("lambda:DeleteFunction", e.into_service_error()))?;
+            Ok(None)
+        }
+    }
+}
+
+fn environment(env: &std::collections::BTreeMap<String, String>) -> Environment {
+    Environment::builder()
+        .set_variables(Some(env.clone().into_iter().collect()))
+        .build()
+}
+
+async fn put_retention(ctx: &Ctx<'_>, name: &str, days: u32) -> Result<(), AwsError> {
+    ctx.c
+        .logs
+        .put_retention_policy()
+        .log_group_name(name)
+        .retention_in_days(days as i32)
+        .send()
+        .await
+        .map_err(|e| fail::call("logs:PutRetentionPolicy", e.into_service_error()))?;
+    Ok(())
+}

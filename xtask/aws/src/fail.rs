@@ -1,0 +1,85 @@
+//! The errors of the AWS side, typed where the user can act on them: each
+//! names the call that failed and says what to do.
+
+use aws_smithy_types::error::display::DisplayErrorContext;
+use aws_smithy_types::error::metadata::ProvideErrorMetadata;
+
+#[derive(Debug, thiserror::Error, miette::Diagnostic)]
+pub enum AwsError {
+    #[error("no usable AWS credentials: {0}")]
+    #[diagnostic(help(
+        "set AWS_PROFILE (after `aws sso login` for SSO), or AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY; for an emulator also set AWS_ENDPOINT_URL"
+    ))]
+    Credentials(String),
+
+    #[error("the execution role {role} cannot be used: {why}")]
+    #[diagnostic(help(
+        "give deploy.toml's `role` an existing role that Lambda may assume, or remove `role` and ferry manages one"
+    ))]
+    Role { role: String, why: String },
+
+    #[error("{call} failed: {message}")]
+    #[diagnostic(help("{help}"))]
+    Call {
+        call: &'static str,
+        message: String,
+        help: String,
+    },
+
+    #[error("{0}")]
+    #[diagnostic(help(
+        "rename or delete the extra resource by hand; ferry finds the stage's resources by name"
+    ))]
+    Ambiguous(String),
+
+    #[error("{what} did not settle within {seconds} s: {status}")]
+    #[diagnostic(help("look at the function in the Lambda console, then run the deploy again"))]
+    Timeout {
+        what: String,
+        seconds: u64,
+        status: String,
+    },
+}
+
+/// A failed call as an [`AwsError::Call`] with advice for common codes.
+pub fn call<E>(call: &'static str, err: E) -> AwsError
+where
+    E: ProvideErrorMetadata + std::error::Error + 'static,
+{
+    let code = err.code().unwrap_or_default().to_owned();
+    let message = match err.message() {
+        Some(m) => format!("{code}: {m}"),
+        None => DisplayErrorContext(&err).to_string(),
+    };
+    let help = match code.as_str() {
+        "AccessDenied" | "AccessDeniedException" | "UnauthorizedOperation" => {
+            format!("the credentials may not call {call}; grant it to the deploying role or user")
+        }
+        "ExpiredToken" | "ExpiredTokenException" | "UnrecognizedClientException" => {
+            "refresh the credentials (e.g. `aws sso login`) and run again".to_owned()
+        }
+        "TooManyRequestsException" | "Throttling" | "ThrottlingException" => {
+            "AWS throttled the account; run again in a minute".to_owned()
+        }
+        _ => "run again; a deploy converges from wherever a failed one stopped".to_owned(),
+    };
+    AwsError::Call {
+        call,
+        message,
+        help,
+    }
+}
+
+/// A failure of the first call, which is about credentials more often than not.
+pub fn credentials<E>(err: &E) -> AwsError
+where
+    E: ProvideErrorMetadata + std::error::Error + 'static,
+{
+    let text = DisplayErrorContext(err).to_string();
+    match err.code() {
+        Some(code) => {
+            AwsError::Credentials(format!("{code}: {}", err.message().unwrap_or_default()))
+        }
+        None => AwsError::Credentials(text),
+    }
+}

@@ -1,0 +1,325 @@
+//! Reads the live state of a stage: only reads, a small constant number per
+//! function (one list page per 50 functions, plus each function's tags and
+//! policy), so a no-op deploy stays fast however big the workspace.
+
+use std::collections::BTreeMap;
+
+use aws_sdk_lambda::types::Architecture;
+use ferry::deploy::openapi;
+use ferry::deploy::plan::INVOKE_STATEMENT_ID;
+use ferry::deploy::{Desired, DesiredRole, Live, LiveApi, LiveFunction, LiveLayerVersion};
+use ferry::model::{Arch, Runtime};
+
+use crate::clients::Clients;
+use crate::fail::{self, AwsError};
+
+/// The live state of everything `desired` names, in `account`.
+pub async fn read(c: &Clients, desired: &Desired, account: &str) -> Result<Live, AwsError> {
+    let managed_role_exists = match &desired.role {
+        DesiredRole::Managed(name) => {
+            role_exists(c, name).await? && role_has_basic_policy(c, name).await?
+        }
+        DesiredRole::Arn(arn) => {
+            check_role(c, arn, account).await?;
+            false
+        }
+    };
+    let functions = functions(c, desired).await?;
+    let mut permissions = BTreeMap::new();
+    for name in functions.keys() {
+        if let Some(source) = permission_source(c, name).await? {
+            permissions.insert(name.clone(), source);
+        }
+    }
+    let mut layer_versions = BTreeMap::new();
+    for (name, _) in desired.layers.keys() {
+        if !layer_versions.contains_key(name) {
+            layer_versions.insert(name.clone(), layer_versions_of(c, name).await?);
+        }
+    }
+    Ok(Live {
+        account_id: account.to_owned(),
+        managed_role_exists,
+        functions,
+        layer_versions,
+        api: api(c, desired).await?,
+        permissions,
+        log_groups: log_groups(c, desired).await?,
+    })
+}
+
+async fn role_exists(c: &Clients, name: &str) -> Result<bool, AwsError> {
+    match c.iam.get_role().role_name(name).send().await {
+        Ok(_) => Ok(true),
+        Err(e)
+            if e.as_service_error()
+                .is_some_and(|e| e.is_no_such_entity_exception()) =>
+        {
+            Ok(false)
+        }
+        Err(e) => Err(fail::call("iam:GetRole", e.into_service_error())),
+    }
+}
+
+/// The managed role is complete only with its policy attached (a deploy
+/// cut between CreateRole and AttachRolePolicy leaves it without).
+async fn role_has_basic_policy(c: &Clients, name: &str) -> Result<bool, AwsError> {
+    let out = c
+        .iam
+        .list_attached_role_policies()
+        .role_name(name)
+        .send()
+        .await
+        .map_err(|e| fail::call("iam:ListAttachedRolePolicies", e.into_service_error()))?;
+    Ok(out
+        .attached_policies()
+        .iter()
+        .any(|p| p.policy_arn() == Some(crate::apply::BASIC_EXECUTION_POLICY)))
+}
+
+/// A role given by ARN must exist when it is in the deploying account (a
+/// role of another account cannot be read, and Lambda checks it itself).
+async fn check_role(c: &Clients, arn: &str, account: &str) -> Result<(), AwsError> {
+    let Some(name) = arn
+        .strip_prefix(&format!("arn:aws:iam::{account}:role/"))
+        .map(|rest| rest.rsplit('/').next().unwrap_or(rest))
+    else {
+        return Ok(());
+    };
+    if role_exists(c, name).await? {
+        Ok(())
+    } else {
+        Err(AwsError::Role {
+            role: arn.to_owned(),
+            why: format!("no role `{name}` exists in account {account}"),
+        })
+    }
+}
+
+async fn functions(
+    c: &Clients,
+    desired: &Desired,
+) -> Result<BTreeMap<String, LiveFunction>, AwsError> {
+    let prefix = format!("{}-{}-", desired.app, desired.stage);
+    let all = c
+        .lambda
+        .list_functions()
+        .into_paginator()
+        .items()
+        .send()
+        .try_collect()
+        .await
+        .map_err(|e| fail::call("lambda:ListFunctions", e.into_service_error()))?;
+    let mut out = BTreeMap::new();
+    for f in all {
+        let Some(name) = f.function_name() else {
+            continue;
+        };
+        if !name.starts_with(&prefix) {
+            continue;
+        }
+        let tags = match f.function_arn() {
+            Some(arn) => c
+                .lambda
+                .list_tags()
+                .resource(arn)
+                .send()
+                .await
+                .map_err(|e| fail::call("lambda:ListTags", e.into_service_error()))?
+                .tags()
+                .map(|t| t.iter().map(|(k, v)| (k.clone(), v.clone())).collect())
+                .unwrap_or_default(),
+            None => BTreeMap::new(),
+        };
+        let arch = match f.architectures().first() {
+            Some(Architecture::Arm64) => Arch::Arm64,
+            _ => Arch::X86_64,
+        };
+        out.insert(
+            name.to_owned(),
+            LiveFunction {
+                code_sha256: f.code_sha256().unwrap_or_default().to_owned(),
+                arch,
+                runtime: f
+                    .runtime()
+                    .and_then(|r| Runtime::ALL.into_iter().find(|x| x.as_str() == r.as_str())),
+                memory_mb: f.memory_size().unwrap_or(128).max(0) as u32,
+                timeout_s: f.timeout().unwrap_or(3).max(0) as u32,
+                env: f
+                    .environment()
+                    .and_then(|e| e.variables())
+                    .map(|v| v.iter().map(|(k, v)| (k.clone(), v.clone())).collect())
+                    .unwrap_or_default(),
+                layers: f
+                    .layers()
+                    .iter()
+                    .filter_map(|l| l.arn().map(str::to_owned))
+                    .collect(),
+                role: f.role().unwrap_or_default().to_owned(),
+                tags,
+                revision_id: f.revision_id().unwrap_or_default().to_owned(),
+            },
+        );
+    }
+    Ok(out)
+}
+
+/// The source ARN of ferry's invoke statement in the function's policy.
+async fn permission_source(c: &Clients, function: &str) -> Result<Option<String>, AwsError> {
+    let policy = match c.lambda.get_policy().function_name(function).send().await {
+        Ok(out) => out.policy().unwrap_or_default().to_owned(),
+        Err(e)
+            if e.as_service_error()
+                .is_some_and(|e| e.is_resource_not_found_exception()) =>
+        {
+            return Ok(None)
+        }
+        Err(e) => return Err(fail::call("lambda:GetPolicy", e.into_service_error())),
+    };
+    let policy: serde_json::Value = serde_json::from_str(&policy).unwrap_or_default();
+    let statement = policy["Statement"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .find(|s| s["Sid"] == INVOKE_STATEMENT_ID);
+    Ok(statement.map(|s| {
+        s["Condition"]["ArnLike"]["AWS:SourceArn"]
+            .as_str()
+            .unwrap_or_default()
+            .to_owned()
+    }))
+}
+
+async fn layer_versions_of(c: &Clients, layer: &str) -> Result<Vec<LiveLayerVersion>, AwsError> {
+    let items = c
+        .lambda
+        .list_layer_versions()
+        .layer_name(layer)
+        .into_paginator()
+        .items()
+        .send()
+        .try_collect()
+        .await;
+    let items = match items {
+        Ok(items) => items,
+        Err(e)
+            if e.as_service_error()
+                .is_some_and(|e| e.is_resource_not_found_exception()) =>
+        {
+            Vec::new()
+        }
+        Err(e) => {
+            return Err(fail::call(
+                "lambda:ListLayerVersions",
+                e.into_service_error(),
+            ))
+        }
+    };
+    let mut versions: Vec<LiveLayerVersion> = items
+        .iter()
+        .map(|v| LiveLayerVersion {
+            arn: v.layer_version_arn().unwrap_or_default().to_owned(),
+            version: v.version().max(0) as u64,
+            description: v.description().unwrap_or_default().to_owned(),
+            compatible_architectures: v
+                .compatible_architectures()
+                .iter()
+                .map(|a| match a {
+                    Architecture::Arm64 => Arch::Arm64,
+                    _ => Arch::X86_64,
+                })
+                .collect(),
+        })
+        .collect();
+    versions.sort_by_key(|v| v.version);
+    Ok(versions)
+}
+
+/// The stage's REST API (found by name) and the deployment its stage serves.
+pub async fn api(c: &Clients, desired: &Desired) -> Result<Option<LiveApi>, AwsError> {
+    let apis = c
+        .apigw
+        .get_rest_apis()
+        .limit(500)
+        .into_paginator()
+        .items()
+        .send()
+        .try_collect()
+        .await
+        .map_err(|e| fail::call("apigateway:GetRestApis", e.into_service_error()))?;
+    let named: Vec<_> = apis
+        .iter()
+        .filter(|a| a.name() == Some(desired.api.name.as_str()))
+        .collect();
+    let id = match named.as_slice() {
+        [] => return Ok(None),
+        [one] => one.id().unwrap_or_default().to_owned(),
+        many => {
+            return Err(AwsError::Ambiguous(format!(
+                "{} REST APIs are named `{}`; ferry needs exactly one per stage",
+                many.len(),
+                desired.api.name
+            )))
+        }
+    };
+    let stage = c
+        .apigw
+        .get_stage()
+        .rest_api_id(&id)
+        .stage_name(&desired.stage)
+        .send()
+        .await;
+    let deployment_id = match stage {
+        Ok(stage) => stage.deployment_id().map(str::to_owned),
+        Err(e)
+            if e.as_service_error()
+                .is_some_and(|e| e.is_not_found_exception()) =>
+        {
+            None
+        }
+        Err(e) => return Err(fail::call("apigateway:GetStage", e.into_service_error())),
+    };
+    let stage_deployment = match deployment_id {
+        None => None,
+        Some(deployment) => {
+            let out = c
+                .apigw
+                .get_deployment()
+                .rest_api_id(&id)
+                .deployment_id(&deployment)
+                .send()
+                .await
+                .map_err(|e| fail::call("apigateway:GetDeployment", e.into_service_error()))?;
+            let hash = out.description().and_then(openapi::recorded_hash);
+            Some((deployment, hash))
+        }
+    };
+    Ok(Some(LiveApi {
+        id,
+        stage_deployment,
+    }))
+}
+
+async fn log_groups(
+    c: &Clients,
+    desired: &Desired,
+) -> Result<BTreeMap<String, Option<u32>>, AwsError> {
+    let prefix = format!("/aws/lambda/{}-{}-", desired.app, desired.stage);
+    let groups = c
+        .logs
+        .describe_log_groups()
+        .log_group_name_prefix(prefix)
+        .into_paginator()
+        .items()
+        .send()
+        .try_collect()
+        .await
+        .map_err(|e| fail::call("logs:DescribeLogGroups", e.into_service_error()))?;
+    Ok(groups
+        .iter()
+        .filter_map(|g| {
+            let name = g.log_group_name()?.to_owned();
+            Some((name, g.retention_in_days().map(|d| d.max(0) as u32)))
+        })
+        .collect())
+}

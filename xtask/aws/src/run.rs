@@ -1,0 +1,178 @@
+//! `plan` and `deploy`: one flow. Load and validate, take the artifacts
+//! (build, or `--manifest`), read the live state, plan; `plan` and
+//! `deploy --dry-run` stop there, `deploy` applies and reports.
+
+use std::path::{Path, PathBuf};
+use std::process::ExitCode;
+use std::time::Instant;
+
+use ferry::cli::StageArgs;
+use ferry::deploy::{self, render, Desired};
+use ferry::manifest::Manifest;
+use miette::{miette, IntoDiagnostic};
+use serde_json::json;
+
+use crate::clients::Clients;
+use crate::{apply, live};
+
+/// What the command does after planning.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Mode {
+    Plan { detailed_exitcode: bool },
+    Apply,
+}
+
+pub async fn run(root: &Path, args: &StageArgs, mode: Mode) -> miette::Result<ExitCode> {
+    let started = Instant::now();
+    let workspace = ferry::check::load(root)?;
+    let stage = deploy::find_stage(&workspace, &args.stage)?;
+    let (manifest, zips) = artifacts(root, &workspace, args.manifest.as_deref())?;
+    let mut desired = deploy::desired(&workspace, stage, &manifest).map_err(|e| {
+        miette!(
+            help = "build for the stage's architectures, or pass the matching --manifest",
+            "{e}"
+        )
+    })?;
+    resolve_zips(&mut desired, &zips);
+
+    let clients = Clients::connect(&stage.region).await;
+    let account = clients.account_id().await?;
+    let live = live::read(&clients, &desired, &account).await?;
+    let plan = deploy::plan(&desired, &live, args.prune);
+
+    if let Mode::Plan { detailed_exitcode } = mode {
+        if args.json {
+            println!(
+                "{}",
+                serde_json::to_string_pretty(&render::json(&plan)).into_diagnostic()?
+            );
+        } else {
+            print!("{}", render::text(&plan));
+        }
+        let code = if detailed_exitcode && !plan.is_empty() {
+            2
+        } else {
+            0
+        };
+        return Ok(ExitCode::from(code));
+    }
+
+    eprint!("{}", render::text(&plan));
+    let outcome = apply::apply(&clients, &desired, &live, &plan).await?;
+    let api_id = outcome.api_id.clone();
+    let url = api_id.as_ref().map(|id| {
+        format!(
+            "https://{id}.execute-api.{}.amazonaws.com/{}",
+            stage.region, stage.name
+        )
+    });
+    let seconds = started.elapsed().as_secs_f64();
+    if args.json {
+        let result = json!({
+            "app": desired.app,
+            "stage": desired.stage,
+            "region": desired.region,
+            "account": account,
+            "noop": plan.is_empty(),
+            "summary": render::summary(&plan),
+            "actions": outcome.applied,
+            "api_id": api_id,
+            "deployment_id": outcome.deployment_id,
+            "layer_versions": outcome.layer_versions,
+            "invoke_url": url,
+            "uploaded_bytes": outcome.uploaded_bytes,
+            "seconds": seconds,
+        });
+        println!(
+            "{}",
+            serde_json::to_string_pretty(&result).into_diagnostic()?
+        );
+    } else if plan.is_empty() {
+        println!(
+            "Stage `{}` is up to date: nothing written ({seconds:.1} s).",
+            stage.name
+        );
+        if let Some(url) = &url {
+            println!("Invoke URL: {url}");
+        }
+    } else {
+        println!(
+            "Deployed stage `{}`: {} changes in {seconds:.1} s, {} uploaded.",
+            stage.name,
+            outcome.applied.len(),
+            ferry::build::human_bytes(outcome.uploaded_bytes)
+        );
+        if let Some(url) = &url {
+            println!("Invoke URL: {url}");
+        }
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+/// Where the zips of a manifest are: the workspace root for a fresh build,
+/// or next to a `--manifest` (CI keeps `target/lambda/` as one artifact).
+enum Zips {
+    Root(PathBuf),
+    NextTo(PathBuf),
+}
+
+fn artifacts(
+    root: &Path,
+    workspace: &ferry::model::Workspace,
+    manifest: Option<&Path>,
+) -> miette::Result<(Manifest, Zips)> {
+    match manifest {
+        Some(path) => {
+            let text = std::fs::read_to_string(path).map_err(|e| {
+                miette!(
+                    help = "pass the manifest.json a `cargo xtask build` wrote",
+                    "cannot read {}: {e}",
+                    path.display()
+                )
+            })?;
+            let manifest: Manifest = serde_json::from_str(&text).map_err(|e| {
+                miette!(
+                    help = "pass the manifest.json a `cargo xtask build` wrote",
+                    "{} is not a ferry manifest: {e}",
+                    path.display()
+                )
+            })?;
+            if manifest.schema_version != ferry::manifest::SCHEMA_VERSION {
+                return Err(miette!(
+                    help = "build it again with this version of ferry",
+                    "{} has manifest schema {}, this ferry reads {}",
+                    path.display(),
+                    manifest.schema_version,
+                    ferry::manifest::SCHEMA_VERSION
+                ));
+            }
+            let dir = std::path::absolute(path).into_diagnostic()?;
+            Ok((
+                manifest,
+                Zips::NextTo(dir.parent().unwrap_or(Path::new("/")).to_path_buf()),
+            ))
+        }
+        None => {
+            let plan =
+                ferry::build::select::plan(workspace, None, &[]).map_err(|e| miette!("{e}"))?;
+            let outcome = ferry::build::build(workspace, &plan)?;
+            Ok((outcome.manifest, Zips::Root(root.to_path_buf())))
+        }
+    }
+}
+
+fn resolve_zips(desired: &mut Desired, zips: &Zips) {
+    let resolve = |rel: &str| -> String {
+        let path = match zips {
+            Zips::Root(root) => root.join(rel),
+            Zips::NextTo(dir) => dir.join(rel.strip_prefix("target/lambda/").unwrap_or(rel)),
+        };
+        path.to_string_lossy().into_owned()
+    };
+    for layer in desired.layers.values_mut() {
+        layer.zip = resolve(&layer.zip);
+    }
+    for function in desired.functions.values_mut() {
+        function.zip = resolve(&function.zip);
+    }
+}
