@@ -133,6 +133,8 @@ pub enum BenchWhat {
     Build,
     /// Requests per second and latency of `serve`.
     Serve,
+    /// Deploy wall time, API calls and bytes uploaded, against moto.
+    Deploy,
 }
 
 #[derive(Debug, Clone, clap::Args)]

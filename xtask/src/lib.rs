@@ -66,5 +66,31 @@ pub fn copy_sources(root: &Path, dest: &Path) -> miette::Result<()> {
             .wrap_err_with(|| format!("copying {}", rel.display()))?;
     }
     std::fs::create_dir_all(root.join(".ferry")).into_diagnostic()?;
-    std::os::unix::fs::symlink(root.join(".ferry"), dest.join(".ferry")).into_diagnostic()
+    let link = dest.join(".ferry");
+    if link.is_symlink() {
+        std::fs::remove_file(&link).into_diagnostic()?;
+    }
+    std::os::unix::fs::symlink(root.join(".ferry"), link).into_diagnostic()
+}
+
+/// Makes `dest` a copy of the workspace sources at `root`, keeping
+/// `dest/target`, so that a second run over the same copy builds incrementally.
+pub fn refresh_copy(root: &Path, dest: &Path) -> miette::Result<()> {
+    if dest.exists() {
+        for entry in std::fs::read_dir(dest).into_diagnostic()? {
+            let path = entry.into_diagnostic()?.path();
+            if path.file_name() == Some("target".as_ref()) {
+                continue;
+            }
+            let removed = if path.is_dir() && !path.is_symlink() {
+                std::fs::remove_dir_all(&path)
+            } else {
+                std::fs::remove_file(&path)
+            };
+            removed
+                .into_diagnostic()
+                .wrap_err_with(|| format!("removing {}", path.display()))?;
+        }
+    }
+    copy_sources(root, dest)
 }

@@ -29,6 +29,7 @@ const PARALLEL_FUNCTIONS: usize = 4;
 /// What the deploy did, for the report and `--json`.
 #[derive(Debug, Default, Serialize)]
 pub struct Outcome {
+    /// In plan order (functions run in parallel, reported in order).
     pub applied: Vec<Applied>,
     pub api_id: Option<String>,
     pub deployment_id: Option<String>,
@@ -122,7 +123,7 @@ pub async fn apply(
             }
             let results: Vec<Result<Vec<Applied>, AwsError>> = stream::iter(chains.into_values())
                 .map(|chain| run_chain(&ctx, chain))
-                .buffer_unordered(PARALLEL_FUNCTIONS)
+                .buffered(PARALLEL_FUNCTIONS)
                 .collect()
                 .await;
             for result in results {

@@ -93,8 +93,7 @@ pub(crate) async fn execute(ctx: &Ctx<'_>, action: &Action) -> Result<Option<Str
                 ))
                 .endpoint_configuration(EndpointConfiguration::builder().types(endpoint).build())
                 .set_binary_media_types(Some(desired.api.binary_media_types.clone()))
-                .tags(ferry::deploy::state::TAG_APP, &desired.app)
-                .tags(ferry::deploy::state::TAG_STAGE, &desired.stage)
+                .set_tags(Some(desired.tags.clone().into_iter().collect()))
                 .send()
                 .await
                 .map_err(|e| fail::call("apigateway:CreateRestApi", e.into_service_error()))?;
@@ -106,7 +105,14 @@ pub(crate) async fn execute(ctx: &Ctx<'_>, action: &Action) -> Result<Option<Str
             name,
             retention_days,
         } => {
-            match c.logs.create_log_group().log_group_name(name).send().await {
+            let created = c
+                .logs
+                .create_log_group()
+                .log_group_name(name)
+                .set_tags(Some(desired.tags.clone().into_iter().collect()))
+                .send()
+                .await;
+            match created {
                 Ok(_) => {}
                 Err(e)
                     if e.as_service_error()

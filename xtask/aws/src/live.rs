@@ -9,9 +9,14 @@ use ferry::deploy::openapi;
 use ferry::deploy::plan::INVOKE_STATEMENT_ID;
 use ferry::deploy::{Desired, DesiredRole, Live, LiveApi, LiveFunction, LiveLayerVersion};
 use ferry::model::{Arch, Runtime};
+use futures::stream::{self, StreamExt};
 
 use crate::clients::Clients;
 use crate::fail::{self, AwsError};
+
+/// Concurrent reads per deploy: Lambda allows GetPolicy and most other
+/// control-plane reads at 15 per second, and the SDK retries a throttled call.
+const READ_CONCURRENCY: usize = 8;
 
 /// The live state of everything `desired` names, in `account`.
 pub async fn read(c: &Clients, desired: &Desired, account: &str) -> Result<Live, AwsError> {
@@ -24,13 +29,7 @@ pub async fn read(c: &Clients, desired: &Desired, account: &str) -> Result<Live,
             false
         }
     };
-    let functions = functions(c, desired).await?;
-    let mut permissions = BTreeMap::new();
-    for name in functions.keys() {
-        if let Some(source) = permission_source(c, name).await? {
-            permissions.insert(name.clone(), source);
-        }
-    }
+    let (functions, permissions) = functions(c, desired).await?;
     let mut layer_versions = BTreeMap::new();
     for (name, _) in desired.layers.keys() {
         if !layer_versions.contains_key(name) {
@@ -96,10 +95,11 @@ async fn check_role(c: &Clients, arn: &str, account: &str) -> Result<(), AwsErro
     }
 }
 
+/// The stage's functions (by name prefix) and ferry's invoke permission of each.
 async fn functions(
     c: &Clients,
     desired: &Desired,
-) -> Result<BTreeMap<String, LiveFunction>, AwsError> {
+) -> Result<(BTreeMap<String, LiveFunction>, BTreeMap<String, String>), AwsError> {
     let prefix = format!("{}-{}-", desired.app, desired.stage);
     let all = c
         .lambda
@@ -110,58 +110,81 @@ async fn functions(
         .try_collect()
         .await
         .map_err(|e| fail::call("lambda:ListFunctions", e.into_service_error()))?;
+    let ours: Vec<_> = all
+        .iter()
+        .filter(|f| f.function_name().is_some_and(|n| n.starts_with(&prefix)))
+        .collect();
+    // Each function's tags and policy: independent reads, a few at a time.
+    let read: Vec<Result<FunctionRead, AwsError>> = stream::iter(ours)
+        .map(|f| function(c, f))
+        .buffer_unordered(READ_CONCURRENCY)
+        .collect()
+        .await;
     let mut out = BTreeMap::new();
-    for f in all {
-        let Some(name) = f.function_name() else {
-            continue;
-        };
-        if !name.starts_with(&prefix) {
-            continue;
+    let mut permissions = BTreeMap::new();
+    for result in read {
+        let (name, function, permission) = result?;
+        if let Some(source) = permission {
+            permissions.insert(name.clone(), source);
         }
-        let tags = match f.function_arn() {
-            Some(arn) => c
-                .lambda
-                .list_tags()
-                .resource(arn)
-                .send()
-                .await
-                .map_err(|e| fail::call("lambda:ListTags", e.into_service_error()))?
-                .tags()
-                .map(|t| t.iter().map(|(k, v)| (k.clone(), v.clone())).collect())
-                .unwrap_or_default(),
-            None => BTreeMap::new(),
-        };
-        let arch = match f.architectures().first() {
-            Some(Architecture::Arm64) => Arch::Arm64,
-            _ => Arch::X86_64,
-        };
-        out.insert(
-            name.to_owned(),
-            LiveFunction {
-                code_sha256: f.code_sha256().unwrap_or_default().to_owned(),
-                arch,
-                runtime: f
-                    .runtime()
-                    .and_then(|r| Runtime::ALL.into_iter().find(|x| x.as_str() == r.as_str())),
-                memory_mb: f.memory_size().unwrap_or(128).max(0) as u32,
-                timeout_s: f.timeout().unwrap_or(3).max(0) as u32,
-                env: f
-                    .environment()
-                    .and_then(|e| e.variables())
-                    .map(|v| v.iter().map(|(k, v)| (k.clone(), v.clone())).collect())
-                    .unwrap_or_default(),
-                layers: f
-                    .layers()
-                    .iter()
-                    .filter_map(|l| l.arn().map(str::to_owned))
-                    .collect(),
-                role: f.role().unwrap_or_default().to_owned(),
-                tags,
-                revision_id: f.revision_id().unwrap_or_default().to_owned(),
-            },
-        );
+        out.insert(name, function);
     }
-    Ok(out)
+    Ok((out, permissions))
+}
+
+/// A function's name, live state and invoke permission source.
+type FunctionRead = (String, LiveFunction, Option<String>);
+
+/// One function's live state from its ListFunctions entry, its tags and its policy.
+async fn function(
+    c: &Clients,
+    f: &aws_sdk_lambda::types::FunctionConfiguration,
+) -> Result<FunctionRead, AwsError> {
+    let name = f.function_name().unwrap_or_default().to_owned();
+    let (tags, permission) =
+        futures::try_join!(tags(c, f.function_arn()), permission_source(c, &name))?;
+    let arch = match f.architectures().first() {
+        Some(Architecture::Arm64) => Arch::Arm64,
+        _ => Arch::X86_64,
+    };
+    let function = LiveFunction {
+        code_sha256: f.code_sha256().unwrap_or_default().to_owned(),
+        arch,
+        runtime: f
+            .runtime()
+            .and_then(|r| Runtime::ALL.into_iter().find(|x| x.as_str() == r.as_str())),
+        memory_mb: f.memory_size().unwrap_or(128).max(0) as u32,
+        timeout_s: f.timeout().unwrap_or(3).max(0) as u32,
+        env: f
+            .environment()
+            .and_then(|e| e.variables())
+            .map(|v| v.iter().map(|(k, v)| (k.clone(), v.clone())).collect())
+            .unwrap_or_default(),
+        layers: f
+            .layers()
+            .iter()
+            .filter_map(|l| l.arn().map(str::to_owned))
+            .collect(),
+        role: f.role().unwrap_or_default().to_owned(),
+        tags,
+        revision_id: f.revision_id().unwrap_or_default().to_owned(),
+    };
+    Ok((name, function, permission))
+}
+
+async fn tags(c: &Clients, arn: Option<&str>) -> Result<BTreeMap<String, String>, AwsError> {
+    let Some(arn) = arn else {
+        return Ok(BTreeMap::new());
+    };
+    Ok(c.lambda
+        .list_tags()
+        .resource(arn)
+        .send()
+        .await
+        .map_err(|e| fail::call("lambda:ListTags", e.into_service_error()))?
+        .tags()
+        .map(|t| t.iter().map(|(k, v)| (k.clone(), v.clone())).collect())
+        .unwrap_or_default())
 }
 
 /// The source ARN of ferry's invoke statement in the function's policy.

@@ -26,6 +26,9 @@ pub async fn run(root: &Path, args: &StageArgs, mode: Mode) -> miette::Result<Ex
     let started = Instant::now();
     let workspace = ferry::check::load(root)?;
     let stage = deploy::find_stage(&workspace, &args.stage)?;
+    // Credentials first: a missing profile should not wait for a build.
+    let clients = Clients::connect(&stage.region).await;
+    let account = clients.account_id().await?;
     let (manifest, zips) = artifacts(root, &workspace, args.manifest.as_deref())?;
     let mut desired = deploy::desired(&workspace, stage, &manifest).map_err(|e| {
         miette!(
@@ -34,9 +37,6 @@ pub async fn run(root: &Path, args: &StageArgs, mode: Mode) -> miette::Result<Ex
         )
     })?;
     resolve_zips(&mut desired, &zips);
-
-    let clients = Clients::connect(&stage.region).await;
-    let account = clients.account_id().await?;
     let live = live::read(&clients, &desired, &account).await?;
     let plan = deploy::plan(&desired, &live, args.prune);
 

@@ -3,7 +3,10 @@
 //! (cargo-lambda) side by side in the same run and reports the ratio.
 
 mod build;
+mod deploy;
 mod load;
+pub mod moto;
+pub mod proxy;
 mod serve;
 
 use std::path::Path;
@@ -19,6 +22,7 @@ pub fn run(root: &Path, args: &BenchArgs) -> miette::Result<()> {
     match args.what {
         BenchWhat::Build => build::run(root, !args.no_peer),
         BenchWhat::Serve => serve::run(root, !args.no_peer),
+        BenchWhat::Deploy => deploy::run(root, !args.no_peer),
     }
 }
 

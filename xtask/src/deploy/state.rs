@@ -23,6 +23,8 @@ pub struct Desired {
     pub api: DesiredApi,
     pub log_retention_days: u32,
     pub role: DesiredRole,
+    /// The stage's tags and ferry's own, for every resource ferry creates.
+    pub tags: BTreeMap<String, String>,
 }
 
 /// The execution role every function of the stage runs with.
@@ -283,6 +285,7 @@ pub fn desired(
     };
     Ok(Desired {
         role,
+        tags: function_tags(&app, stage),
         app,
         stage: stage.name.clone(),
         region: stage.region.clone(),
