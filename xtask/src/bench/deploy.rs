@@ -180,6 +180,12 @@ pub fn run(root: &Path, with_peer: bool) -> miette::Result<()> {
             peer_cell(peer.as_ref().map(|p| &p[2])),
             ratio(&one, peer.as_ref().map(|p| &p[2])),
         ),
+        Row(
+            "  the same, cargo-lambda told which function".into(),
+            one.cell(),
+            peer_cell(peer.as_ref().map(|p| &p[3])),
+            ratio(&one, peer.as_ref().map(|p| &p[3])),
+        ),
     ];
     print_table(&rows);
     println!(
