@@ -163,9 +163,10 @@ pub fn plan(desired: &Desired, live: &Live, prune: bool) -> Plan {
                 }),
             }
         } else {
+            // A new API: any statement of ferry's names an API that is gone.
             actions.push(Action::AddInvokePermission {
                 function: function.name.clone(),
-                replace: false,
+                replace: live.permissions.contains_key(&function.name),
             });
         }
         if actions.len() == before {

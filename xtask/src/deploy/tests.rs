@@ -368,3 +368,22 @@ fn openapi_definition_has_one_proxy_integration_per_route() {
         Some(desired.api.definition_hash.as_str())
     );
 }
+
+#[test]
+fn a_recreated_api_replaces_the_old_permission_statements() {
+    let (_f, ws) = workspace(false);
+    let desired = desired_for(&ws, &[]);
+    let mut live = converged(&desired);
+    live.api = None;
+    let p = plan(&desired, &live, false);
+    let replaced: Vec<bool> = p
+        .actions
+        .iter()
+        .filter_map(|a| match a {
+            Action::AddInvokePermission { replace, .. } => Some(*replace),
+            _ => None,
+        })
+        .collect();
+    assert_eq!(replaced, [true, true]);
+    assert_eq!(kinds(&p)[0], "create_rest_api");
+}
