@@ -46,6 +46,22 @@ pub enum Command {
     Plan(PlanArgs),
     /// Build (or take --manifest), plan and apply: only what changed is written.
     Deploy(DeployArgs),
+    /// Check a stage's live chain link by link (DNS, CloudFront, API stage,
+    /// routes, permissions, functions, log groups); exit 2 when one is broken.
+    Doctor(DoctorArgs),
+}
+
+#[derive(Debug, Clone, clap::Args)]
+pub struct DoctorArgs {
+    /// The deploy.toml stage to check.
+    #[arg(long)]
+    pub stage: String,
+    /// Compare code hashes with this manifest instead of building.
+    #[arg(long, value_name = "PATH")]
+    pub manifest: Option<PathBuf>,
+    /// Print the report as JSON on stdout.
+    #[arg(long)]
+    pub json: bool,
 }
 
 /// What `plan` and `deploy` share.
@@ -82,6 +98,13 @@ pub struct DeployArgs {
     /// Print the plan and stop, making no write (the same as `plan`).
     #[arg(long)]
     pub dry_run: bool,
+    /// Wait until CloudFront has propagated the stage's distribution
+    /// (`Deployed`), with progress on stderr.
+    #[arg(long)]
+    pub wait: bool,
+    /// How long to wait for another deploy of the stage to finish, in seconds.
+    #[arg(long, value_name = "SECONDS", default_value_t = 600)]
+    pub lock_wait: u64,
 }
 
 /// Which architectures to build.

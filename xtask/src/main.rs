@@ -21,6 +21,9 @@ fn main() -> miette::Result<ExitCode> {
         Command::Deploy(args) => {
             return ferry::aws_side::forward(&root, &args.stage.stage).map(ExitCode::from)
         }
+        Command::Doctor(args) => {
+            return ferry::aws_side::forward(&root, &args.stage).map(ExitCode::from)
+        }
     };
     done.map(|()| ExitCode::SUCCESS)
 }

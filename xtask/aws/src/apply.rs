@@ -33,9 +33,13 @@ pub struct Outcome {
     pub applied: Vec<Applied>,
     pub api_id: Option<String>,
     pub deployment_id: Option<String>,
+    /// The stage's CloudFront distribution (id, domain name), if it has one.
+    pub distribution: Option<(String, String)>,
     /// Layer version ARNs the functions use, by layer name and architecture.
     pub layer_versions: BTreeMap<String, String>,
     pub uploaded_bytes: u64,
+    /// The other deploy of the stage this one waited for, if any.
+    pub waited_for: Option<String>,
 }
 
 #[derive(Debug, Serialize)]
@@ -55,6 +59,8 @@ pub(crate) struct Ctx<'a> {
     pub layer_arns: Mutex<BTreeMap<(String, Arch), String>>,
     pub revisions: Mutex<HashMap<String, String>>,
     pub api_id: Mutex<Option<String>>,
+    /// The stage's distribution (id, domain name): live, or created now.
+    pub distribution: Mutex<Option<(String, String)>>,
     pub uploaded: Mutex<u64>,
 }
 
@@ -75,8 +81,13 @@ fn phase(action: &Action) -> (u8, Option<&str>) {
         | Action::AddInvokePermission { function, .. } => (2, Some(function.as_str())),
         // The API moves only after every function it routes to is updated.
         Action::PutRestApi { .. } | Action::CreateDeployment { .. } => (3, None),
+        // CloudFront points at the stage once it serves the new deployment.
+        Action::CreateDistribution { .. }
+        | Action::UpdateDistributionOrigin { .. }
+        | Action::UpsertAliasRecords { .. }
+        | Action::CreateInvalidation { .. } => (4, None),
         // A pruned function goes only when no deployment routes to it.
-        Action::DeleteFunction { .. } => (4, None),
+        Action::DeleteFunction { .. } => (5, None),
     }
 }
 
@@ -104,10 +115,16 @@ pub async fn apply(
                 .collect(),
         ),
         api_id: Mutex::new(live.api.as_ref().map(|a| a.id.clone())),
+        distribution: Mutex::new(
+            live.front
+                .as_ref()
+                .and_then(|f| f.distribution.as_ref())
+                .map(|d| (d.id.clone(), d.domain_name.clone())),
+        ),
         uploaded: Mutex::new(0),
     };
     let mut outcome = Outcome::default();
-    for current in 1..=4u8 {
+    for current in 1..=5u8 {
         let actions: Vec<&Action> = plan
             .actions
             .iter()
@@ -134,6 +151,7 @@ pub async fn apply(
         }
     }
     outcome.api_id = ctx.api_id.lock().unwrap().clone();
+    outcome.distribution = ctx.distribution.lock().unwrap().clone();
     outcome.deployment_id = outcome.applied.iter().find_map(|a| match &a.action {
         Action::CreateDeployment { .. } => a.result.clone(),
         _ => None,

@@ -2,7 +2,16 @@
 //! (environment, profiles, SSO; `AWS_ENDPOINT_URL` for emulators) with the
 //! stage's region, which deploy.toml owns.
 
+use std::time::Duration;
+
+use aws_config::retry::RetryConfig;
+use aws_config::timeout::TimeoutConfig;
 use aws_config::{BehaviorVersion, Region};
+
+/// Attempts per call: throttling (429, `Throttling*`, `TooManyRequests*`),
+/// 5xx and dropped connections are retried with jittered exponential backoff
+/// (200 ms doubling to 10 s), so a call gives up after about a minute.
+const MAX_ATTEMPTS: u32 = 8;
 
 use crate::fail::{self, AwsError};
 
@@ -12,20 +21,42 @@ pub struct Clients {
     pub iam: aws_sdk_iam::Client,
     pub logs: aws_sdk_cloudwatchlogs::Client,
     pub sts: aws_sdk_sts::Client,
+    /// CloudFront and Route 53 are global: the SDK sends them to their
+    /// global endpoints whatever the region.
+    pub cloudfront: aws_sdk_cloudfront::Client,
+    pub route53: aws_sdk_route53::Client,
 }
 
 impl Clients {
     pub async fn connect(region: &str) -> Self {
-        let config = aws_config::defaults(BehaviorVersion::latest())
+        let mut loader = aws_config::defaults(BehaviorVersion::latest())
             .region(Region::new(region.to_owned()))
-            .load()
-            .await;
+            .timeout_config(
+                TimeoutConfig::builder()
+                    .connect_timeout(Duration::from_secs(10))
+                    .operation_attempt_timeout(Duration::from_secs(300))
+                    .build(),
+            );
+        // The user's own retry settings win (AWS_MAX_ATTEMPTS, AWS_RETRY_MODE).
+        if std::env::var_os("AWS_MAX_ATTEMPTS").is_none()
+            && std::env::var_os("AWS_RETRY_MODE").is_none()
+        {
+            loader = loader.retry_config(
+                RetryConfig::standard()
+                    .with_max_attempts(MAX_ATTEMPTS)
+                    .with_initial_backoff(Duration::from_millis(200))
+                    .with_max_backoff(Duration::from_secs(10)),
+            );
+        }
+        let config = loader.load().await;
         Clients {
             lambda: aws_sdk_lambda::Client::new(&config),
             apigw: aws_sdk_apigateway::Client::new(&config),
             iam: aws_sdk_iam::Client::new(&config),
             logs: aws_sdk_cloudwatchlogs::Client::new(&config),
             sts: aws_sdk_sts::Client::new(&config),
+            cloudfront: aws_sdk_cloudfront::Client::new(&config),
+            route53: aws_sdk_route53::Client::new(&config),
         }
     }
 

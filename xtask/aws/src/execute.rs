@@ -7,12 +7,14 @@ use std::time::Duration;
 
 use aws_sdk_apigateway::types::{EndpointConfiguration, EndpointType, PutMode};
 use aws_sdk_lambda::types::{Environment, FunctionCode, LayerVersionContentInput, Runtime};
+use ferry::deploy::front::api_domain;
 use ferry::deploy::plan::{invoke_source_arn, INVOKE_STATEMENT_ID};
 use ferry::deploy::{openapi, Action};
 use ferry::model::EndpointType as Endpoint;
 
 use crate::apply::{architecture, function, layer_arns, read_zip, revision, settle, Ctx};
 use crate::fail::{self, AwsError};
+use crate::front_apply;
 
 /// The trust policy of the managed role: Lambda may assume it.
 const LAMBDA_TRUST: &str = r#"{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Principal":{"Service":"lambda.amazonaws.com"},"Action":"sts:AssumeRole"}]}"#;
@@ -251,7 +253,7 @@ pub(crate) async fn execute(ctx: &Ctx<'_>, action: &Action) -> Result<Option<Str
             function: name,
             replace,
         } => {
-            let api = ctx.api_id.lock().unwrap().clone().unwrap_or_default();
+            let api = current_api(ctx);
             if *replace {
                 match c
                     .lambda
@@ -286,7 +288,7 @@ pub(crate) async fn execute(ctx: &Ctx<'_>, action: &Action) -> Result<Option<Str
             Ok(None)
         }
         Action::PutRestApi { .. } => {
-            let api = ctx.api_id.lock().unwrap().clone().unwrap_or_default();
+            let api = current_api(ctx);
             let body =
                 serde_json::to_vec(&openapi::definition(desired, &ctx.account)).unwrap_or_default();
             c.apigw
@@ -305,7 +307,7 @@ pub(crate) async fn execute(ctx: &Ctx<'_>, action: &Action) -> Result<Option<Str
             definition_hash,
             ..
         } => {
-            let api = ctx.api_id.lock().unwrap().clone().unwrap_or_default();
+            let api = current_api(ctx);
             // Creating the deployment with the stage name moves the stage to
             // it in the same call: the stage serves the old or the new API.
             let out = c
@@ -318,6 +320,41 @@ pub(crate) async fn execute(ctx: &Ctx<'_>, action: &Action) -> Result<Option<Str
                 .await
                 .map_err(|e| fail::call("apigateway:CreateDeployment", e.into_service_error()))?;
             Ok(out.id().map(str::to_owned))
+        }
+        Action::CreateDistribution {
+            domain,
+            certificate,
+            origin_path,
+            ..
+        } => {
+            let api = current_api(ctx);
+            front_apply::create_distribution(ctx, &api, domain, certificate, origin_path).await
+        }
+        Action::UpdateDistributionOrigin {
+            distribution,
+            origin,
+            to_path,
+            ..
+        } => {
+            let domain = api_domain(&current_api(ctx), &desired.region);
+            front_apply::retarget(&c.cloudfront, distribution, origin, &domain, to_path).await?;
+            Ok(None)
+        }
+        Action::UpsertAliasRecords {
+            zone,
+            domain,
+            target,
+        } => front_apply::alias_records(ctx, zone, domain, target.as_deref()).await,
+        Action::CreateInvalidation {
+            distribution,
+            paths,
+        } => {
+            let millis = std::time::SystemTime::now()
+                .duration_since(std::time::UNIX_EPOCH)
+                .map_or(0, |d| d.as_millis());
+            let reference = format!("ferry {} {millis}", desired.api.definition_hash);
+            let id = front_apply::invalidate(c, distribution, paths, &reference).await?;
+            Ok(Some(id))
         }
         Action::DeleteFunction { function: name } => {
             c.lambda
@@ -347,4 +384,9 @@ async fn put_retention(ctx: &Ctx<'_>, name: &str, days: u32) -> Result<(), AwsEr
         .await
         .map_err(|e| fail::call("logs:PutRetentionPolicy", e.into_service_error()))?;
     Ok(())
+}
+
+/// The stage's REST API: the live one, or the one this deploy created.
+fn current_api(ctx: &Ctx<'_>) -> String {
+    ctx.api_id.lock().unwrap().clone().unwrap_or_default()
 }

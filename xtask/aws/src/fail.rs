@@ -32,6 +32,21 @@ pub enum AwsError {
     ))]
     Ambiguous(String),
 
+    #[error("{message}")]
+    #[diagnostic(help("{help}"))]
+    Front { message: String, help: String },
+
+    #[error("another deploy of {stage} is running: {holder} (waited {seconds} s)")]
+    #[diagnostic(help(
+        "run again when it has finished (or wait longer with --lock-wait); a crashed deploy's lock expires 30 minutes after it was taken, or delete the log group {lock} if you are sure no deploy runs"
+    ))]
+    Locked {
+        stage: String,
+        holder: String,
+        seconds: u64,
+        lock: String,
+    },
+
     #[error("{what} did not settle within {seconds} s: {status}")]
     #[diagnostic(help("look at the function in the Lambda console, then run the deploy again"))]
     Timeout {

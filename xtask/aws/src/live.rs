@@ -5,10 +5,10 @@
 use std::collections::BTreeMap;
 
 use aws_sdk_lambda::types::Architecture;
-use ferry::deploy::openapi;
+use ferry::deploy::front::DesiredFront;
 use ferry::deploy::plan::INVOKE_STATEMENT_ID;
-use ferry::deploy::{Desired, DesiredRole, Live, LiveApi, LiveFunction, LiveLayerVersion};
-use ferry::model::{Arch, Runtime};
+use ferry::deploy::{Desired, DesiredRole, Live, LiveFunction, LiveLayerVersion};
+use ferry::model::{Arch, Runtime, Stage};
 use futures::stream::{self, StreamExt};
 
 use crate::clients::Clients;
@@ -19,15 +19,26 @@ use crate::fail::{self, AwsError};
 const READ_CONCURRENCY: usize = 8;
 
 /// The live state of everything `desired` names, in `account`.
-pub async fn read(c: &Clients, desired: &Desired, account: &str) -> Result<Live, AwsError> {
+/// The API's routes are read (one more call) only when `routes` is set: for
+/// invalidations and `doctor`.
+pub async fn read(
+    c: &Clients,
+    desired: &Desired,
+    account: &str,
+    routes: bool,
+) -> Result<Live, AwsError> {
+    // The front door first: a distribution that cannot be found stops the
+    // run before the slower reads.
+    let front = match &desired.front {
+        Some(f) => Some(crate::front_live::read(c, f).await?),
+        None => None,
+    };
     let managed_role_exists = match &desired.role {
         DesiredRole::Managed(name) => {
             role_exists(c, name).await? && role_has_basic_policy(c, name).await?
         }
-        DesiredRole::Arn(arn) => {
-            check_role(c, arn, account).await?;
-            false
-        }
+        // Checked by `preflight`, before the build.
+        DesiredRole::Arn(_) => false,
     };
     let (functions, permissions) = functions(c, desired).await?;
     let mut layer_versions = BTreeMap::new();
@@ -41,10 +52,27 @@ pub async fn read(c: &Clients, desired: &Desired, account: &str) -> Result<Live,
         managed_role_exists,
         functions,
         layer_versions,
-        api: api(c, desired).await?,
+        api: crate::live_api::api(c, desired, routes).await?,
         permissions,
         log_groups: log_groups(c, desired).await?,
+        front,
     })
+}
+
+/// The settings that name AWS resources, checked before anything is built:
+/// the stage's role and its front door (distribution, origin, hosted zone).
+pub async fn preflight(c: &Clients, stage: &Stage, account: &str) -> Result<(), AwsError> {
+    if let Some(role) = &stage.role {
+        check_role(c, role, account).await?;
+    }
+    if let Some(door) = &stage.front {
+        let front = DesiredFront {
+            door: door.clone(),
+            origin_path: format!("/{}", stage.name),
+        };
+        crate::front_live::read(c, &front).await?;
+    }
+    Ok(())
 }
 
 async fn role_exists(c: &Clients, name: &str) -> Result<bool, AwsError> {
@@ -256,71 +284,6 @@ async fn layer_versions_of(c: &Clients, layer: &str) -> Result<Vec<LiveLayerVers
         .collect();
     versions.sort_by_key(|v| v.version);
     Ok(versions)
-}
-
-/// The stage's REST API (found by name) and the deployment its stage serves.
-pub async fn api(c: &Clients, desired: &Desired) -> Result<Option<LiveApi>, AwsError> {
-    let apis = c
-        .apigw
-        .get_rest_apis()
-        .limit(500)
-        .into_paginator()
-        .items()
-        .send()
-        .try_collect()
-        .await
-        .map_err(|e| fail::call("apigateway:GetRestApis", e.into_service_error()))?;
-    let named: Vec<_> = apis
-        .iter()
-        .filter(|a| a.name() == Some(desired.api.name.as_str()))
-        .collect();
-    let id = match named.as_slice() {
-        [] => return Ok(None),
-        [one] => one.id().unwrap_or_default().to_owned(),
-        many => {
-            return Err(AwsError::Ambiguous(format!(
-                "{} REST APIs are named `{}`; ferry needs exactly one per stage",
-                many.len(),
-                desired.api.name
-            )))
-        }
-    };
-    let stage = c
-        .apigw
-        .get_stage()
-        .rest_api_id(&id)
-        .stage_name(&desired.stage)
-        .send()
-        .await;
-    let deployment_id = match stage {
-        Ok(stage) => stage.deployment_id().map(str::to_owned),
-        Err(e)
-            if e.as_service_error()
-                .is_some_and(|e| e.is_not_found_exception()) =>
-        {
-            None
-        }
-        Err(e) => return Err(fail::call("apigateway:GetStage", e.into_service_error())),
-    };
-    let stage_deployment = match deployment_id {
-        None => None,
-        Some(deployment) => {
-            let out = c
-                .apigw
-                .get_deployment()
-                .rest_api_id(&id)
-                .deployment_id(&deployment)
-                .send()
-                .await
-                .map_err(|e| fail::call("apigateway:GetDeployment", e.into_service_error()))?;
-            let hash = out.description().and_then(openapi::recorded_hash);
-            Some((deployment, hash))
-        }
-    };
-    Ok(Some(LiveApi {
-        id,
-        stage_deployment,
-    }))
 }
 
 async fn log_groups(

@@ -4,21 +4,29 @@
 
 mod apply;
 mod clients;
+mod doctor;
 mod execute;
 mod fail;
+mod front_apply;
+mod front_config;
+mod front_live;
 mod live;
+mod live_api;
+mod lock;
+mod report;
 mod run;
 mod wait;
 
 use std::process::ExitCode;
 
 use clap::Parser;
-use ferry::cli::{Cli, Command};
+use ferry::cli::{Cli, Command, StageArgs};
 use run::Mode;
 
 fn main() -> miette::Result<ExitCode> {
     let cli = Cli::parse();
     let root = ferry::workspace_root(cli.root.as_deref())?;
+    let doctor_args;
     let (args, mode) = match &cli.command {
         Command::Plan(a) => (
             &a.stage,
@@ -32,10 +40,25 @@ fn main() -> miette::Result<ExitCode> {
                 detailed_exitcode: false,
             },
         ),
-        Command::Deploy(a) => (&a.stage, Mode::Apply),
+        Command::Deploy(a) => (
+            &a.stage,
+            Mode::Apply {
+                wait: a.wait,
+                lock_wait: a.lock_wait,
+            },
+        ),
+        Command::Doctor(a) => {
+            doctor_args = StageArgs {
+                stage: a.stage.clone(),
+                manifest: a.manifest.clone(),
+                prune: false,
+                json: a.json,
+            };
+            (&doctor_args, Mode::Doctor)
+        }
         _ => {
             return Err(miette::miette!(
-                "ferry-aws runs `plan` and `deploy`; run the other commands with `cargo xtask`"
+                "ferry-aws runs `plan`, `deploy` and `doctor`; run the other commands with `cargo xtask`"
             ))
         }
     };

@@ -4,22 +4,28 @@
 
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
-use std::time::Instant;
+use std::time::{Duration, Instant};
 
 use ferry::cli::StageArgs;
 use ferry::deploy::{self, render, Desired};
 use ferry::manifest::Manifest;
 use miette::{miette, IntoDiagnostic};
-use serde_json::json;
 
 use crate::clients::Clients;
-use crate::{apply, live};
+use crate::{apply, live, lock, report};
 
 /// What the command does after planning.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Mode {
-    Plan { detailed_exitcode: bool },
-    Apply,
+    Plan {
+        detailed_exitcode: bool,
+    },
+    Apply {
+        wait: bool,
+        lock_wait: u64,
+    },
+    /// Check the live chain instead of planning.
+    Doctor,
 }
 
 pub async fn run(root: &Path, args: &StageArgs, mode: Mode) -> miette::Result<ExitCode> {
@@ -29,6 +35,7 @@ pub async fn run(root: &Path, args: &StageArgs, mode: Mode) -> miette::Result<Ex
     // Credentials first: a missing profile should not wait for a build.
     let clients = Clients::connect(&stage.region).await;
     let account = clients.account_id().await?;
+    live::preflight(&clients, stage, &account).await?;
     let (manifest, zips) = artifacts(root, &workspace, args.manifest.as_deref())?;
     let mut desired = deploy::desired(&workspace, stage, &manifest).map_err(|e| {
         miette!(
@@ -37,7 +44,17 @@ pub async fn run(root: &Path, args: &StageArgs, mode: Mode) -> miette::Result<Ex
         )
     })?;
     resolve_zips(&mut desired, &zips);
-    let live = live::read(&clients, &desired, &account).await?;
+    let invalidating = desired.front.as_ref().is_some_and(|f| f.door.invalidate);
+    let live = live::read(
+        &clients,
+        &desired,
+        &account,
+        invalidating || mode == Mode::Doctor,
+    )
+    .await?;
+    if mode == Mode::Doctor {
+        return crate::doctor::run(&clients, &desired, &live, args.json).await;
+    }
     let plan = deploy::plan(&desired, &live, args.prune);
 
     if let Mode::Plan { detailed_exitcode } = mode {
@@ -57,55 +74,40 @@ pub async fn run(root: &Path, args: &StageArgs, mode: Mode) -> miette::Result<Ex
         return Ok(ExitCode::from(code));
     }
 
+    let Mode::Apply { wait, lock_wait } = mode else {
+        unreachable!("plan and doctor returned above")
+    };
+    // A deploy with something to write holds the stage's lock while it
+    // writes, and plans again under it: another deploy may have changed the
+    // stage meanwhile. A deploy with nothing to write takes no lock.
+    let (mut live, mut plan, mut lock) = (live, plan, None);
+    if !plan.is_empty() {
+        let wait_for = Duration::from_secs(lock_wait);
+        let held = lock::acquire(&clients, &desired.app, &desired.stage, wait_for).await?;
+        live = live::read(&clients, &desired, &account, invalidating).await?;
+        plan = deploy::plan(&desired, &live, args.prune);
+        lock = Some(held);
+    }
     eprint!("{}", render::text(&plan));
-    let outcome = apply::apply(&clients, &desired, &live, &plan).await?;
-    let api_id = outcome.api_id.clone();
-    let url = api_id.as_ref().map(|id| {
-        format!(
-            "https://{id}.execute-api.{}.amazonaws.com/{}",
-            stage.region, stage.name
-        )
-    });
-    let seconds = started.elapsed().as_secs_f64();
-    if args.json {
-        let result = json!({
-            "app": desired.app,
-            "stage": desired.stage,
-            "region": desired.region,
-            "account": account,
-            "noop": plan.is_empty(),
-            "summary": render::summary(&plan),
-            "actions": outcome.applied,
-            "api_id": api_id,
-            "deployment_id": outcome.deployment_id,
-            "layer_versions": outcome.layer_versions,
-            "invoke_url": url,
-            "uploaded_bytes": outcome.uploaded_bytes,
-            "seconds": seconds,
-        });
-        println!(
-            "{}",
-            serde_json::to_string_pretty(&result).into_diagnostic()?
-        );
-    } else if plan.is_empty() {
-        println!(
-            "Stage `{}` is up to date: nothing written ({seconds:.1} s).",
-            stage.name
-        );
-        if let Some(url) = &url {
-            println!("Invoke URL: {url}");
-        }
-    } else {
-        println!(
-            "Deployed stage `{}`: {} changes in {seconds:.1} s, {} uploaded.",
-            stage.name,
-            outcome.applied.len(),
-            ferry::build::human_bytes(outcome.uploaded_bytes)
-        );
-        if let Some(url) = &url {
-            println!("Invoke URL: {url}");
+    let applied = apply::apply(&clients, &desired, &live, &plan).await;
+    let waited_for = lock.as_ref().and_then(|l| l.waited_for.clone());
+    if let Some(held) = lock {
+        if let Err(e) = held.release(&clients).await {
+            eprintln!("ferry: the deploy lock was not released ({e}); it expires in 30 minutes");
         }
     }
+    let mut outcome = applied?;
+    outcome.waited_for = waited_for;
+    let front = report::front_status(&clients, &desired, &outcome, wait).await?;
+    report::deployed(
+        &desired,
+        &plan,
+        &outcome,
+        front.as_ref(),
+        &account,
+        started.elapsed().as_secs_f64(),
+        args.json,
+    )?;
     Ok(ExitCode::SUCCESS)
 }
 

@@ -10,7 +10,7 @@ use std::collections::BTreeMap;
 use std::path::Path;
 
 use serde_json::Value;
-use support::writes;
+use support::stage_writes;
 use support::{ferry, fresh_copy, run, run_json, Readback};
 
 fn manifest(ws: &Path) -> Value {
@@ -42,9 +42,8 @@ fn edit(path: &Path, from: &str, to: &str) {
 #[test]
 fn deploy_lifecycle_against_moto() {
     let (moto, proxy) = support::moto_and_proxy();
-    let base = support::example_root().join("target/ferry-test-deploy");
-    let ws = base.join("ws");
-    fresh_copy(&ws);
+    let (_lock, ws) = support::shared_workspace();
+    let base = ws.parent().unwrap().to_path_buf();
     let endpoint = proxy.url();
     let rt = tokio::runtime::Runtime::new().unwrap();
     let aws = rt.block_on(Readback::new(&moto.url(), "us-east-1"));
@@ -52,7 +51,7 @@ fn deploy_lifecycle_against_moto() {
     // Before the first deploy the plan is not empty: exit 2, and no write.
     let out = run(ferry(&ws, &endpoint).args(["plan", "--stage", "test", "--detailed-exitcode"]));
     assert_eq!(out.status.code(), Some(2), "plan before deploy");
-    assert_eq!(writes(&proxy.take()), Vec::<String>::new());
+    assert_eq!(stage_writes(&proxy.take()), Vec::<String>::new());
 
     // 1. First deploy: everything is created.
     let first = run_json(ferry(&ws, &endpoint).args(["deploy", "--stage", "test"]));
@@ -60,7 +59,7 @@ fn deploy_lifecycle_against_moto() {
     eprintln!(
         "first deploy: {} calls, {} writes",
         calls.len(),
-        writes(&calls).len()
+        stage_writes(&calls).len()
     );
     let built = manifest(&ws);
     let api_id = first["api_id"].as_str().unwrap().to_owned();
@@ -74,7 +73,7 @@ fn deploy_lifecycle_against_moto() {
     let again = run_json(ferry(&ws, &endpoint).args(["deploy", "--stage", "test"]));
     let calls = proxy.take();
     assert_eq!(
-        writes(&calls),
+        stage_writes(&calls),
         Vec::<String>::new(),
         "a no-op deploy writes nothing"
     );
@@ -147,7 +146,15 @@ fn deploy_lifecycle_against_moto() {
     let calls = proxy.take();
     assert_eq!(applied(&code), ["update_function_code items-test-get-item"]);
     assert_eq!(
-        writes(&calls),
+        support::writes(&calls)
+            .iter()
+            .filter(|w| w.starts_with("lock:"))
+            .collect::<Vec<_>>(),
+        ["lock:CreateLogGroup", "lock:DeleteLogGroup"],
+        "a deploy that writes holds the stage's lock and gives it back"
+    );
+    assert_eq!(
+        stage_writes(&calls),
         ["lambda:PUT /2015-03-31/functions/items-test-get-item/code"]
     );
     let get_zip = std::fs::metadata(ws.join("target/lambda/arm64/get-item.zip"))
@@ -187,7 +194,7 @@ fn deploy_lifecycle_against_moto() {
         applied(&route),
         ["put_rest_api items-test", "create_deployment items-test"]
     );
-    assert_eq!(writes(&calls).len(), 2, "{:?}", writes(&calls));
+    assert_eq!(stage_writes(&calls).len(), 2, "{:?}", stage_writes(&calls));
     let routes = rt.block_on(methods(&aws, &api_id));
     assert!(routes.contains(&"HEAD /items".to_owned()), "{routes:?}");
 
@@ -263,7 +270,7 @@ fn deploy_lifecycle_against_moto() {
     proxy.take();
     let last = run_json(ferry(&ws, &endpoint).args(["deploy", "--stage", "test", "--prune"]));
     assert_eq!(last["noop"], true);
-    assert_eq!(writes(&proxy.take()), Vec::<String>::new());
+    assert_eq!(stage_writes(&proxy.take()), Vec::<String>::new());
 }
 
 /// `METHOD /path` of every method of the API, as moto reports them.

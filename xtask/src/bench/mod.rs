@@ -4,6 +4,7 @@
 
 mod build;
 mod deploy;
+pub mod faults;
 mod load;
 pub mod moto;
 pub mod proxy;

@@ -7,6 +7,8 @@ use std::io::{BufRead, BufReader, Read, Write};
 use std::net::{TcpListener, TcpStream};
 use std::sync::{Arc, Mutex};
 
+use super::faults::{answer, FaultPlan};
+
 #[derive(Debug, Clone)]
 pub struct Call {
     /// `service:Action` for JSON and query APIs, `service:METHOD /path` for REST.
@@ -19,6 +21,7 @@ pub struct Call {
 pub struct Proxy {
     pub port: u16,
     calls: Arc<Mutex<Vec<Call>>>,
+    faults: Arc<Mutex<FaultPlan>>,
 }
 
 impl Proxy {
@@ -26,18 +29,28 @@ impl Proxy {
         let listener = TcpListener::bind("127.0.0.1:0")?;
         let port = listener.local_addr()?.port();
         let calls = Arc::new(Mutex::new(Vec::new()));
-        let recorded = calls.clone();
+        let faults = Arc::new(Mutex::new(FaultPlan::default()));
+        let (recorded, planned) = (calls.clone(), faults.clone());
         std::thread::spawn(move || {
             for client in listener.incoming().flatten() {
-                let recorded = recorded.clone();
-                std::thread::spawn(move || serve(client, upstream, &recorded));
+                let (recorded, planned) = (recorded.clone(), planned.clone());
+                std::thread::spawn(move || serve(client, upstream, &recorded, &planned));
             }
         });
-        Ok(Proxy { port, calls })
+        Ok(Proxy {
+            port,
+            calls,
+            faults,
+        })
     }
 
     pub fn url(&self) -> String {
         format!("http://127.0.0.1:{}", self.port)
+    }
+
+    /// Reads or changes the fault plan (none by default).
+    pub fn faults<R>(&self, f: impl FnOnce(&mut FaultPlan) -> R) -> R {
+        f(&mut self.faults.lock().unwrap_or_else(|e| e.into_inner()))
     }
 
     /// Forgets what was recorded so far.
@@ -46,6 +59,7 @@ impl Proxy {
     }
 }
 
+/// The writes among `calls`, the deploy lock's included.
 pub fn writes(calls: &[Call]) -> Vec<String> {
     calls
         .iter()
@@ -54,7 +68,16 @@ pub fn writes(calls: &[Call]) -> Vec<String> {
         .collect()
 }
 
-fn serve(client: TcpStream, upstream: u16, calls: &Mutex<Vec<Call>>) {
+/// The writes to the stage's resources: [`writes`] without the deploy
+/// lock's (`lock:CreateLogGroup`, `lock:DeleteLogGroup`).
+pub fn stage_writes(calls: &[Call]) -> Vec<String> {
+    writes(calls)
+        .into_iter()
+        .filter(|w| !w.starts_with("lock:"))
+        .collect()
+}
+
+fn serve(client: TcpStream, upstream: u16, calls: &Mutex<Vec<Call>>, faults: &Mutex<FaultPlan>) {
     let Ok(read_half) = client.try_clone() else {
         return;
     };
@@ -91,10 +114,21 @@ fn serve(client: TcpStream, upstream: u16, calls: &Mutex<Vec<Call>>) {
         if reader.read_exact(&mut body).is_err() {
             return;
         }
-        calls
+        let call = classify(&request_line, &header, &body);
+        let fault = faults
             .lock()
-            .unwrap()
-            .push(classify(&request_line, &header, &body));
+            .unwrap_or_else(|e| e.into_inner())
+            .next(call.write);
+        if let Some(fault) = fault {
+            let json = header("x-amz-target").is_some();
+            let service = call.name.split(':').next().unwrap_or_default();
+            let rest_json = matches!(service, "lambda" | "apigateway");
+            if answer(&mut client, fault, json, rest_json) {
+                continue;
+            }
+            return;
+        }
+        calls.lock().unwrap().push(call);
         head.extend_from_slice(request_line.as_bytes());
         for h in &headers {
             let name = h.split(':').next().unwrap_or_default().to_ascii_lowercase();
@@ -199,6 +233,13 @@ fn classify(request_line: &str, header: &dyn Fn(&str) -> Option<String>, body: &
                 .split('&')
                 .find_map(|kv| kv.strip_prefix("Action=").map(str::to_owned))
         });
+    // ferry's deploy lock is a log group under /ferry/lock/: named apart,
+    // so that tests can tell the lock's writes from the stage's.
+    let service = if service == "logs" && String::from_utf8_lossy(body).contains("/ferry/lock/") {
+        "lock".to_owned()
+    } else {
+        service
+    };
     let (name, write) = match action {
         Some(action) => {
             let read = ["Get", "List", "Describe"]

@@ -2,11 +2,16 @@
 //! the plan against the live state, and its rendering. Everything here is
 //! pure; reading live state from AWS and applying a plan live on the AWS side.
 
+pub mod action;
+pub mod doctor;
+pub mod front;
 pub mod openapi;
 pub mod plan;
 pub mod render;
 pub mod state;
 
+#[cfg(test)]
+mod front_tests;
 #[cfg(test)]
 mod tests;
 

@@ -4,86 +4,12 @@
 
 use serde::Serialize;
 
+pub use super::action::{Action, Change};
+
 use super::state::{
     Desired, DesiredFunction, DesiredLayerRef, DesiredRole, Live, LiveFunction, TAG_APP, TAG_STAGE,
 };
 use crate::model::Arch;
-
-/// One write the deploy makes.
-#[derive(Debug, Clone, PartialEq, Serialize)]
-#[serde(tag = "action", rename_all = "snake_case")]
-pub enum Action {
-    CreateRole {
-        name: String,
-    },
-    PublishLayerVersion {
-        layer: String,
-        arch: Arch,
-        code_sha256: String,
-        zip: String,
-    },
-    CreateFunction {
-        function: String,
-        arch: Arch,
-        code_sha256: String,
-        zip: String,
-    },
-    UpdateFunctionCode {
-        function: String,
-        arch: Arch,
-        from: String,
-        to: String,
-        zip: String,
-    },
-    UpdateFunctionConfiguration {
-        function: String,
-        changes: Vec<Change>,
-    },
-    CreateLogGroup {
-        name: String,
-        retention_days: u32,
-    },
-    PutRetentionPolicy {
-        name: String,
-        from: Option<u32>,
-        to: u32,
-    },
-    /// Tag keys to set (new or changed) and to remove.
-    TagFunction {
-        function: String,
-        set: Vec<String>,
-        remove: Vec<String>,
-    },
-    AddInvokePermission {
-        function: String,
-        /// A statement with ferry's id exists but names another API.
-        replace: bool,
-    },
-    CreateRestApi {
-        name: String,
-    },
-    PutRestApi {
-        api: String,
-        routes: usize,
-        definition_hash: String,
-    },
-    CreateDeployment {
-        api: String,
-        stage: String,
-        definition_hash: String,
-    },
-    DeleteFunction {
-        function: String,
-    },
-}
-
-/// One configuration field that differs.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
-pub struct Change {
-    pub field: &'static str,
-    pub from: String,
-    pub to: String,
-}
 
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct Plan {
@@ -179,7 +105,8 @@ pub fn plan(desired: &Desired, live: &Live, prune: bool) -> Plan {
         .as_ref()
         .and_then(|a| a.stage_deployment.as_ref())
         .and_then(|(_, hash)| hash.clone());
-    if deployed_hash.as_deref() != Some(api.definition_hash.as_str()) {
+    let definition_changed = deployed_hash.as_deref() != Some(api.definition_hash.as_str());
+    if definition_changed {
         let hash = api.definition_hash.clone();
         actions.push(Action::PutRestApi {
             api: api.name.clone(),
@@ -194,6 +121,13 @@ pub fn plan(desired: &Desired, live: &Live, prune: bool) -> Plan {
     } else {
         unchanged.push(format!("api {} ({} routes)", api.name, api.routes.len()));
     }
+    super::front::actions(
+        desired,
+        live,
+        definition_changed,
+        &mut actions,
+        &mut unchanged,
+    );
     if prune {
         let ours = |f: &LiveFunction| {
             f.tags.get(TAG_APP) == Some(&desired.app)

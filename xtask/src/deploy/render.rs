@@ -27,12 +27,16 @@ pub fn summary(plan: &Plan) -> Summary {
             | Action::CreateLogGroup { .. }
             | Action::AddInvokePermission { .. }
             | Action::CreateRestApi { .. }
-            | Action::CreateDeployment { .. } => s.create += 1,
+            | Action::CreateDeployment { .. }
+            | Action::CreateDistribution { .. }
+            | Action::CreateInvalidation { .. } => s.create += 1,
             Action::UpdateFunctionCode { .. }
             | Action::UpdateFunctionConfiguration { .. }
             | Action::PutRetentionPolicy { .. }
             | Action::TagFunction { .. }
-            | Action::PutRestApi { .. } => s.update += 1,
+            | Action::PutRestApi { .. }
+            | Action::UpdateDistributionOrigin { .. }
+            | Action::UpsertAliasRecords { .. } => s.update += 1,
             Action::DeleteFunction { .. } => s.delete += 1,
         }
     }
@@ -157,7 +161,61 @@ pub fn line(action: &Action) -> String {
             Action::DeleteFunction { function } => {
                 format!("  - delete   function {function} (--prune)")
             }
+            Action::CreateDistribution {
+                domain,
+                origin_domain,
+                origin_path,
+                ..
+            } => format!(
+                "  + create   CloudFront distribution for {domain}, origin {}{origin_path} (HTTPS only, no caching)",
+                origin(origin_domain)
+            ),
+            Action::UpdateDistributionOrigin {
+                distribution,
+                origin: id,
+                from_domain,
+                from_path,
+                to_domain,
+                to_path,
+            } => {
+                let what = if from_domain.as_str() == origin(to_domain) {
+                    format!("origin path {} -> {to_path}", or_none(from_path))
+                } else {
+                    format!(
+                        "origin {from_domain}{from_path} -> {}{to_path}",
+                        origin(to_domain)
+                    )
+                };
+                format!("  ~ update   CloudFront distribution {distribution} origin `{id}`: {what}")
+            }
+            Action::UpsertAliasRecords {
+                zone,
+                domain,
+                target,
+            } => format!(
+                "  ~ upsert   DNS A/AAAA alias {domain} -> {} (zone {zone})",
+                target.as_deref().unwrap_or("<new distribution>")
+            ),
+            Action::CreateInvalidation {
+                distribution,
+                paths,
+            } => format!(
+                "  + create   invalidation of {} on CloudFront distribution {distribution}",
+                paths.join(" ")
+            ),
         }
+    }
+}
+
+fn origin(domain: &Option<String>) -> &str {
+    domain.as_deref().unwrap_or("<new api>")
+}
+
+fn or_none(path: &str) -> &str {
+    if path.is_empty() {
+        "(none)"
+    } else {
+        path
     }
 }
 

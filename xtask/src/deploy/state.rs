@@ -7,6 +7,7 @@ use std::collections::BTreeMap;
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 
+use super::front::{DesiredFront, LiveFront};
 use crate::manifest::{ArtifactKind, Manifest};
 use crate::model::{Arch, EndpointType, LayerRef, Method, Runtime, Stage, Workspace};
 
@@ -25,6 +26,8 @@ pub struct Desired {
     pub role: DesiredRole,
     /// The stage's tags and ferry's own, for every resource ferry creates.
     pub tags: BTreeMap<String, String>,
+    /// The CloudFront distribution and DNS records in front of the API.
+    pub front: Option<DesiredFront>,
 }
 
 /// The execution role every function of the stage runs with.
@@ -114,6 +117,9 @@ pub struct Live {
     pub permissions: BTreeMap<String, String>,
     /// Log group name -> retention in days (`None`: never expire).
     pub log_groups: BTreeMap<String, Option<u32>>,
+    /// Read only when the stage has a front door.
+    #[serde(default)]
+    pub front: Option<LiveFront>,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -154,6 +160,10 @@ pub struct LiveApi {
     /// The deployment the stage serves, with the definition hash ferry
     /// recorded in that deployment's description.
     pub stage_deployment: Option<(String, Option<String>)>,
+    /// The API's methods as they are now: `"GET /items/{id}"` -> the
+    /// function its integration calls (empty when it calls none of ours).
+    #[serde(default)]
+    pub routes: BTreeMap<String, String>,
 }
 
 /// How a layer version's description carries its content hash.
@@ -283,7 +293,12 @@ pub fn desired(
         Some(arn) => DesiredRole::Arn(arn.clone()),
         None => DesiredRole::Managed(managed_role_name(&app, &stage.name)),
     };
+    let front = stage.front.clone().map(|door| DesiredFront {
+        door,
+        origin_path: format!("/{}", stage.name),
+    });
     Ok(Desired {
+        front,
         role,
         tags: function_tags(&app, stage),
         app,

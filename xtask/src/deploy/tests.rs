@@ -11,7 +11,7 @@ use crate::manifest::{Artifact, Manifest, SCHEMA_VERSION};
 use crate::model::fixture::Fixture;
 use crate::model::{Arch, GlibcVersion, Workspace};
 
-fn workspace(extra_route: bool) -> (Fixture, Workspace) {
+pub(super) fn workspace(extra_route: bool) -> (Fixture, Workspace) {
     let list = if extra_route {
         "routes = [\"GET /items\", \"HEAD /items\"]\n"
     } else {
@@ -65,7 +65,7 @@ fn manifest(ws: &Workspace, versions: &BTreeMap<&str, u32>) -> Manifest {
 }
 
 /// The live state a successful deploy of `desired` leaves behind.
-fn converged(desired: &Desired) -> Live {
+pub(super) fn converged(desired: &Desired) -> Live {
     let mut live = Live {
         account_id: "123456789012".into(),
         managed_role_exists: true,
@@ -122,16 +122,23 @@ fn converged(desired: &Desired) -> Live {
     live.api = Some(LiveApi {
         id: "abc123".into(),
         stage_deployment: Some(("d1".into(), Some(desired.api.definition_hash.clone()))),
+        routes: desired
+            .api
+            .routes
+            .iter()
+            .map(|(m, p, f)| (format!("{m} {p}"), f.clone()))
+            .collect(),
     });
+    live.front = super::front_tests::converged_front(desired);
     live
 }
 
-fn desired_for(ws: &Workspace, versions: &[(&str, u32)]) -> Desired {
+pub(super) fn desired_for(ws: &Workspace, versions: &[(&str, u32)]) -> Desired {
     let versions: BTreeMap<&str, u32> = versions.iter().copied().collect();
     state::desired(ws, &ws.stages["test"], &manifest(ws, &versions)).unwrap()
 }
 
-fn kinds(plan: &Plan) -> Vec<String> {
+pub(super) fn kinds(plan: &Plan) -> Vec<String> {
     plan.actions
         .iter()
         .map(|a| {

@@ -7,7 +7,7 @@ use toml::Spanned;
 
 use super::diag::{Diagnostics, SourceFile};
 use super::raw::{RawApp, RawDeployToml, RawStage};
-use super::validate::check_env;
+use super::validate::{check_env, front_door};
 use super::{
     ApiSettings, App, EndpointType, LambdaName, Service, ServiceOverride, Stage, DEFAULT_ARCH,
     DEFAULT_LOG_RETENTION_DAYS, DEFAULT_RUNTIME, LOG_RETENTION_DAYS, MEMORY_MB, TIMEOUT_S,
@@ -176,6 +176,10 @@ fn stage(
             .map(|t| t.get_ref().iter().map(|m| m.get_ref().clone()).collect())
             .unwrap_or_default(),
     };
+    let front = raw
+        .cloudfront
+        .as_ref()
+        .and_then(|f| front_door(file, f, &key("cloudfront"), diags));
     let mut overrides = BTreeMap::new();
     for (service, over) in &raw.services {
         if !services.contains_key(service.get_ref()) {
@@ -231,6 +235,7 @@ fn stage(
         env,
         tags,
         api,
+        front,
         overrides,
     })
 }

@@ -119,7 +119,29 @@ pub struct Stage {
     pub env: BTreeMap<String, String>,
     pub tags: BTreeMap<String, String>,
     pub api: ApiSettings,
+    /// The CloudFront distribution (and DNS name) that serves the stage.
+    pub front: Option<FrontDoor>,
     pub overrides: BTreeMap<String, ServiceOverride>,
+}
+
+/// A stage's front door: CloudFront in front of the REST API stage, found by
+/// `distribution` id or by `domain` among the distributions' aliases, and
+/// created when neither finds one and a `certificate` is given.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct FrontDoor {
+    /// The public DNS name, e.g. `api.example.com`.
+    pub domain: Option<String>,
+    /// An ACM certificate ARN in us-east-1 covering `domain`.
+    pub certificate: Option<String>,
+    /// The Route 53 hosted zone id that holds `domain`'s alias records.
+    pub hosted_zone: Option<String>,
+    /// The id of an existing distribution to wire.
+    pub distribution: Option<String>,
+    /// The origin id of that distribution to point at the API (default:
+    /// the default cache behaviour's origin).
+    pub origin: Option<String>,
+    /// Invalidate the paths whose routes changed on every deploy.
+    pub invalidate: bool,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize)]
@@ -161,6 +183,7 @@ impl Stage {
                 endpoint: EndpointType::Regional,
                 binary_media_types: Vec::new(),
             },
+            front: None,
             overrides: BTreeMap::new(),
         }
     }

@@ -165,8 +165,21 @@ pub struct RawStage {
     pub env: Option<Spanned<BTreeMap<String, Spanned<String>>>>,
     pub tags: Option<Spanned<BTreeMap<String, Spanned<String>>>>,
     pub api: Option<Spanned<RawApi>>,
+    pub cloudfront: Option<Spanned<RawCloudFront>>,
     #[serde(default)]
     pub services: BTreeMap<Spanned<String>, Spanned<RawServiceOverride>>,
+}
+
+/// `[stages.NAME.cloudfront]`: the public front door of a stage.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields, rename_all = "kebab-case")]
+pub struct RawCloudFront {
+    pub domain: Option<Spanned<String>>,
+    pub certificate: Option<Spanned<String>>,
+    pub hosted_zone: Option<Spanned<String>>,
+    pub distribution: Option<Spanned<String>>,
+    pub origin: Option<Spanned<String>>,
+    pub invalidate: Option<Spanned<bool>>,
 }
 
 #[derive(Debug, Deserialize)]

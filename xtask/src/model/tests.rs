@@ -262,3 +262,33 @@ fn every_problem_is_reported_at_once() {
         .iter()
         .all(|e| e.line > 0 && e.file.ends_with("Cargo.toml")));
 }
+
+#[test]
+fn cloudfront_problems() {
+    let deploy = format!(
+        "{}\n[stages.test.cloudfront]\ndomain = \"API.example\"\ncertificate = \"arn:aws:acm:eu-west-1:123456789012:certificate/c\"\nhosted-zone = \"zone one\"\norigin = \"api\"\n\n[stages.bare]\nregion = \"us-east-1\"\n[stages.bare.cloudfront]\ninvalidate = true\n",
+        fixture::DEPLOY
+    );
+    snapshot(
+        "cloudfront_problems",
+        Fixture::new()
+            .service("ok", OK_SERVICE)
+            .file("deploy.toml", &deploy),
+    );
+}
+
+#[test]
+fn a_front_door_is_validated_into_the_stage() {
+    let deploy = format!(
+        "{}\n[stages.test.cloudfront]\ndomain = \"api.shop.example\"\ncertificate = \"arn:aws:acm:us-east-1:123456789012:certificate/c\"\nhosted-zone = \"/hostedzone/Z0SHOP\"\n",
+        fixture::DEPLOY
+    );
+    let ws = Fixture::new()
+        .service("ok", OK_SERVICE)
+        .file("deploy.toml", &deploy)
+        .load()
+        .unwrap();
+    let front = ws.stages["test"].front.clone().unwrap();
+    assert_eq!(front.hosted_zone.as_deref(), Some("Z0SHOP"));
+    assert!(!front.invalidate && front.distribution.is_none());
+}

@@ -18,9 +18,11 @@ use super::{
 };
 
 mod env;
+mod front;
 mod lambda_compat;
 
 pub(crate) use env::check_env;
+pub(crate) use front::front_door;
 
 /// What the loader hands over for one crate.
 pub(crate) struct CrateInput<'a> {

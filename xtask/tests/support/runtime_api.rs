@@ -99,13 +99,14 @@ fn handle(
         let response = format!(
             "HTTP/1.1 200 OK\r\ncontent-type: application/json\r\nlambda-runtime-aws-request-id: req-1\r\n\
              lambda-runtime-deadline-ms: {deadline_ms}\r\nlambda-runtime-invoked-function-arn: arn:aws:lambda:us-east-1:123456789012:function:test\r\n\
-             lambda-runtime-trace-id: Root=1-00000000-000000000000000000000000\r\ncontent-length: {}\r\n\r\n{event}",
+             lambda-runtime-trace-id: Root=1-00000000-000000000000000000000000\r\nconnection: close\r\ncontent-length: {}\r\n\r\n{event}",
             event.len()
         );
         stream.write_all(response.as_bytes()).ok()?;
         return None;
     }
-    let _ = stream.write_all(b"HTTP/1.1 202 Accepted\r\ncontent-length: 2\r\n\r\n{}");
+    let _ = stream
+        .write_all(b"HTTP/1.1 202 Accepted\r\nconnection: close\r\ncontent-length: 2\r\n\r\n{}");
     if path.contains("/invocation/req-1/response") {
         return Some(Outcome::Response(body));
     }

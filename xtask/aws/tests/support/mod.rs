@@ -3,9 +3,13 @@
 //! moto directly (past the proxy) to check what a deploy left behind.
 #![allow(dead_code)]
 
+pub mod state;
+
+#[allow(unused_imports)]
+pub use ferry::bench::faults::FaultPlan;
 pub use ferry::bench::moto::Moto;
 #[allow(unused_imports)]
-pub use ferry::bench::proxy::{writes, Proxy};
+pub use ferry::bench::proxy::{stage_writes, writes, Proxy};
 
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
@@ -24,6 +28,18 @@ pub fn example_root() -> PathBuf {
 /// second run of the tests builds incrementally).
 pub fn fresh_copy(dest: &Path) {
     ferry::refresh_copy(&example_root(), dest).expect("copy the example workspace");
+}
+
+/// The copy of the example both deploy scenarios use (one build serves
+/// both), held under an exclusive lock while a scenario runs.
+pub fn shared_workspace() -> (std::fs::File, PathBuf) {
+    let base = example_root().join("target/ferry-test-deploy");
+    std::fs::create_dir_all(&base).unwrap();
+    let lock = std::fs::File::create(base.join(".lock")).unwrap();
+    lock.lock().expect("lock the shared test workspace");
+    let ws = base.join("ws");
+    fresh_copy(&ws);
+    (lock, ws)
 }
 
 /// ferry's AWS side on `root`, talking to `endpoint` with dummy credentials
@@ -82,11 +98,25 @@ pub fn moto_and_proxy() -> (Moto, Proxy) {
     (moto, proxy)
 }
 
+/// Empties moto (its `/moto-api/reset`), for a scenario that starts over.
+pub fn moto_reset(port: u16) {
+    use std::io::{Read, Write};
+    let mut s = std::net::TcpStream::connect(("127.0.0.1", port)).unwrap();
+    s.write_all(b"POST /moto-api/reset HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Length: 0\r\nConnection: close\r\n\r\n")
+        .unwrap();
+    let mut answer = String::new();
+    s.read_to_string(&mut answer).unwrap();
+    assert!(answer.starts_with("HTTP/1.1 200"), "moto reset: {answer}");
+}
+
 /// SDK clients that read moto directly.
 pub struct Readback {
     pub lambda: aws_sdk_lambda::Client,
     pub apigw: aws_sdk_apigateway::Client,
     pub logs: aws_sdk_cloudwatchlogs::Client,
+    pub cloudfront: aws_sdk_cloudfront::Client,
+    pub route53: aws_sdk_route53::Client,
+    pub iam: aws_sdk_iam::Client,
 }
 
 impl Readback {
@@ -103,6 +133,9 @@ impl Readback {
             lambda: aws_sdk_lambda::Client::new(&config),
             apigw: aws_sdk_apigateway::Client::new(&config),
             logs: aws_sdk_cloudwatchlogs::Client::new(&config),
+            cloudfront: aws_sdk_cloudfront::Client::new(&config),
+            route53: aws_sdk_route53::Client::new(&config),
+            iam: aws_sdk_iam::Client::new(&config),
         }
     }
 }

@@ -1,0 +1,312 @@
+//! Writes a stage's front door: creating its distribution, pointing an
+//! origin at the API stage (read the whole configuration with its ETag,
+//! change the origin only, send it back with `IfMatch`, and on 412 read
+//! again), upserting the domain's alias records, and invalidations.
+
+use aws_sdk_cloudfront::types::{DistributionConfig, InvalidationBatch, Paths};
+use aws_sdk_route53::types::{
+    AliasTarget, Change, ChangeAction, ChangeBatch, ResourceRecordSet, RrType,
+};
+use ferry::deploy::front::{api_domain, ALIAS_TYPES, CLOUDFRONT_ZONE_ID};
+
+use crate::apply::Ctx;
+use crate::clients::Clients;
+use crate::fail::{self, AwsError};
+use crate::front_config::{built, new_config};
+
+/// Reads and retries of an update that keeps meeting a concurrent change.
+const MAX_IF_MATCH_ATTEMPTS: u32 = 5;
+
+/// Creates the stage's distribution, its origin the API stage `api`.
+pub(crate) async fn create_distribution(
+    ctx: &Ctx<'_>,
+    api: &str,
+    domain: &str,
+    certificate: &str,
+    origin_path: &str,
+) -> Result<Option<String>, AwsError> {
+    let desired = ctx.desired;
+    let reference = format!("ferry {} {} {domain}", desired.app, desired.stage);
+    let comment = format!("ferry: {} {}", desired.app, desired.stage);
+    let origin = api_domain(api, &desired.region);
+    let config = new_config(
+        &reference,
+        &comment,
+        domain,
+        certificate,
+        &origin,
+        origin_path,
+    )?;
+    let (id, name) = create(ctx.c, config, domain).await?;
+    *ctx.distribution.lock().unwrap() = Some((id.clone(), name));
+    Ok(Some(id))
+}
+
+/// Upserts the alias records to `target`, or to the distribution just made.
+pub(crate) async fn alias_records(
+    ctx: &Ctx<'_>,
+    zone: &str,
+    domain: &str,
+    target: Option<&str>,
+) -> Result<Option<String>, AwsError> {
+    let made = ctx
+        .distribution
+        .lock()
+        .unwrap()
+        .clone()
+        .map(|(_, name)| name);
+    let target = target.map(str::to_owned).or(made).unwrap_or_default();
+    upsert_alias(ctx.c, zone, domain, &target).await?;
+    Ok(Some(target))
+}
+
+/// Creates the distribution, or finds the one an interrupted earlier run
+/// created with the same caller reference. Returns (id, domain name).
+pub async fn create(
+    c: &Clients,
+    config: DistributionConfig,
+    domain: &str,
+) -> Result<(String, String), AwsError> {
+    let out = c
+        .cloudfront
+        .create_distribution()
+        .distribution_config(config)
+        .send()
+        .await;
+    match out {
+        Ok(out) => {
+            let d = out.distribution();
+            Ok((
+                d.map(|d| d.id().to_owned()).unwrap_or_default(),
+                d.map(|d| d.domain_name().to_owned()).unwrap_or_default(),
+            ))
+        }
+        Err(e)
+            if e.as_service_error()
+                .is_some_and(|e| e.is_distribution_already_exists()) =>
+        {
+            let door = ferry::deploy::front::DesiredFront {
+                door: ferry::model::FrontDoor {
+                    domain: Some(domain.to_owned()),
+                    certificate: Some(String::new()),
+                    hosted_zone: None,
+                    distribution: None,
+                    origin: None,
+                    invalidate: false,
+                },
+                origin_path: String::new(),
+            };
+            let live = crate::front_live::read(c, &door).await?;
+            let d = live.distribution.ok_or_else(|| AwsError::Front {
+                message: format!("CloudFront reports a distribution for {domain} exists, but none has that alias"),
+                help: "look for a distribution with the comment `ferry: …` in the CloudFront console, add the alias, and run again".into(),
+            })?;
+            Ok((d.id, d.domain_name))
+        }
+        Err(e) => Err(fail::call(
+            "cloudfront:CreateDistribution",
+            e.into_service_error(),
+        )),
+    }
+}
+
+/// Where a distribution's configuration is read and written: CloudFront, or
+/// a test double that answers 412 on purpose.
+pub trait ConfigStore {
+    async fn get(&self, id: &str) -> Result<(DistributionConfig, String), AwsError>;
+    /// `Ok(false)`: the ETag no longer matches (HTTP 412).
+    async fn put(&self, id: &str, config: DistributionConfig, etag: &str)
+        -> Result<bool, AwsError>;
+}
+
+impl ConfigStore for aws_sdk_cloudfront::Client {
+    async fn get(&self, id: &str) -> Result<(DistributionConfig, String), AwsError> {
+        let out = self
+            .get_distribution_config()
+            .id(id)
+            .send()
+            .await
+            .map_err(|e| fail::call("cloudfront:GetDistributionConfig", e.into_service_error()))?;
+        let etag = out.e_tag().unwrap_or_default().to_owned();
+        let config = out.distribution_config.ok_or_else(|| AwsError::Front {
+            message: format!("GetDistributionConfig returned no configuration for {id}"),
+            help: "run again".into(),
+        })?;
+        Ok((config, etag))
+    }
+
+    async fn put(
+        &self,
+        id: &str,
+        config: DistributionConfig,
+        etag: &str,
+    ) -> Result<bool, AwsError> {
+        let out = self
+            .update_distribution()
+            .id(id)
+            .if_match(etag)
+            .distribution_config(config)
+            .send()
+            .await;
+        match out {
+            Ok(_) => Ok(true),
+            Err(e)
+                if e.as_service_error()
+                    .is_some_and(|e| e.is_precondition_failed()) =>
+            {
+                Ok(false)
+            }
+            Err(e) => Err(fail::call(
+                "cloudfront:UpdateDistribution",
+                e.into_service_error(),
+            )),
+        }
+    }
+}
+
+/// `config` with origin `origin` pointing at `domain` + `path`, or `None`
+/// when it already does. Every other setting is kept as it was read.
+pub fn with_origin(
+    mut config: DistributionConfig,
+    origin: &str,
+    domain: &str,
+    path: &str,
+) -> Option<DistributionConfig> {
+    let found = config
+        .origins
+        .as_mut()?
+        .items
+        .iter_mut()
+        .find(|o| o.id == origin)?;
+    if found.domain_name == domain && found.origin_path.as_deref().unwrap_or("") == path {
+        return None;
+    }
+    found.domain_name = domain.to_owned();
+    found.origin_path = Some(path.to_owned());
+    Some(config)
+}
+
+/// How a retarget ended, with the number of reads it took.
+#[derive(Debug, PartialEq, Eq)]
+pub enum Retargeted {
+    Updated { attempts: u32 },
+    AlreadyThere { attempts: u32 },
+}
+
+/// Points `origin` of distribution `id` at `domain` + `path`. A concurrent
+/// change (412) means the configuration is read again and the origin set
+/// on the new one: another writer's change is never overwritten blindly.
+pub async fn retarget(
+    store: &impl ConfigStore,
+    id: &str,
+    origin: &str,
+    domain: &str,
+    path: &str,
+) -> Result<Retargeted, AwsError> {
+    for attempt in 1..=MAX_IF_MATCH_ATTEMPTS {
+        let (config, etag) = store.get(id).await?;
+        if !config
+            .origins()
+            .is_some_and(|o| o.items().iter().any(|x| x.id() == origin))
+        {
+            return Err(AwsError::Front {
+                message: format!("CloudFront distribution {id} no longer has origin `{origin}`"),
+                help: "someone changed the distribution during the deploy; run the deploy again"
+                    .into(),
+            });
+        }
+        let Some(changed) = with_origin(config, origin, domain, path) else {
+            return Ok(Retargeted::AlreadyThere { attempts: attempt });
+        };
+        if store.put(id, changed, &etag).await? {
+            return Ok(Retargeted::Updated { attempts: attempt });
+        }
+        eprintln!(
+            "ferry: distribution {id} changed while ferry updated it (412); reading it again"
+        );
+    }
+    Err(AwsError::Front {
+        message: format!(
+            "CloudFront distribution {id} changed {MAX_IF_MATCH_ATTEMPTS} times while ferry updated it (412 PreconditionFailed)"
+        ),
+        help: "another deploy or person is editing the distribution; run the deploy again when they are done".into(),
+    })
+}
+
+/// UPSERTs the domain's A and AAAA alias records to `target`.
+pub async fn upsert_alias(
+    c: &Clients,
+    zone: &str,
+    domain: &str,
+    target: &str,
+) -> Result<(), AwsError> {
+    let mut batch = ChangeBatch::builder().comment("ferry: alias to CloudFront");
+    for ty in ALIAS_TYPES {
+        let alias = built(
+            AliasTarget::builder()
+                .hosted_zone_id(CLOUDFRONT_ZONE_ID)
+                .dns_name(target)
+                .evaluate_target_health(false)
+                .build(),
+        )?;
+        let record = built(
+            ResourceRecordSet::builder()
+                .name(domain)
+                .r#type(RrType::from(ty))
+                .alias_target(alias)
+                .build(),
+        )?;
+        let change = built(
+            Change::builder()
+                .action(ChangeAction::Upsert)
+                .resource_record_set(record)
+                .build(),
+        )?;
+        batch = batch.changes(change);
+    }
+    let batch = built(batch.build())?;
+    c.route53
+        .change_resource_record_sets()
+        .hosted_zone_id(zone)
+        .change_batch(batch)
+        .send()
+        .await
+        .map_err(|e| fail::call("route53:ChangeResourceRecordSets", e.into_service_error()))?;
+    Ok(())
+}
+
+/// Invalidates `paths`; `reference` makes a retried request idempotent.
+pub async fn invalidate(
+    c: &Clients,
+    distribution: &str,
+    paths: &[String],
+    reference: &str,
+) -> Result<String, AwsError> {
+    let paths = built(
+        Paths::builder()
+            .quantity(paths.len() as i32)
+            .set_items(Some(paths.to_vec()))
+            .build(),
+    )?;
+    let batch = built(
+        InvalidationBatch::builder()
+            .paths(paths)
+            .caller_reference(reference)
+            .build(),
+    )?;
+    let out = c
+        .cloudfront
+        .create_invalidation()
+        .distribution_id(distribution)
+        .invalidation_batch(batch)
+        .send()
+        .await
+        .map_err(|e| fail::call("cloudfront:CreateInvalidation", e.into_service_error()))?;
+    Ok(out
+        .invalidation()
+        .map(|i| i.id().to_owned())
+        .unwrap_or_default())
+}
+
+#[cfg(test)]
+mod tests;

@@ -1,0 +1,121 @@
+//! Reads a stage's REST API: found by name, the deployment its stage serves
+//! (with the definition hash ferry recorded), and on request its methods.
+
+use std::collections::BTreeMap;
+
+use ferry::deploy::{openapi, Desired, LiveApi};
+
+use crate::clients::Clients;
+use crate::fail::{self, AwsError};
+
+/// The stage's REST API (found by name) and the deployment its stage serves.
+pub async fn api(
+    c: &Clients,
+    desired: &Desired,
+    with_routes: bool,
+) -> Result<Option<LiveApi>, AwsError> {
+    let apis = c
+        .apigw
+        .get_rest_apis()
+        .limit(500)
+        .into_paginator()
+        .items()
+        .send()
+        .try_collect()
+        .await
+        .map_err(|e| fail::call("apigateway:GetRestApis", e.into_service_error()))?;
+    let named: Vec<_> = apis
+        .iter()
+        .filter(|a| a.name() == Some(desired.api.name.as_str()))
+        .collect();
+    let id = match named.as_slice() {
+        [] => return Ok(None),
+        [one] => one.id().unwrap_or_default().to_owned(),
+        many => {
+            return Err(AwsError::Ambiguous(format!(
+                "{} REST APIs are named `{}`; ferry needs exactly one per stage",
+                many.len(),
+                desired.api.name
+            )))
+        }
+    };
+    let stage = c
+        .apigw
+        .get_stage()
+        .rest_api_id(&id)
+        .stage_name(&desired.stage)
+        .send()
+        .await;
+    let deployment_id = match stage {
+        Ok(stage) => stage.deployment_id().map(str::to_owned),
+        Err(e)
+            if e.as_service_error()
+                .is_some_and(|e| e.is_not_found_exception()) =>
+        {
+            None
+        }
+        Err(e) => return Err(fail::call("apigateway:GetStage", e.into_service_error())),
+    };
+    let stage_deployment = match deployment_id {
+        None => None,
+        Some(deployment) => {
+            let out = c
+                .apigw
+                .get_deployment()
+                .rest_api_id(&id)
+                .deployment_id(&deployment)
+                .send()
+                .await
+                .map_err(|e| fail::call("apigateway:GetDeployment", e.into_service_error()))?;
+            let hash = out.description().and_then(openapi::recorded_hash);
+            Some((deployment, hash))
+        }
+    };
+    let routes = if with_routes {
+        routes(c, &id).await?
+    } else {
+        BTreeMap::new()
+    };
+    Ok(Some(LiveApi {
+        id,
+        stage_deployment,
+        routes,
+    }))
+}
+
+/// Every method of the API: `"GET /items/{id}"` -> the function its
+/// integration invokes (empty when it invokes none).
+async fn routes(c: &Clients, api: &str) -> Result<BTreeMap<String, String>, AwsError> {
+    let resources = c
+        .apigw
+        .get_resources()
+        .rest_api_id(api)
+        .embed("methods")
+        .limit(500)
+        .into_paginator()
+        .items()
+        .send()
+        .try_collect()
+        .await
+        .map_err(|e| fail::call("apigateway:GetResources", e.into_service_error()))?;
+    let mut out = BTreeMap::new();
+    for resource in &resources {
+        let path = resource.path().unwrap_or("/");
+        for (method, m) in resource.resource_methods().into_iter().flatten() {
+            // OpenAPI's `x-amazon-apigateway-any-method`, as some servers store it.
+            let method = if method.eq_ignore_ascii_case("X-AMAZON-APIGATEWAY-ANY-METHOD") {
+                "ANY"
+            } else {
+                method.as_str()
+            };
+            let function = m
+                .method_integration()
+                .and_then(|i| i.uri())
+                .and_then(|uri| uri.split(":function:").nth(1))
+                .map(|rest| rest.trim_end_matches("/invocations").to_owned())
+                .unwrap_or_default();
+            out.insert(format!("{method} {path}"), function);
+        }
+    }
+    Ok(out)
+}

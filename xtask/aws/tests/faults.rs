@@ -1,0 +1,197 @@
+//! Deploys that meet faults, interruptions and each other, against moto
+//! through the fault-injecting proxy. Every scenario ends in the state a
+//! clean deploy of the example's `test` stage (with its front door) leaves,
+//! compared resource by resource with generated ids masked:
+//! - a fifth of all requests answered 500, 429 or with a dropped connection;
+//! - a deploy cut after its N-th write, for every N, then a normal deploy;
+//! - two deploys of the stage started at once.
+
+mod support;
+
+use std::collections::BTreeMap;
+use std::path::Path;
+use std::process::{Command, Stdio};
+
+use serde_json::Value;
+use support::state::snapshot;
+use support::{ferry, run, writes, Moto, Proxy, Readback};
+
+const CERT: &str = "arn:aws:acm:us-east-1:123456789012:certificate/ferry-test";
+
+/// A moto with a proxy in front, and the example's deploy.toml given a front
+/// door whose hosted zone exists in that moto.
+struct Cloud {
+    moto: Moto,
+    proxy: Proxy,
+    aws: Readback,
+}
+
+fn cloud(rt: &tokio::runtime::Runtime) -> Cloud {
+    let (moto, proxy) = support::moto_and_proxy();
+    let aws = rt.block_on(Readback::new(&moto.url(), "us-east-1"));
+    Cloud { moto, proxy, aws }
+}
+
+/// Empties moto and recreates the hosted zone; returns deploy.toml's text.
+fn reset(rt: &tokio::runtime::Runtime, cloud: &Cloud, base_toml: &str, ws: &Path) {
+    support::moto_reset(cloud.moto.port);
+    let zone = cloud
+        .aws
+        .route53
+        .create_hosted_zone()
+        .name("items.test")
+        .caller_reference(format!("{:?}", std::time::Instant::now()));
+    let zone = rt.block_on(zone.send()).unwrap();
+    let zone = zone
+        .hosted_zone()
+        .unwrap()
+        .id()
+        .trim_start_matches("/hostedzone/")
+        .to_owned();
+    let door = format!(
+        "{base_toml}\n[stages.test.cloudfront]\ndomain = \"api.items.test\"\ncertificate = \"{CERT}\"\nhosted-zone = \"{zone}\"\n"
+    );
+    std::fs::write(ws.join("deploy.toml"), door).unwrap();
+}
+
+fn deploy(ws: &Path, cloud: &Cloud, max_attempts: Option<u32>) -> (bool, String, Value) {
+    let mut command = ferry(ws, &cloud.proxy.url());
+    command.args(["deploy", "--stage", "test", "--json"]);
+    if let Some(n) = max_attempts {
+        command.env("AWS_MAX_ATTEMPTS", n.to_string());
+    }
+    let out = command.output().unwrap();
+    let stderr = String::from_utf8_lossy(&out.stderr).into_owned();
+    let json = serde_json::from_slice(&out.stdout).unwrap_or(Value::Null);
+    (out.status.success(), stderr, json)
+}
+
+fn state(rt: &tokio::runtime::Runtime, cloud: &Cloud) -> BTreeMap<String, String> {
+    rt.block_on(snapshot(&cloud.aws, "items", "test"))
+}
+
+fn differences(a: &BTreeMap<String, String>, b: &BTreeMap<String, String>) -> Vec<String> {
+    let keys: std::collections::BTreeSet<&String> = a.keys().chain(b.keys()).collect();
+    keys.into_iter()
+        .filter(|k| a.get(*k) != b.get(*k))
+        .map(|k| format!("{k}: {:?} vs {:?}", a.get(k), b.get(k)))
+        .collect()
+}
+
+#[test]
+fn deploys_converge_through_faults_cuts_and_each_other() {
+    let rt = tokio::runtime::Runtime::new().unwrap();
+    let (_lock, ws) = support::shared_workspace();
+    let base_toml = std::fs::read_to_string(ws.join("deploy.toml")).unwrap();
+    let cloud = cloud(&rt);
+
+    // The reference: a clean deploy, and how many writes it makes.
+    reset(&rt, &cloud, &base_toml, &ws);
+    cloud.proxy.take();
+    let (ok, stderr, _) = deploy(&ws, &cloud, None);
+    assert!(ok, "{stderr}");
+    let full_writes = writes(&cloud.proxy.take()).len();
+    let clean = state(&rt, &cloud);
+    assert_eq!(clean["distributions"], "1");
+    assert_eq!(clean["rest apis named"], "1");
+    eprintln!(
+        "clean deploy: {full_writes} writes, {} resources compared",
+        clean.len()
+    );
+
+    // 1. A fifth of all requests faulted: the deploy retries and converges.
+    for seed in [1, 2, 3] {
+        reset(&rt, &cloud, &base_toml, &ws);
+        cloud.proxy.take();
+        cloud
+            .proxy
+            .faults(|f| *f = support::FaultPlan::new(20, seed));
+        let (ok, stderr, _) = deploy(&ws, &cloud, None);
+        let counts = cloud.proxy.faults(std::mem::take).counts;
+        let calls = cloud.proxy.take().len();
+        assert!(ok, "seed {seed}, {counts:?}: {stderr}");
+        let now = state(&rt, &cloud);
+        assert_eq!(
+            differences(&clean, &now),
+            Vec::<String>::new(),
+            "seed {seed}"
+        );
+        eprintln!(
+            "faulted deploy (seed {seed}): {calls} requests answered, {} faults injected ({} 500, {} 429, {} dropped), each retried",
+            counts.injected(), counts.server_errors, counts.throttles, counts.dropped
+        );
+        assert!(counts.injected() > 0);
+    }
+
+    // 2. Cut after the N-th write (the process fails there, as if killed), then
+    //    a normal deploy: the same state, no duplicates, then nothing to do.
+    for n in 1..=full_writes {
+        reset(&rt, &cloud, &base_toml, &ws);
+        cloud.proxy.faults(|f| f.cut_after_writes = Some(n));
+        let (cut_ok, _, _) = deploy(&ws, &cloud, Some(1));
+        cloud.proxy.faults(|f| *f = support::FaultPlan::default());
+        let (ok, stderr, _) = deploy(&ws, &cloud, None);
+        assert!(ok, "after a cut at write {n}: {stderr}");
+        let now = state(&rt, &cloud);
+        assert_eq!(
+            differences(&clean, &now),
+            Vec::<String>::new(),
+            "cut at write {n}"
+        );
+        cloud.proxy.take();
+        let (ok, _, again) = deploy(&ws, &cloud, None);
+        assert!(
+            ok && again["noop"] == true,
+            "cut at write {n}: not converged"
+        );
+        assert_eq!(writes(&cloud.proxy.take()), Vec::<String>::new());
+        eprintln!(
+            "cut after write {n}/{full_writes}: the cut deploy {}; converged",
+            if cut_ok { "finished" } else { "failed" }
+        );
+    }
+
+    // 3. Two deploys at once: one waits for the other and finds nothing to do.
+    reset(&rt, &cloud, &base_toml, &ws);
+    let spawn = || {
+        let mut c: Command = ferry(&ws, &cloud.proxy.url());
+        c.args(["deploy", "--stage", "test", "--json"])
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped());
+        c.spawn().unwrap()
+    };
+    let (a, b) = (spawn(), spawn());
+    let (a, b) = (a.wait_with_output().unwrap(), b.wait_with_output().unwrap());
+    let err = |o: &std::process::Output| String::from_utf8_lossy(&o.stderr).into_owned();
+    assert!(
+        a.status.success() && b.status.success(),
+        "{}\n{}",
+        err(&a),
+        err(&b)
+    );
+    let waited: Vec<String> = [&a, &b]
+        .iter()
+        .map(|o| err(o))
+        .filter(|e| e.contains("another deploy of items/test is running"))
+        .collect();
+    assert_eq!(
+        waited.len(),
+        1,
+        "exactly one deploy reports the other:\n{}\n{}",
+        err(&a),
+        err(&b)
+    );
+    assert!(
+        waited[0].contains(" pid "),
+        "it names the other deploy: {}",
+        waited[0]
+    );
+    let now = state(&rt, &cloud);
+    assert_eq!(
+        differences(&clean, &now),
+        Vec::<String>::new(),
+        "after two deploys at once"
+    );
+    let _ = run(ferry(&ws, &cloud.proxy.url()).args(["plan", "--stage", "test"]));
+    std::fs::write(ws.join("deploy.toml"), base_toml).unwrap();
+}
