@@ -74,7 +74,8 @@ pub struct FunctionSettings {
     pub routes: Vec<ManifestRoute>,
     pub memory_mb: u32,
     pub timeout_s: u32,
-    pub env: BTreeMap<String, String>,
+    /// Secrets appear as their source (`{"ssm": "/name"}`), never a value.
+    pub env: BTreeMap<String, crate::model::EnvValue>,
     /// Workspace layer names and layer version ARNs, in the order given.
     pub layers: Vec<String>,
 }

@@ -14,6 +14,7 @@ use aws_config::{BehaviorVersion, Region};
 const MAX_ATTEMPTS: u32 = 8;
 
 use crate::fail::{self, AwsError};
+use crate::pace::{Pacer, Quota};
 
 pub struct Clients {
     pub lambda: aws_sdk_lambda::Client,
@@ -25,6 +26,9 @@ pub struct Clients {
     /// global endpoints whatever the region.
     pub cloudfront: aws_sdk_cloudfront::Client,
     pub route53: aws_sdk_route53::Client,
+    pub ssm: aws_sdk_ssm::Client,
+    /// The account's control-plane quotas, shared by every task of the run.
+    pub pace: Pacer,
 }
 
 impl Clients {
@@ -57,7 +61,17 @@ impl Clients {
             sts: aws_sdk_sts::Client::new(&config),
             cloudfront: aws_sdk_cloudfront::Client::new(&config),
             route53: aws_sdk_route53::Client::new(&config),
+            ssm: aws_sdk_ssm::Client::new(&config),
+            pace: Pacer::default(),
         }
+    }
+
+    /// Lambda's client once the control-plane quota allows one more call
+    /// (every call counts but Invoke, GetFunction and GetPolicy, which use
+    /// `self.lambda` directly).
+    pub async fn lambda_paced(&self) -> &aws_sdk_lambda::Client {
+        self.pace.wait(Quota::Lambda).await;
+        &self.lambda
     }
 
     /// The account of the credentials: the first call of every run, so that

@@ -38,7 +38,8 @@ async fn states(c: &Clients, live: &Live) -> Result<BTreeMap<String, String>, Aw
     let read: Vec<Result<(String, String), AwsError>> = stream::iter(live.functions.keys())
         .map(|name| async move {
             let out = c
-                .lambda
+                .lambda_paced()
+                .await
                 .get_function_configuration()
                 .function_name(name)
                 .send()

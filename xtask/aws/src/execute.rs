@@ -3,18 +3,18 @@
 //! by waiting until the function settles.
 
 use std::collections::HashMap;
-use std::time::Duration;
 
 use aws_sdk_apigateway::types::{EndpointConfiguration, EndpointType, PutMode};
-use aws_sdk_lambda::types::{Environment, FunctionCode, LayerVersionContentInput, Runtime};
+use aws_sdk_lambda::types::{Environment, LayerVersionContentInput, Runtime};
 use ferry::deploy::front::api_domain;
-use ferry::deploy::plan::{invoke_source_arn, INVOKE_STATEMENT_ID};
 use ferry::deploy::{openapi, Action};
 use ferry::model::EndpointType as Endpoint;
 
-use crate::apply::{architecture, function, layer_arns, read_zip, revision, settle, Ctx};
+use crate::apply::{architecture, function, read_zip, Ctx};
 use crate::fail::{self, AwsError};
 use crate::front_apply;
+use crate::pace::Quota;
+use crate::{function_writes, once};
 
 /// The trust policy of the managed role: Lambda may assume it.
 const LAMBDA_TRUST: &str = r#"{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Principal":{"Service":"lambda.amazonaws.com"},"Action":"sts:AssumeRole"}]}"#;
@@ -56,24 +56,36 @@ pub(crate) async fn execute(ctx: &Ctx<'_>, action: &Action) -> Result<Option<Str
         Action::PublishLayerVersion { layer, arch, .. } => {
             let wanted = &desired.layers[&(layer.clone(), *arch)];
             let zip = read_zip(ctx, &wanted.zip).await?;
-            let out = c
-                .lambda
-                .publish_layer_version()
-                .layer_name(layer)
-                .description(&wanted.description)
-                .content(LayerVersionContentInput::builder().zip_file(zip).build())
-                .compatible_architectures(architecture(*arch))
-                .set_compatible_runtimes(Some(
-                    wanted
-                        .compatible_runtimes
-                        .iter()
-                        .map(|r| Runtime::from(r.as_str()))
-                        .collect(),
-                ))
-                .send()
-                .await
-                .map_err(|e| fail::call("lambda:PublishLayerVersion", e.into_service_error()))?;
-            let arn = out.layer_version_arn().unwrap_or_default().to_owned();
+            let runtimes: Vec<Runtime> = wanted
+                .compatible_runtimes
+                .iter()
+                .map(|r| Runtime::from(r.as_str()))
+                .collect();
+            // Publishing again would make a second version of the same zip.
+            let publish = || async {
+                let out = c
+                    .lambda_paced()
+                    .await
+                    .publish_layer_version()
+                    .layer_name(layer)
+                    .description(&wanted.description)
+                    .content(
+                        LayerVersionContentInput::builder()
+                            .zip_file(zip.clone())
+                            .build(),
+                    )
+                    .compatible_architectures(architecture(*arch))
+                    .set_compatible_runtimes(Some(runtimes.clone()))
+                    .customize()
+                    .config_override(
+                        aws_sdk_lambda::config::Builder::default().retry_config(once::no_retries()),
+                    )
+                    .send()
+                    .await?;
+                Ok(out.layer_version_arn().unwrap_or_default().to_owned())
+            };
+            let published = || crate::live::layer_version_with(c, layer, &wanted.description);
+            let arn = once::write("lambda:PublishLayerVersion", publish, published).await?;
             ctx.layer_arns
                 .lock()
                 .unwrap()
@@ -85,21 +97,34 @@ pub(crate) async fn execute(ctx: &Ctx<'_>, action: &Action) -> Result<Option<Str
                 Endpoint::Regional => EndpointType::Regional,
                 Endpoint::Edge => EndpointType::Edge,
             };
-            let out = c
-                .apigw
-                .create_rest_api()
-                .name(name)
-                .description(format!(
-                    "{} stage `{}`, deployed by ferry",
-                    desired.app, desired.stage
-                ))
-                .endpoint_configuration(EndpointConfiguration::builder().types(endpoint).build())
-                .set_binary_media_types(Some(desired.api.binary_media_types.clone()))
-                .set_tags(Some(desired.tags.clone().into_iter().collect()))
-                .send()
-                .await
-                .map_err(|e| fail::call("apigateway:CreateRestApi", e.into_service_error()))?;
-            let id = out.id().unwrap_or_default().to_owned();
+            // Creating it again would leave two APIs of one name.
+            let create = || async {
+                let out = c
+                    .apigw
+                    .create_rest_api()
+                    .name(name)
+                    .description(format!(
+                        "{} stage `{}`, deployed by ferry",
+                        desired.app, desired.stage
+                    ))
+                    .endpoint_configuration(
+                        EndpointConfiguration::builder()
+                            .types(endpoint.clone())
+                            .build(),
+                    )
+                    .set_binary_media_types(Some(desired.api.binary_media_types.clone()))
+                    .set_tags(Some(desired.tags.clone().into_iter().collect()))
+                    .customize()
+                    .config_override(
+                        aws_sdk_apigateway::config::Builder::default()
+                            .retry_config(once::no_retries()),
+                    )
+                    .send()
+                    .await?;
+                Ok(out.id().unwrap_or_default().to_owned())
+            };
+            let created = || crate::live_api::api_id_named(c, name);
+            let id = once::write("apigateway:CreateRestApi", create, created).await?;
             *ctx.api_id.lock().unwrap() = Some(id.clone());
             Ok(Some(id))
         }
@@ -128,97 +153,14 @@ pub(crate) async fn execute(ctx: &Ctx<'_>, action: &Action) -> Result<Option<Str
             put_retention(ctx, name, *to).await?;
             Ok(None)
         }
-        Action::CreateFunction { function: name, .. } => {
-            let f = function(ctx, name);
-            let zip = read_zip(ctx, &f.zip).await?;
-            let role = desired.role.arn(&ctx.account);
-            let request = c
-                .lambda
-                .create_function()
-                .function_name(name)
-                .runtime(Runtime::from(f.runtime.as_str()))
-                .handler("bootstrap")
-                .role(&role)
-                .code(FunctionCode::builder().zip_file(zip).build())
-                .architectures(architecture(f.arch))
-                .memory_size(f.memory_mb as i32)
-                .timeout(f.timeout_s as i32)
-                .environment(environment(&f.env))
-                .set_layers(Some(layer_arns(ctx, f)))
-                .set_tags(Some(f.tags.clone().into_iter().collect()));
-            // A role created a moment ago may not be assumable yet (IAM is
-            // eventually consistent): Lambda says so, and a retry succeeds.
-            let mut tries = 0;
-            let out = loop {
-                match request.clone().send().await {
-                    Ok(out) => break out,
-                    Err(e) => {
-                        let e = e.into_service_error();
-                        let retry = e.is_invalid_parameter_value_exception()
-                            && e.to_string().contains("cannot be assumed")
-                            || e.meta()
-                                .message()
-                                .is_some_and(|m| m.contains("cannot be assumed"));
-                        if retry && tries < 10 {
-                            tries += 1;
-                            tokio::time::sleep(Duration::from_secs(2)).await;
-                            continue;
-                        }
-                        if e.is_invalid_parameter_value_exception()
-                            && e.meta().message().is_some_and(|m| m.contains("role"))
-                        {
-                            return Err(AwsError::Role {
-                                role,
-                                why: e.meta().message().unwrap_or_default().to_owned(),
-                            });
-                        }
-                        return Err(fail::call("lambda:CreateFunction", e));
-                    }
-                }
-            };
-            settle(ctx, name).await?;
-            Ok(out.function_arn().map(str::to_owned))
-        }
+        Action::CreateFunction { function: name, .. } => function_writes::create(ctx, name).await,
         Action::UpdateFunctionCode {
             function: name,
             arch,
             ..
-        } => {
-            let f = function(ctx, name);
-            let zip = read_zip(ctx, &f.zip).await?;
-            c.lambda
-                .update_function_code()
-                .function_name(name)
-                .zip_file(zip)
-                // The architecture travels with the code: Lambda takes it nowhere else.
-                .architectures(architecture(*arch))
-                .set_revision_id(revision(ctx, name))
-                .send()
-                .await
-                .map_err(|e| fail::call("lambda:UpdateFunctionCode", e.into_service_error()))?;
-            settle(ctx, name).await?;
-            Ok(None)
-        }
+        } => function_writes::update_code(ctx, name, arch).await,
         Action::UpdateFunctionConfiguration { function: name, .. } => {
-            let f = function(ctx, name);
-            c.lambda
-                .update_function_configuration()
-                .function_name(name)
-                .runtime(Runtime::from(f.runtime.as_str()))
-                .handler("bootstrap")
-                .role(desired.role.arn(&ctx.account))
-                .memory_size(f.memory_mb as i32)
-                .timeout(f.timeout_s as i32)
-                .environment(environment(&f.env))
-                .set_layers(Some(layer_arns(ctx, f)))
-                .set_revision_id(revision(ctx, name))
-                .send()
-                .await
-                .map_err(|e| {
-                    fail::call("lambda:UpdateFunctionConfiguration", e.into_service_error())
-                })?;
-            settle(ctx, name).await?;
-            Ok(None)
+            function_writes::update_configuration(ctx, name).await
         }
         Action::TagFunction {
             function: name,
@@ -230,7 +172,8 @@ pub(crate) async fn execute(ctx: &Ctx<'_>, action: &Action) -> Result<Option<Str
             if !set.is_empty() {
                 let tags: HashMap<String, String> =
                     set.iter().map(|k| (k.clone(), f.tags[k].clone())).collect();
-                c.lambda
+                c.lambda_paced()
+                    .await
                     .tag_resource()
                     .resource(&arn)
                     .set_tags(Some(tags))
@@ -239,7 +182,8 @@ pub(crate) async fn execute(ctx: &Ctx<'_>, action: &Action) -> Result<Option<Str
                     .map_err(|e| fail::call("lambda:TagResource", e.into_service_error()))?;
             }
             if !remove.is_empty() {
-                c.lambda
+                c.lambda_paced()
+                    .await
                     .untag_resource()
                     .resource(&arn)
                     .set_tag_keys(Some(remove.clone()))
@@ -252,45 +196,12 @@ pub(crate) async fn execute(ctx: &Ctx<'_>, action: &Action) -> Result<Option<Str
         Action::AddInvokePermission {
             function: name,
             replace,
-        } => {
-            let api = current_api(ctx);
-            if *replace {
-                match c
-                    .lambda
-                    .remove_permission()
-                    .function_name(name)
-                    .statement_id(INVOKE_STATEMENT_ID)
-                    .send()
-                    .await
-                {
-                    Ok(_) => {}
-                    Err(e)
-                        if e.as_service_error()
-                            .is_some_and(|e| e.is_resource_not_found_exception()) => {}
-                    Err(e) => {
-                        return Err(fail::call(
-                            "lambda:RemovePermission",
-                            e.into_service_error(),
-                        ))
-                    }
-                }
-            }
-            c.lambda
-                .add_permission()
-                .function_name(name)
-                .statement_id(INVOKE_STATEMENT_ID)
-                .action("lambda:InvokeFunction")
-                .principal("apigateway.amazonaws.com")
-                .source_arn(invoke_source_arn(&desired.region, &ctx.account, &api))
-                .send()
-                .await
-                .map_err(|e| fail::call("lambda:AddPermission", e.into_service_error()))?;
-            Ok(None)
-        }
+        } => function_writes::add_permission(ctx, name, replace).await,
         Action::PutRestApi { .. } => {
             let api = current_api(ctx);
             let body =
                 serde_json::to_vec(&openapi::definition(desired, &ctx.account)).unwrap_or_default();
+            c.pace.wait(Quota::PutRestApi).await;
             c.apigw
                 .put_rest_api()
                 .rest_api_id(&api)
@@ -310,16 +221,28 @@ pub(crate) async fn execute(ctx: &Ctx<'_>, action: &Action) -> Result<Option<Str
             let api = current_api(ctx);
             // Creating the deployment with the stage name moves the stage to
             // it in the same call: the stage serves the old or the new API.
-            let out = c
-                .apigw
-                .create_deployment()
-                .rest_api_id(&api)
-                .stage_name(stage)
-                .description(openapi::deployment_description(definition_hash))
-                .send()
-                .await
-                .map_err(|e| fail::call("apigateway:CreateDeployment", e.into_service_error()))?;
-            Ok(out.id().map(str::to_owned))
+            // A repeated deployment would be churn the next deploy cannot tell apart.
+            let description = openapi::deployment_description(definition_hash);
+            let deploy = || async {
+                c.pace.wait(Quota::CreateDeployment).await;
+                let out = c
+                    .apigw
+                    .create_deployment()
+                    .rest_api_id(&api)
+                    .stage_name(stage)
+                    .description(&description)
+                    .customize()
+                    .config_override(
+                        aws_sdk_apigateway::config::Builder::default()
+                            .retry_config(once::no_retries()),
+                    )
+                    .send()
+                    .await?;
+                Ok(out.id().unwrap_or_default().to_owned())
+            };
+            let deployed = || crate::live_api::stage_deployment_with(c, &api, stage, &description);
+            let id = once::write("apigateway:CreateDeployment", deploy, deployed).await?;
+            Ok(Some(id))
         }
         Action::CreateDistribution {
             domain,
@@ -357,7 +280,8 @@ pub(crate) async fn execute(ctx: &Ctx<'_>, action: &Action) -> Result<Option<Str
             Ok(Some(id))
         }
         Action::DeleteFunction { function: name } => {
-            c.lambda
+            c.lambda_paced()
+                .await
                 .delete_function()
                 .function_name(name)
                 .send()
@@ -368,7 +292,7 @@ pub(crate) async fn execute(ctx: &Ctx<'_>, action: &Action) -> Result<Option<Str
     }
 }
 
-fn environment(env: &std::collections::BTreeMap<String, String>) -> Environment {
+pub(crate) fn environment(env: &std::collections::BTreeMap<String, String>) -> Environment {
     Environment::builder()
         .set_variables(Some(env.clone().into_iter().collect()))
         .build()
@@ -387,6 +311,6 @@ async fn put_retention(ctx: &Ctx<'_>, name: &str, days: u32) -> Result<(), AwsEr
 }
 
 /// The stage's REST API: the live one, or the one this deploy created.
-fn current_api(ctx: &Ctx<'_>) -> String {
+pub(crate) fn current_api(ctx: &Ctx<'_>) -> String {
     ctx.api_id.lock().unwrap().clone().unwrap_or_default()
 }

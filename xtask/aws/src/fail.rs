@@ -47,6 +47,12 @@ pub enum AwsError {
         lock: String,
     },
 
+    #[error("secret environment values cannot be resolved: {0}")]
+    #[diagnostic(help(
+        "export each variable in the deploying process (in CI, from its secret store); create each parameter (`aws ssm put-parameter --type SecureString --name NAME --value ...` in the stage's region) or fix its name where it is declared; the credentials need ssm:GetParameters (and kms:Decrypt for a customer key)"
+    ))]
+    Secrets(String),
+
     #[error("{what} did not settle within {seconds} s: {status}")]
     #[diagnostic(help("look at the function in the Lambda console, then run the deploy again"))]
     Timeout {

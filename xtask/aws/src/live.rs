@@ -130,7 +130,8 @@ async fn functions(
 ) -> Result<(BTreeMap<String, LiveFunction>, BTreeMap<String, String>), AwsError> {
     let prefix = format!("{}-{}-", desired.app, desired.stage);
     let all = c
-        .lambda
+        .lambda_paced()
+        .await
         .list_functions()
         .into_paginator()
         .items()
@@ -204,19 +205,24 @@ async fn tags(c: &Clients, arn: Option<&str>) -> Result<BTreeMap<String, String>
     let Some(arn) = arn else {
         return Ok(BTreeMap::new());
     };
+    // GetFunction rather than ListTags: Lambda leaves GetFunction and
+    // GetPolicy out of its 15-per-second control-plane quota.
     Ok(c.lambda
-        .list_tags()
-        .resource(arn)
+        .get_function()
+        .function_name(arn)
         .send()
         .await
-        .map_err(|e| fail::call("lambda:ListTags", e.into_service_error()))?
+        .map_err(|e| fail::call("lambda:GetFunction", e.into_service_error()))?
         .tags()
         .map(|t| t.iter().map(|(k, v)| (k.clone(), v.clone())).collect())
         .unwrap_or_default())
 }
 
 /// The source ARN of ferry's invoke statement in the function's policy.
-async fn permission_source(c: &Clients, function: &str) -> Result<Option<String>, AwsError> {
+pub(crate) async fn permission_source(
+    c: &Clients,
+    function: &str,
+) -> Result<Option<String>, AwsError> {
     let policy = match c.lambda.get_policy().function_name(function).send().await {
         Ok(out) => out.policy().unwrap_or_default().to_owned(),
         Err(e)
@@ -241,9 +247,25 @@ async fn permission_source(c: &Clients, function: &str) -> Result<Option<String>
     }))
 }
 
+/// The newest version of `layer` whose description is `description` (which
+/// carries the zip's hash): how a publish whose answer was lost is recognised.
+pub async fn layer_version_with(
+    c: &Clients,
+    layer: &str,
+    description: &str,
+) -> Result<Option<String>, AwsError> {
+    let versions = layer_versions_of(c, layer).await?;
+    Ok(versions
+        .into_iter()
+        .rev()
+        .find(|v| v.description == description)
+        .map(|v| v.arn))
+}
+
 async fn layer_versions_of(c: &Clients, layer: &str) -> Result<Vec<LiveLayerVersion>, AwsError> {
     let items = c
-        .lambda
+        .lambda_paced()
+        .await
         .list_layer_versions()
         .layer_name(layer)
         .into_paginator()

@@ -14,6 +14,30 @@ pub async fn api(
     desired: &Desired,
     with_routes: bool,
 ) -> Result<Option<LiveApi>, AwsError> {
+    let Some(id) = api_id_named(c, &desired.api.name).await? else {
+        return Ok(None);
+    };
+    let stage_deployment =
+        stage_deployment(c, &id, &desired.stage)
+            .await?
+            .map(|(deployment, description)| {
+                let hash = description.as_deref().and_then(openapi::recorded_hash);
+                (deployment, hash)
+            });
+    let routes = if with_routes {
+        routes(c, &id).await?
+    } else {
+        BTreeMap::new()
+    };
+    Ok(Some(LiveApi {
+        id,
+        stage_deployment,
+        routes,
+    }))
+}
+
+/// The id of the one REST API named `name`, if there is one.
+pub async fn api_id_named(c: &Clients, name: &str) -> Result<Option<String>, AwsError> {
     let apis = c
         .apigw
         .get_rest_apis()
@@ -24,26 +48,28 @@ pub async fn api(
         .try_collect()
         .await
         .map_err(|e| fail::call("apigateway:GetRestApis", e.into_service_error()))?;
-    let named: Vec<_> = apis
-        .iter()
-        .filter(|a| a.name() == Some(desired.api.name.as_str()))
-        .collect();
-    let id = match named.as_slice() {
-        [] => return Ok(None),
-        [one] => one.id().unwrap_or_default().to_owned(),
-        many => {
-            return Err(AwsError::Ambiguous(format!(
-                "{} REST APIs are named `{}`; ferry needs exactly one per stage",
-                many.len(),
-                desired.api.name
-            )))
-        }
-    };
+    let named: Vec<_> = apis.iter().filter(|a| a.name() == Some(name)).collect();
+    match named.as_slice() {
+        [] => Ok(None),
+        [one] => Ok(Some(one.id().unwrap_or_default().to_owned())),
+        many => Err(AwsError::Ambiguous(format!(
+            "{} REST APIs are named `{name}`; ferry needs exactly one per stage",
+            many.len(),
+        ))),
+    }
+}
+
+/// The deployment `stage` of API `id` serves, with that deployment's description.
+async fn stage_deployment(
+    c: &Clients,
+    id: &str,
+    stage: &str,
+) -> Result<Option<(String, Option<String>)>, AwsError> {
     let stage = c
         .apigw
         .get_stage()
-        .rest_api_id(&id)
-        .stage_name(&desired.stage)
+        .rest_api_id(id)
+        .stage_name(stage)
         .send()
         .await;
     let deployment_id = match stage {
@@ -56,31 +82,32 @@ pub async fn api(
         }
         Err(e) => return Err(fail::call("apigateway:GetStage", e.into_service_error())),
     };
-    let stage_deployment = match deployment_id {
-        None => None,
-        Some(deployment) => {
-            let out = c
-                .apigw
-                .get_deployment()
-                .rest_api_id(&id)
-                .deployment_id(&deployment)
-                .send()
-                .await
-                .map_err(|e| fail::call("apigateway:GetDeployment", e.into_service_error()))?;
-            let hash = out.description().and_then(openapi::recorded_hash);
-            Some((deployment, hash))
-        }
+    let Some(deployment) = deployment_id else {
+        return Ok(None);
     };
-    let routes = if with_routes {
-        routes(c, &id).await?
-    } else {
-        BTreeMap::new()
-    };
-    Ok(Some(LiveApi {
-        id,
-        stage_deployment,
-        routes,
-    }))
+    let out = c
+        .apigw
+        .get_deployment()
+        .rest_api_id(id)
+        .deployment_id(&deployment)
+        .send()
+        .await
+        .map_err(|e| fail::call("apigateway:GetDeployment", e.into_service_error()))?;
+    Ok(Some((deployment, out.description().map(str::to_owned))))
+}
+
+/// The deployment `stage` serves when its description is `description`:
+/// how a CreateDeployment whose answer was lost is recognised.
+pub async fn stage_deployment_with(
+    c: &Clients,
+    id: &str,
+    stage: &str,
+    description: &str,
+) -> Result<Option<String>, AwsError> {
+    Ok(stage_deployment(c, id, stage)
+        .await?
+        .filter(|(_, d)| d.as_deref() == Some(description))
+        .map(|(deployment, _)| deployment))
 }
 
 /// Every method of the API: `"GET /items/{id}"` -> the function its

@@ -98,6 +98,11 @@ pub async fn acquire(
             Err(e) => return Err(fail::call("logs:CreateLogGroup", e.into_service_error())),
         }
         let (other, age) = current_holder(c, &name).await?;
+        // Our own create, retried after its answer was lost, finds the lock
+        // it made: it is ours.
+        if other == me {
+            return Ok(Lock { name, waited_for });
+        }
         if holder_is_gone(&other) {
             eprintln!("ferry: breaking the deploy lock of {app}/{stage}: its holder ({other}) no longer runs");
             release_named(c, &name).await?;

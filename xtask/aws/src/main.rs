@@ -10,11 +10,16 @@ mod fail;
 mod front_apply;
 mod front_config;
 mod front_live;
+mod function_writes;
+mod landed;
 mod live;
 mod live_api;
 mod lock;
+mod once;
+mod pace;
 mod report;
 mod run;
+mod secrets;
 mod wait;
 
 use std::process::ExitCode;

@@ -12,7 +12,7 @@ use ferry::manifest::Manifest;
 use miette::{miette, IntoDiagnostic};
 
 use crate::clients::Clients;
-use crate::{apply, live, lock, report};
+use crate::{apply, live, lock, report, secrets};
 
 /// What the command does after planning.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -36,13 +36,9 @@ pub async fn run(root: &Path, args: &StageArgs, mode: Mode) -> miette::Result<Ex
     let clients = Clients::connect(&stage.region).await;
     let account = clients.account_id().await?;
     live::preflight(&clients, stage, &account).await?;
+    let secrets = secrets::resolve(&clients, &workspace, stage).await?;
     let (manifest, zips) = artifacts(root, &workspace, args.manifest.as_deref())?;
-    let mut desired = deploy::desired(&workspace, stage, &manifest).map_err(|e| {
-        miette!(
-            help = "build for the stage's architectures, or pass the matching --manifest",
-            "{e}"
-        )
-    })?;
+    let mut desired = deploy::desired(&workspace, stage, &manifest, &secrets)?;
     resolve_zips(&mut desired, &zips);
     let invalidating = desired.front.as_ref().is_some_and(|f| f.door.invalidate);
     let live = live::read(

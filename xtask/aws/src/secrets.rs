@@ -55,7 +55,10 @@ pub async fn resolve(
             match found.remove(name) {
                 Some(value) => secrets.insert(source, value),
                 None => {
-                    let users = sources.get(&source).map(|u| u.join(", ")).unwrap_or_default();
+                    let users = sources
+                        .get(&source)
+                        .map(|u| u.join(", "))
+                        .unwrap_or_default();
                     missing.push(format!("{source} in {} (for {users})", stage.region));
                 }
             }

@@ -32,7 +32,7 @@ where
             Poll::Done(value) => return Ok(value),
             Poll::Failed(why) => {
                 return Err(AwsError::Call {
-                    call: "lambda:GetFunctionConfiguration",
+                    call: "lambda:GetFunction",
                     message: format!("{what} failed: {why}"),
                     help: "fix the cause above (often the role, a layer or the zip), then run the deploy again".into(),
                 })
@@ -56,13 +56,17 @@ where
 pub async fn function_settled(c: &Clients, function: &str) -> Result<String, AwsError> {
     let what = format!("function {function}");
     until(&what, Duration::from_secs(300), || async {
-        let config = c
+        // GetFunction, which Lambda leaves out of its control-plane quota.
+        let out = c
             .lambda
-            .get_function_configuration()
+            .get_function()
             .function_name(function)
             .send()
             .await
-            .map_err(|e| fail::call("lambda:GetFunctionConfiguration", e.into_service_error()))?;
+            .map_err(|e| fail::call("lambda:GetFunction", e.into_service_error()))?;
+        let Some(config) = out.configuration() else {
+            return Ok(Poll::Pending("no configuration yet".into()));
+        };
         Ok(classify(
             config.state(),
             config.last_update_status(),

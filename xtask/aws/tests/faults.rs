@@ -2,7 +2,8 @@
 //! through the fault-injecting proxy. Every scenario ends in the state a
 //! clean deploy of the example's `test` stage (with its front door) leaves,
 //! compared resource by resource with generated ids masked:
-//! - a fifth of all requests answered 500, 429 or with a dropped connection;
+//! - a fifth of all requests answered 500, 429, with a dropped connection,
+//!   or forwarded with their response lost (AWS acted; ferry cannot know);
 //! - a deploy cut after its N-th write, for every N, then a normal deploy;
 //! - two deploys of the stage started at once.
 
@@ -100,6 +101,7 @@ fn deploys_converge_through_faults_cuts_and_each_other() {
     );
 
     // 1. A fifth of all requests faulted: the deploy retries and converges.
+    let mut lost = 0;
     for seed in [1, 2, 3] {
         reset(&rt, &cloud, &base_toml, &ws);
         cloud.proxy.take();
@@ -117,13 +119,56 @@ fn deploys_converge_through_faults_cuts_and_each_other() {
             "seed {seed}"
         );
         eprintln!(
-            "faulted deploy (seed {seed}): {calls} requests answered, {} faults injected ({} 500, {} 429, {} dropped), each retried",
-            counts.injected(), counts.server_errors, counts.throttles, counts.dropped
+            "faulted deploy (seed {seed}): {calls} requests forwarded, {} faults injected ({} 500, {} 429, {} dropped, {} responses lost), each retried",
+            counts.injected(), counts.server_errors, counts.throttles, counts.dropped, counts.lost
         );
         assert!(counts.injected() > 0);
+        lost += counts.lost;
     }
+    assert!(lost > 0, "no response was lost: the seeds do not test that");
 
-    // 2. Cut after the N-th write (the process fails there, as if killed), then
+    // 2. The first answer of every kind of create lost (AWS acted; ferry
+    //    cannot know): each retry recognises what it made, nothing is made
+    //    twice, and the deploy succeeds.
+    let kinds = [
+        ("iam:CreateRole", ""),
+        ("lambda:POST /2018-10-31/layers/", "/versions"),
+        ("apigateway:POST /restapis", "restapis"),
+        ("logs:CreateLogGroup", ""),
+        ("lambda:POST /2015-03-31/functions", "functions"),
+        ("lambda:POST /2015-03-31/functions/", "/policy"),
+        ("apigateway:POST /restapis/", "/deployments"),
+        ("cloudfront:POST /2020-05-31/distribution", "distribution"),
+        ("lock:CreateLogGroup", ""),
+    ];
+    reset(&rt, &cloud, &base_toml, &ws);
+    cloud.proxy.take();
+    cloud.proxy.faults(|f| {
+        f.lose_first = kinds
+            .iter()
+            .map(|(p, s)| (p.to_string(), s.to_string()))
+            .collect()
+    });
+    let (ok, stderr, _) = deploy(&ws, &cloud, None);
+    let plan = cloud.proxy.faults(std::mem::take);
+    assert!(ok, "with lost answers: {stderr}");
+    assert_eq!(
+        plan.lose_first,
+        Vec::new(),
+        "kinds of write the deploy never made"
+    );
+    let now = state(&rt, &cloud);
+    assert_eq!(
+        differences(&clean, &now),
+        Vec::<String>::new(),
+        "with lost answers"
+    );
+    eprintln!(
+        "lost the first answer of {} kinds of write: each recognised, nothing made twice",
+        kinds.len()
+    );
+
+    // 3. Cut after the N-th write (the process fails there, as if killed), then
     //    a normal deploy: the same state, no duplicates, then nothing to do.
     for n in 1..=full_writes {
         reset(&rt, &cloud, &base_toml, &ws);
@@ -151,7 +196,7 @@ fn deploys_converge_through_faults_cuts_and_each_other() {
         );
     }
 
-    // 3. Two deploys at once: one waits for the other and finds nothing to do.
+    // 4. Two deploys at once: one waits for the other and finds nothing to do.
     reset(&rt, &cloud, &base_toml, &ws);
     let spawn = || {
         let mut c: Command = ferry(&ws, &cloud.proxy.url());

@@ -1,6 +1,8 @@
 //! Fault injection for the recording proxy: a share of requests answered
 //! with a server error (500), throttling (429, with the error code each AWS
-//! protocol uses) or a dropped connection, decided by a seeded sequence so a
+//! protocol uses), a dropped connection, or a lost response (forwarded, and
+//! the connection dropped instead of answering: AWS acted, the client cannot
+//! know), decided by a seeded sequence so a
 //! run can be repeated; and a cut that stops forwarding after the N-th write,
 //! the way a killed deploy stops.
 
@@ -15,6 +17,10 @@ pub struct FaultPlan {
     pub seed: u64,
     /// After this many writes have been forwarded, drop every request.
     pub cut_after_writes: Option<usize>,
+    /// Calls whose first occurrence is forwarded and its response lost:
+    /// (name prefix, name suffix) as the proxy names calls, e.g.
+    /// `("apigateway:POST /restapis/", "/deployments")`.
+    pub lose_first: Vec<(String, String)>,
     /// Requests seen, the next fault decision's index.
     seen: u64,
     pub writes_forwarded: usize,
@@ -27,13 +33,15 @@ pub struct FaultCounts {
     pub server_errors: usize,
     pub throttles: usize,
     pub dropped: usize,
+    /// Requests forwarded whose response was dropped.
+    pub lost: usize,
     /// Requests dropped because the cut was reached.
     pub after_cut: usize,
 }
 
 impl FaultCounts {
     pub fn injected(&self) -> usize {
-        self.server_errors + self.throttles + self.dropped
+        self.server_errors + self.throttles + self.dropped + self.lost
     }
 }
 
@@ -43,6 +51,8 @@ pub enum Fault {
     ServerError,
     Throttle,
     Drop,
+    /// Forward the request, then drop the connection instead of answering.
+    LoseResponse,
 }
 
 impl FaultPlan {
@@ -52,6 +62,24 @@ impl FaultPlan {
             seed,
             ..FaultPlan::default()
         }
+    }
+
+    /// The fault for the next request named `name`: a response to lose when
+    /// `lose_first` names it, else as [`FaultPlan::next`] decides.
+    pub fn next_for(&mut self, name: &str, write: bool) -> Option<Fault> {
+        let listed = self
+            .lose_first
+            .iter()
+            .position(|(p, s)| name.starts_with(p.as_str()) && name.ends_with(s.as_str()));
+        let Some(i) = listed else {
+            return self.next(write);
+        };
+        self.lose_first.remove(i);
+        self.counts.lost += 1;
+        if write {
+            self.writes_forwarded += 1;
+        }
+        Some(Fault::LoseResponse)
     }
 
     /// The fault for the next request, if any, counted; a write that passes
@@ -71,15 +99,22 @@ impl FaultPlan {
             }
             return None;
         }
-        let fault = match (r >> 32) % 3 {
+        let fault = match (r >> 32) % 4 {
             0 => Fault::ServerError,
             1 => Fault::Throttle,
-            _ => Fault::Drop,
+            2 => Fault::Drop,
+            _ => Fault::LoseResponse,
         };
         match fault {
             Fault::ServerError => self.counts.server_errors += 1,
             Fault::Throttle => self.counts.throttles += 1,
             Fault::Drop => self.counts.dropped += 1,
+            Fault::LoseResponse => {
+                self.counts.lost += 1;
+                if write {
+                    self.writes_forwarded += 1;
+                }
+            }
         }
         Some(fault)
     }
@@ -97,7 +132,7 @@ fn splitmix64(mut z: u64) -> u64 {
 /// must be one the SDK parses to classify the error as retryable).
 pub fn answer(client: &mut TcpStream, fault: Fault, json: bool, rest_json: bool) -> bool {
     let (status, code) = match fault {
-        Fault::Drop => return false,
+        Fault::Drop | Fault::LoseResponse => return false,
         Fault::ServerError => ("500 Internal Server Error", "InternalFailure"),
         Fault::Throttle => ("429 Too Many Requests", "ThrottlingException"),
     };

@@ -7,7 +7,7 @@ use std::io::{BufRead, BufReader, Read, Write};
 use std::net::{TcpListener, TcpStream};
 use std::sync::{Arc, Mutex};
 
-use super::faults::{answer, FaultPlan};
+use super::faults::{answer, Fault, FaultPlan};
 
 #[derive(Debug, Clone)]
 pub struct Call {
@@ -118,8 +118,8 @@ fn serve(client: TcpStream, upstream: u16, calls: &Mutex<Vec<Call>>, faults: &Mu
         let fault = faults
             .lock()
             .unwrap_or_else(|e| e.into_inner())
-            .next(call.write);
-        if let Some(fault) = fault {
+            .next_for(&call.name, call.write);
+        if let Some(fault) = fault.filter(|f| *f != Fault::LoseResponse) {
             let json = header("x-amz-target").is_some();
             let service = call.name.split(':').next().unwrap_or_default();
             let rest_json = matches!(service, "lambda" | "apigateway");
@@ -148,7 +148,7 @@ fn serve(client: TcpStream, upstream: u16, calls: &Mutex<Vec<Call>>, faults: &Mu
             return;
         }
         let mut response = Vec::new();
-        if up.read_to_end(&mut response).is_err() {
+        if up.read_to_end(&mut response).is_err() || fault == Some(Fault::LoseResponse) {
             return;
         }
         if client.write_all(&normalise(response)).is_err() {

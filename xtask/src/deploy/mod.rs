@@ -13,6 +13,8 @@ pub mod state;
 #[cfg(test)]
 mod front_tests;
 #[cfg(test)]
+mod secret_tests;
+#[cfg(test)]
 mod tests;
 
 pub use plan::{plan, Action, Change, Plan};

@@ -268,17 +268,10 @@ fn config_changes(
         current.runtime.map_or("-".into(), |r| r.to_string()),
         function.runtime.to_string(),
     );
-    // Only the variable names are shown: values may be secrets.
-    let names = |e: &std::collections::BTreeMap<String, String>| {
-        e.keys().cloned().collect::<Vec<_>>().join(",")
-    };
+    // Only the names of the variables that differ are shown: values may be
+    // secrets.
     if current.env != function.env {
-        let (from, to) = (names(&current.env), names(&function.env));
-        let (from, to) = if from == to {
-            (format!("{from} (values)"), format!("{to} (new values)"))
-        } else {
-            (from, to)
-        };
+        let (from, to) = env_difference(&current.env, &function.env);
         differ("environment", from, to);
     }
     let wanted: Vec<String> = function
@@ -299,4 +292,36 @@ fn config_changes(
         .collect();
     differ("layers", current.layers.join(","), wanted.join(","));
     changes
+}
+
+/// The variables that leave or change (`from`) and that arrive or change
+/// (`to`), by name: `DB_PASSWORD -> DB_PASSWORD (new value)`.
+fn env_difference(
+    current: &std::collections::BTreeMap<String, String>,
+    wanted: &std::collections::BTreeMap<String, String>,
+) -> (String, String) {
+    let list = |names: Vec<String>| {
+        if names.is_empty() {
+            "-".to_owned()
+        } else {
+            names.join(",")
+        }
+    };
+    let from = current
+        .iter()
+        .filter(|(k, v)| wanted.get(*k) != Some(*v))
+        .map(|(k, _)| k.clone())
+        .collect();
+    let to = wanted
+        .iter()
+        .filter(|(k, v)| current.get(*k) != Some(*v))
+        .map(|(k, _)| {
+            if current.contains_key(k) {
+                format!("{k} (new value)")
+            } else {
+                k.clone()
+            }
+        })
+        .collect();
+    (list(from), list(to))
 }

@@ -9,7 +9,10 @@ use sha2::{Digest, Sha256};
 
 use super::front::{DesiredFront, LiveFront};
 use crate::manifest::{ArtifactKind, Manifest};
-use crate::model::{Arch, EndpointType, LayerRef, Method, Runtime, Stage, Workspace};
+use crate::model::{
+    Arch, EndpointType, EnvValue, LayerRef, Method, Runtime, Secrets, Stage, Workspace,
+    MAX_ENV_BYTES,
+};
 
 /// What a stage should look like.
 #[derive(Debug, Clone, PartialEq, Serialize)]
@@ -170,23 +173,71 @@ pub struct LiveApi {
 pub const LAYER_HASH_MARK: &str = " (ferry sha256 ";
 
 /// Why a manifest cannot be deployed to a stage.
-#[derive(Debug, thiserror::Error, PartialEq, Eq)]
+#[derive(Debug, thiserror::Error, miette::Diagnostic, PartialEq, Eq)]
 pub enum DesiredError {
     #[error("the manifest has no {kind} `{name}` for {arch}; run `cargo xtask build` (or build with --arch {arch})")]
+    #[diagnostic(help("build for the stage's architectures, or pass the matching --manifest"))]
     MissingArtifact {
         kind: &'static str,
         name: String,
         arch: Arch,
     },
     #[error("the manifest was built for app `{found}`, not `{expected}`")]
+    #[diagnostic(help("pass the manifest of this workspace's build"))]
     OtherApp { expected: String, found: String },
+    #[error(
+        "`{key}` of {function} takes its value from the {source_name}, which was not resolved"
+    )]
+    #[diagnostic(help("this is a bug in ferry: secrets are resolved before planning"))]
+    Unresolved {
+        function: String,
+        key: String,
+        source_name: String,
+    },
+    #[error("the environment of {function} takes {bytes} bytes once its secrets are resolved; Lambda allows {MAX_ENV_BYTES}")]
+    #[diagnostic(help("keep large values in a layer's files, or have the function read the SSM parameter itself at start-up"))]
+    EnvTooLarge { function: String, bytes: usize },
 }
 
-/// The desired state of `stage` with the artifacts of `manifest`.
+/// A function's environment with every secret replaced by its value, checked
+/// against Lambda's 4 KB now that the values are known.
+fn resolve_env(
+    function: &str,
+    env: &BTreeMap<String, EnvValue>,
+    secrets: &Secrets,
+) -> Result<BTreeMap<String, String>, DesiredError> {
+    let mut out = BTreeMap::new();
+    for (key, value) in env {
+        let value = match value {
+            EnvValue::Plain(v) => v.clone(),
+            EnvValue::Secret(source) => secrets
+                .get(source)
+                .ok_or_else(|| DesiredError::Unresolved {
+                    function: function.to_owned(),
+                    key: key.clone(),
+                    source_name: source.to_string(),
+                })?
+                .to_owned(),
+        };
+        out.insert(key.clone(), value);
+    }
+    let bytes = out.iter().map(|(k, v)| k.len() + v.len()).sum();
+    if bytes > MAX_ENV_BYTES {
+        return Err(DesiredError::EnvTooLarge {
+            function: function.to_owned(),
+            bytes,
+        });
+    }
+    Ok(out)
+}
+
+/// The desired state of `stage` with the artifacts of `manifest` and the
+/// stage's resolved `secrets`.
 pub fn desired(
     workspace: &Workspace,
     stage: &Stage,
     manifest: &Manifest,
+    secrets: &Secrets,
 ) -> Result<Desired, DesiredError> {
     let app = workspace.app.name.to_string();
     if manifest.app != app {
@@ -253,6 +304,7 @@ pub fn desired(
                 }
             }
         }
+        let env = resolve_env(&settings.function_name, &settings.env, secrets)?;
         functions.insert(
             settings.function_name.clone(),
             DesiredFunction {
@@ -264,7 +316,7 @@ pub fn desired(
                 zip: artifact.path.clone(),
                 memory_mb: settings.memory_mb,
                 timeout_s: settings.timeout_s,
-                env: settings.env,
+                env,
                 layers: refs,
                 tags: function_tags(&app, stage),
             },

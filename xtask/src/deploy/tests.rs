@@ -26,7 +26,7 @@ pub(super) fn workspace(extra_route: bool) -> (Fixture, Workspace) {
 }
 
 /// A manifest for `ws` whose hashes are `<name>-<arch>-<version>`.
-fn manifest(ws: &Workspace, versions: &BTreeMap<&str, u32>) -> Manifest {
+pub(super) fn manifest(ws: &Workspace, versions: &BTreeMap<&str, u32>) -> Manifest {
     let plan = crate::build::select::plan(ws, None, &[]).unwrap();
     let artifacts = plan
         .artifacts
@@ -135,7 +135,13 @@ pub(super) fn converged(desired: &Desired) -> Live {
 
 pub(super) fn desired_for(ws: &Workspace, versions: &[(&str, u32)]) -> Desired {
     let versions: BTreeMap<&str, u32> = versions.iter().copied().collect();
-    state::desired(ws, &ws.stages["test"], &manifest(ws, &versions)).unwrap()
+    state::desired(
+        ws,
+        &ws.stages["test"],
+        &manifest(ws, &versions),
+        &crate::model::Secrets::default(),
+    )
+    .unwrap()
 }
 
 pub(super) fn kinds(plan: &Plan) -> Vec<String> {
@@ -271,7 +277,8 @@ fn manifest_must_cover_the_stage() {
     let (_f, ws) = workspace(false);
     let mut manifest = manifest(&ws, &BTreeMap::new());
     manifest.artifacts.retain(|a| a.name != "get");
-    let err = state::desired(&ws, &ws.stages["test"], &manifest).unwrap_err();
+    let secrets = crate::model::Secrets::default();
+    let err = state::desired(&ws, &ws.stages["test"], &manifest, &secrets).unwrap_err();
     assert_eq!(
         err,
         DesiredError::MissingArtifact {

@@ -94,11 +94,17 @@ pub fn secret_sources(workspace: &Workspace, stage: &Stage) -> BTreeMap<SecretSo
                 continue;
             };
             let place = if over.is_some_and(|o| o.env.contains_key(key)) {
-                format!("deploy.toml stages.{}.services.{}.env.{key}", stage.name, service.name)
+                format!(
+                    "deploy.toml stages.{}.services.{}.env.{key}",
+                    stage.name, service.name
+                )
             } else if stage.env.contains_key(key) {
                 format!("deploy.toml stages.{}.env.{key}", stage.name)
             } else {
-                format!("{}/Cargo.toml package.metadata.ferry.env.{key}", service.dir.display())
+                format!(
+                    "{}/Cargo.toml package.metadata.ferry.env.{key}",
+                    service.dir.display()
+                )
             };
             let places = sources.entry(source.clone()).or_default();
             if !places.contains(&place) {
@@ -168,7 +174,12 @@ pub(crate) fn from_toml(value: &toml::Value) -> Result<EnvValue, String> {
     let table = match value {
         toml::Value::String(s) => return Ok(EnvValue::Plain(s.clone())),
         toml::Value::Table(t) => t,
-        other => return Err(format!("a {} is not a value; use {SHAPES}", other.type_str())),
+        other => {
+            return Err(format!(
+                "a {} is not a value; use {SHAPES}",
+                other.type_str()
+            ))
+        }
     };
     let mut keys = table.iter();
     let (Some((key, source)), None) = (keys.next(), keys.next()) else {
@@ -240,7 +251,9 @@ mod tests {
         assert!(parse("v = 5").unwrap_err().contains("integer"));
         assert!(parse(r#"v = { ssm = "" }"#).is_err());
         assert!(parse(r#"v = { from-env = "1X" }"#).is_err());
-        assert!(parse(r#"v = { vault = "x" }"#).unwrap_err().contains("`vault`"));
+        assert!(parse(r#"v = { vault = "x" }"#)
+            .unwrap_err()
+            .contains("`vault`"));
         assert!(parse(r#"v = { ssm = "/a", from-env = "B" }"#).is_err());
     }
 

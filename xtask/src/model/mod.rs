@@ -3,6 +3,7 @@
 //! deploy, serve) reads this model and nothing else of the user's files.
 
 pub mod diag;
+mod env_value;
 mod load;
 mod load_deploy;
 pub mod names;
@@ -16,6 +17,7 @@ use std::path::PathBuf;
 use serde::{Deserialize, Serialize};
 
 pub use diag::{ConfigError, ConfigErrors};
+pub use env_value::{secret_sources, EnvValue, SecretSource, Secrets};
 pub use load::{load_workspace, load_workspace_from, WorkspaceFiles};
 pub use names::{Arch, GlibcVersion, LambdaName, Method, Runtime};
 pub use route::{Route, RouteEntry, RoutePath, RouteTable, Segment};
@@ -72,7 +74,7 @@ pub struct Service {
     pub routes: Vec<Route>,
     pub memory_mb: u32,
     pub timeout_s: u32,
-    pub env: BTreeMap<String, String>,
+    pub env: BTreeMap<String, EnvValue>,
     pub layers: Vec<LayerRef>,
     pub architecture: Arch,
     pub runtime: Runtime,
@@ -116,7 +118,7 @@ pub struct Stage {
     /// An execution role ARN; `None` means ferry manages a basic role.
     pub role: Option<String>,
     pub log_retention_days: u32,
-    pub env: BTreeMap<String, String>,
+    pub env: BTreeMap<String, EnvValue>,
     pub tags: BTreeMap<String, String>,
     pub api: ApiSettings,
     /// The CloudFront distribution (and DNS name) that serves the stage.
@@ -155,7 +157,7 @@ pub struct ApiSettings {
 pub struct ServiceOverride {
     pub memory_mb: Option<u32>,
     pub timeout_s: Option<u32>,
-    pub env: BTreeMap<String, String>,
+    pub env: BTreeMap<String, EnvValue>,
 }
 
 /// A function's settings on one stage: the service's own, then the stage's
@@ -165,7 +167,7 @@ pub struct FunctionSettings {
     pub function_name: String,
     pub memory_mb: u32,
     pub timeout_s: u32,
-    pub env: BTreeMap<String, String>,
+    pub env: BTreeMap<String, EnvValue>,
 }
 
 impl Stage {

@@ -45,7 +45,7 @@ pub struct RawFerry {
     pub routes: Vec<Spanned<String>>,
     pub memory: Option<Spanned<i64>>,
     pub timeout: Option<Spanned<i64>>,
-    pub env: Option<Spanned<BTreeMap<String, Spanned<String>>>>,
+    pub env: Option<Spanned<BTreeMap<String, Spanned<toml::Value>>>>,
     pub layers: Option<Spanned<Vec<Spanned<String>>>>,
     pub architecture: Option<Spanned<Arch>>,
     pub runtime: Option<Spanned<Runtime>>,
@@ -162,7 +162,7 @@ pub struct RawStage {
     pub region: Spanned<String>,
     pub role: Option<Spanned<String>>,
     pub log_retention_days: Option<Spanned<i64>>,
-    pub env: Option<Spanned<BTreeMap<String, Spanned<String>>>>,
+    pub env: Option<Spanned<BTreeMap<String, Spanned<toml::Value>>>>,
     pub tags: Option<Spanned<BTreeMap<String, Spanned<String>>>>,
     pub api: Option<Spanned<RawApi>>,
     pub cloudfront: Option<Spanned<RawCloudFront>>,
@@ -195,5 +195,5 @@ pub struct RawApi {
 pub struct RawServiceOverride {
     pub memory: Option<Spanned<i64>>,
     pub timeout: Option<Spanned<i64>>,
-    pub env: Option<Spanned<BTreeMap<String, Spanned<String>>>>,
+    pub env: Option<Spanned<BTreeMap<String, Spanned<toml::Value>>>>,
 }

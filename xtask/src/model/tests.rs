@@ -51,7 +51,7 @@ fn cargo_lambda_metadata_is_read_without_edits() {
         .unwrap();
     let s = &ws.services["legacy"];
     assert_eq!((s.memory_mb, s.timeout_s), (1024, 20));
-    assert_eq!(s.env["MODE"], "x");
+    assert_eq!(s.env["MODE"], crate::model::EnvValue::from("x"));
     assert!(matches!(&s.layers[0], LayerRef::Arn(arn) if arn.ends_with(":otel:7")));
     assert_eq!(ws.warnings.len(), 2, "{:?}", ws.warnings);
     assert!(ws.warnings[0].contains("role") || ws.warnings[1].contains("role"));

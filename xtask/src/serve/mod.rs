@@ -19,7 +19,7 @@ use std::time::Duration;
 use miette::{miette, IntoDiagnostic};
 
 use crate::cli::ServeArgs;
-use crate::model::{Stage, Workspace};
+use crate::model::{EnvValue, SecretSource, Stage, Workspace};
 use pool::{FunctionSpec, Pool};
 
 /// API Gateway ends an integration after 29 seconds.
@@ -102,13 +102,38 @@ pub fn run(root: &Path, args: &ServeArgs) -> miette::Result<()> {
 }
 
 /// The environment Lambda gives a function, plus `FERRY_OPT_DIR` pointing at
-/// the function's extracted layers (Lambda's `/opt`).
+/// the function's extracted layers (Lambda's `/opt`). serve reads no AWS: a
+/// secret comes from serve's own environment (`from-env`'s variable, or for
+/// an SSM parameter the variable's own name) and is left out, with a note,
+/// when that is not set.
 fn lambda_env(
     stage: &Stage,
     settings: &crate::model::FunctionSettings,
     opt_dir: &Path,
 ) -> BTreeMap<String, String> {
-    let mut env = settings.env.clone();
+    let mut env = BTreeMap::new();
+    for (key, value) in &settings.env {
+        let (local, hint) = match value {
+            EnvValue::Plain(v) => (Some(v.clone()), String::new()),
+            EnvValue::Secret(source @ SecretSource::Env(var)) => (
+                std::env::var(var).ok(),
+                format!("it comes from the {source}; export {var} to set it locally"),
+            ),
+            EnvValue::Secret(source @ SecretSource::Ssm(_)) => (
+                std::env::var(key).ok(),
+                format!("it comes from the {source}, which serve does not read; export {key} to set it locally"),
+            ),
+        };
+        match local {
+            Some(v) => {
+                env.insert(key.clone(), v);
+            }
+            None => eprintln!(
+                "ferry: {} runs without `{key}`: {hint}",
+                settings.function_name
+            ),
+        }
+    }
     let name = &settings.function_name;
     let fixed = [
         ("AWS_REGION", stage.region.clone()),
@@ -136,5 +161,45 @@ async fn shutdown_signal() {
     tokio::select! {
         _ = tokio::signal::ctrl_c() => {}
         _ = async { match term.as_mut() { Some(t) => { t.recv().await; } None => std::future::pending().await } } => {}
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::collections::BTreeMap;
+    use std::path::Path;
+
+    use super::lambda_env;
+    use crate::model::{EnvValue, FunctionSettings, SecretSource, Stage};
+
+    #[test]
+    fn secrets_come_from_serves_own_environment_or_are_left_out() {
+        let env = BTreeMap::from([
+            ("MODE".to_owned(), EnvValue::from("x")),
+            (
+                "FROM_PATH".to_owned(),
+                EnvValue::Secret(SecretSource::Env("PATH".into())),
+            ),
+            (
+                "UNSET".to_owned(),
+                EnvValue::Secret(SecretSource::Env("FERRY_TEST_SURELY_UNSET_4711".into())),
+            ),
+            (
+                "HOME".to_owned(),
+                EnvValue::Secret(SecretSource::Ssm("/app/home".into())),
+            ),
+        ]);
+        let settings = FunctionSettings {
+            function_name: "app-local-svc".into(),
+            memory_mb: 128,
+            timeout_s: 3,
+            env,
+        };
+        let out = lambda_env(&Stage::local(), &settings, Path::new("/tmp/opt"));
+        assert_eq!(out["MODE"], "x");
+        assert_eq!(out["FROM_PATH"], std::env::var("PATH").unwrap());
+        assert_eq!(out["HOME"], std::env::var("HOME").unwrap());
+        assert!(!out.contains_key("UNSET"));
+        assert_eq!(out["AWS_LAMBDA_FUNCTION_NAME"], "app-local-svc");
     }
 }

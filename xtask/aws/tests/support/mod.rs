@@ -117,6 +117,7 @@ pub struct Readback {
     pub cloudfront: aws_sdk_cloudfront::Client,
     pub route53: aws_sdk_route53::Client,
     pub iam: aws_sdk_iam::Client,
+    pub ssm: aws_sdk_ssm::Client,
 }
 
 impl Readback {
@@ -136,6 +137,7 @@ impl Readback {
             cloudfront: aws_sdk_cloudfront::Client::new(&config),
             route53: aws_sdk_route53::Client::new(&config),
             iam: aws_sdk_iam::Client::new(&config),
+            ssm: aws_sdk_ssm::Client::new(&config),
         }
     }
 }

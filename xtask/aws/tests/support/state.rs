@@ -157,6 +157,15 @@ pub async fn snapshot(aws: &Readback, app: &str, stage: &str) -> BTreeMap<String
             None => "(no stage)".into(),
         };
         out.insert("stage serves".into(), served);
+        let deployments = aws
+            .apigw
+            .get_deployments()
+            .rest_api_id(&api)
+            .limit(500)
+            .send()
+            .await
+            .unwrap();
+        out.insert("deployments".into(), deployments.items().len().to_string());
     }
     let groups = aws
         .logs

@@ -6,7 +6,7 @@ use std::collections::BTreeMap;
 use toml::Spanned;
 
 use crate::model::diag::{Diagnostics, SourceFile};
-use crate::model::MAX_ENV_BYTES;
+use crate::model::{env_value, EnvValue, MAX_ENV_BYTES};
 
 /// Keys Lambda sets itself and refuses in a function's configuration.
 const RESERVED: &[&str] = &[
@@ -30,18 +30,20 @@ const RESERVED: &[&str] = &[
     "LAMBDA_RUNTIME_DIR",
 ];
 
-/// The size Lambda counts for a set of variables: every key and value.
-pub fn env_bytes(env: &BTreeMap<String, String>) -> usize {
-    env.iter().map(|(k, v)| k.len() + v.len()).sum()
+/// The size Lambda counts for a set of variables: every key and value
+/// (secrets count only their keys until deploy resolves them).
+pub fn env_bytes(env: &BTreeMap<String, EnvValue>) -> usize {
+    env.iter().map(|(k, v)| k.len() + v.known_len()).sum()
 }
 
-/// Validates an `env` table and returns it as plain strings.
+/// Validates an `env` table: names, values (strings or secret references)
+/// and the size of what is known before deploy.
 pub(crate) fn check_env(
-    env: &Spanned<BTreeMap<String, Spanned<String>>>,
+    env: &Spanned<BTreeMap<String, Spanned<toml::Value>>>,
     key: &str,
     file: &SourceFile,
     diags: &mut Diagnostics,
-) -> BTreeMap<String, String> {
+) -> BTreeMap<String, EnvValue> {
     let mut out = BTreeMap::new();
     for (name, value) in env.get_ref() {
         let valid = name.chars().next().is_some_and(|c| c.is_ascii_alphabetic())
@@ -69,7 +71,21 @@ pub(crate) fn check_env(
             );
             continue;
         }
-        out.insert(name.clone(), value.get_ref().clone());
+        match env_value::from_toml(value.get_ref()) {
+            Ok(v) => {
+                out.insert(name.clone(), v);
+            }
+            Err(why) => {
+                let help = "write a string, `{ from-env = \"VAR\" }` for a variable of the deploying process (a CI secret), or `{ ssm = \"/name\" }` for an SSM parameter; ferry never prints secret values";
+                diags.error(
+                    file,
+                    value.span(),
+                    key,
+                    format!("`{name}`: {why}"),
+                    Some(help.into()),
+                );
+            }
+        }
     }
     let bytes = env_bytes(&out);
     if bytes > MAX_ENV_BYTES {

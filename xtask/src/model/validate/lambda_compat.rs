@@ -29,7 +29,7 @@ pub(crate) fn merge(
             "runtime" => set(&mut ferry.runtime, typed(name, value, file, diags)),
             "env" => set(
                 &mut ferry.env,
-                typed::<BTreeMap<String, String>>(name, value, file, diags).map(spread),
+                typed::<BTreeMap<String, toml::Value>>(name, value, file, diags).map(spread),
             ),
             "layers" | "layer" => set(
                 &mut ferry.layers,
@@ -87,7 +87,7 @@ fn typed<T: DeserializeOwned>(
 
 /// Gives each inner value the span of the whole table, which is all a
 /// converted `toml::Value` can still point at.
-fn spread(map: Spanned<BTreeMap<String, String>>) -> Spanned<BTreeMap<String, Spanned<String>>> {
+fn spread<T>(map: Spanned<BTreeMap<String, T>>) -> Spanned<BTreeMap<String, Spanned<T>>> {
     let span = map.span();
     let inner = map
         .into_inner()

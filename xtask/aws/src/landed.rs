@@ -1,0 +1,63 @@
+//! Did a write already happen? After a write's answer is lost, the SDK's
+//! retry meets the write's own effect: a create finds the function it made
+//! (`ResourceConflictException`), an update finds the RevisionId it moved
+//! (`PreconditionFailedException`). These reads tell such a retry apart from
+//! someone else's change, so that the first is success and the second stays
+//! an error.
+
+use aws_sdk_lambda::types::FunctionConfiguration;
+use ferry::deploy::state::DesiredFunction;
+
+use crate::clients::Clients;
+use crate::fail::{self, AwsError};
+
+async fn configuration_of(
+    c: &Clients,
+    function: &str,
+) -> Result<Option<FunctionConfiguration>, AwsError> {
+    // GetFunction is outside Lambda's control-plane quota.
+    let out = c
+        .lambda
+        .get_function()
+        .function_name(function)
+        .send()
+        .await
+        .map_err(|e| fail::call("lambda:GetFunction", e.into_service_error()))?;
+    Ok(out.configuration().cloned())
+}
+
+/// The function's ARN when it runs the zip with `code_sha256`.
+pub async fn code(
+    c: &Clients,
+    function: &str,
+    code_sha256: &str,
+) -> Result<Option<String>, AwsError> {
+    Ok(configuration_of(c, function)
+        .await?
+        .filter(|f| f.code_sha256() == Some(code_sha256))
+        .and_then(|f| f.function_arn().map(str::to_owned)))
+}
+
+/// Whether the function's settings are already the desired ones.
+pub async fn configuration(
+    c: &Clients,
+    f: &DesiredFunction,
+    role: &str,
+    layers: &[String],
+) -> Result<bool, AwsError> {
+    let Some(live) = configuration_of(c, &f.name).await? else {
+        return Ok(false);
+    };
+    let env: std::collections::BTreeMap<String, String> = live
+        .environment()
+        .and_then(|e| e.variables())
+        .map(|v| v.iter().map(|(k, v)| (k.clone(), v.clone())).collect())
+        .unwrap_or_default();
+    let live_layers: Vec<&str> = live.layers().iter().filter_map(|l| l.arn()).collect();
+    Ok(live.memory_size() == Some(f.memory_mb as i32)
+        && live.timeout() == Some(f.timeout_s as i32)
+        && live.role() == Some(role)
+        && live.runtime().map(|r| r.as_str()) == Some(f.runtime.as_str())
+        && env == f.env
+        && live_layers == layers)
+}

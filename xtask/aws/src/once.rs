@@ -1,0 +1,166 @@
+//! Writes that must not happen twice. The SDK retries a failed call, which
+//! is right for reads and for writes that are idempotent, but a write whose
+//! response was lost (a dropped connection, a 5xx after AWS acted, a
+//! timeout) may already have happened: publishing a layer version, creating
+//! a REST API or a deployment, or adding a permission again makes a
+//! duplicate. These calls make one attempt at a time, and after a transient
+//! failure look whether the write landed before they try again.
+
+use std::future::Future;
+use std::time::{Duration, SystemTime};
+
+use aws_smithy_runtime_api::client::orchestrator::HttpResponse;
+use aws_smithy_runtime_api::client::result::{CreateUnhandledError, SdkError};
+use aws_smithy_types::error::metadata::ProvideErrorMetadata;
+
+use crate::fail::{self, AwsError};
+
+/// Attempts of one exactly-once write, as many as the SDK makes of others.
+const ATTEMPTS: u32 = 8;
+
+/// Whether a failure may be over by itself: throttling, a 5xx, a timeout or
+/// a connection that broke. Only these are worth another attempt.
+pub fn transient<E: ProvideErrorMetadata>(err: &SdkError<E, HttpResponse>) -> bool {
+    match err {
+        SdkError::TimeoutError(_) | SdkError::DispatchFailure(_) | SdkError::ResponseError(_) => {
+            true
+        }
+        SdkError::ServiceError(ctx) => {
+            let status = ctx.raw().status().as_u16();
+            let code = ctx.err().code().unwrap_or_default();
+            status >= 500
+                || status == 429
+                || code.starts_with("Throttl")
+                || code.starts_with("TooManyRequests")
+        }
+        _ => false,
+    }
+}
+
+/// Runs `attempt` (which must disable the SDK's own retries) until it
+/// succeeds; after each transient failure `landed` reads whether an earlier
+/// attempt took effect, and its answer is used instead of trying again.
+pub async fn write<T, E, A, AFut, L, LFut>(
+    call: &'static str,
+    mut attempt: A,
+    mut landed: L,
+) -> Result<T, AwsError>
+where
+    E: ProvideErrorMetadata + CreateUnhandledError + std::error::Error + Send + Sync + 'static,
+    A: FnMut() -> AFut,
+    AFut: Future<Output = Result<T, SdkError<E, HttpResponse>>>,
+    L: FnMut() -> LFut,
+    LFut: Future<Output = Result<Option<T>, AwsError>>,
+{
+    let mut delay = Duration::from_millis(200);
+    let mut tries = 1;
+    loop {
+        match attempt().await {
+            Ok(value) => return Ok(value),
+            Err(e) if transient(&e) && tries < ATTEMPTS => {
+                if let Some(value) = landed().await? {
+                    return Ok(value);
+                }
+                tokio::time::sleep(jittered(delay)).await;
+                delay = (delay * 2).min(Duration::from_secs(10));
+                tries += 1;
+            }
+            Err(e) => return Err(fail::call(call, e.into_service_error())),
+        }
+    }
+}
+
+/// The retry setting of each attempt [`write`] makes: none, it retries itself.
+pub fn no_retries() -> aws_config::retry::RetryConfig {
+    aws_config::retry::RetryConfig::disabled()
+}
+
+/// Between half and all of `delay`, so that retries of concurrent tasks spread.
+fn jittered(delay: Duration) -> Duration {
+    let nanos = SystemTime::now()
+        .duration_since(SystemTime::UNIX_EPOCH)
+        .map_or(0, |d| d.subsec_nanos());
+    let fraction = 0.5 + f64::from(nanos % 1000) / 2000.0;
+    delay.mul_f64(fraction)
+}
+
+#[cfg(test)]
+mod tests {
+    use std::cell::Cell;
+
+    use aws_sdk_lambda::operation::publish_layer_version::PublishLayerVersionError;
+    use aws_smithy_runtime_api::client::result::ServiceError;
+    use aws_smithy_runtime_api::http::StatusCode;
+    use aws_smithy_types::body::SdkBody;
+    use aws_smithy_types::error::ErrorMetadata;
+
+    use super::*;
+
+    fn failure(status: u16, code: &str) -> SdkError<PublishLayerVersionError, HttpResponse> {
+        let err = PublishLayerVersionError::generic(ErrorMetadata::builder().code(code).build());
+        let raw = HttpResponse::new(StatusCode::try_from(status).unwrap(), SdkBody::empty());
+        SdkError::ServiceError(ServiceError::builder().source(err).raw(raw).build())
+    }
+
+    #[test]
+    fn only_passing_failures_are_transient() {
+        assert!(transient(&failure(500, "InternalFailure")));
+        assert!(transient(&failure(429, "TooManyRequestsException")));
+        assert!(transient(&failure(400, "ThrottlingException")));
+        assert!(!transient(&failure(400, "InvalidParameterValueException")));
+        assert!(!transient(&failure(403, "AccessDeniedException")));
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn a_write_that_landed_is_not_made_again() {
+        let attempts = Cell::new(0);
+        let looks = Cell::new(0);
+        let out = write(
+            "lambda:PublishLayerVersion",
+            || {
+                attempts.set(attempts.get() + 1);
+                async { Err::<String, _>(failure(500, "InternalFailure")) }
+            },
+            || {
+                looks.set(looks.get() + 1);
+                async { Ok(Some("arn:layer:7".to_owned())) }
+            },
+        )
+        .await;
+        assert_eq!(out.unwrap(), "arn:layer:7");
+        assert_eq!((attempts.get(), looks.get()), (1, 1));
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn a_write_that_did_not_land_is_tried_again_then_given_up() {
+        let attempts = Cell::new(0);
+        let out = write(
+            "lambda:PublishLayerVersion",
+            || {
+                attempts.set(attempts.get() + 1);
+                async { Err::<String, _>(failure(503, "ServiceUnavailable")) }
+            },
+            || async { Ok(None) },
+        )
+        .await;
+        assert_eq!(attempts.get(), ATTEMPTS);
+        let message = out.unwrap_err().to_string();
+        assert!(message.contains("lambda:PublishLayerVersion"), "{message}");
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn a_refusal_is_not_retried() {
+        let attempts = Cell::new(0);
+        let out = write(
+            "lambda:PublishLayerVersion",
+            || {
+                attempts.set(attempts.get() + 1);
+                async { Err::<String, _>(failure(400, "InvalidParameterValueException")) }
+            },
+            || async { Ok(None) },
+        )
+        .await;
+        assert!(out.is_err());
+        assert_eq!(attempts.get(), 1);
+    }
+}
