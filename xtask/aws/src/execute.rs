@@ -77,9 +77,7 @@ pub(crate) async fn execute(ctx: &Ctx<'_>, action: &Action) -> Result<Option<Str
                     .compatible_architectures(architecture(*arch))
                     .set_compatible_runtimes(Some(runtimes.clone()))
                     .customize()
-                    .config_override(
-                        aws_sdk_lambda::config::Builder::default().retry_config(once::no_retries()),
-                    )
+                    .config_override(once::lambda_single())
                     .send()
                     .await?;
                 Ok(out.layer_version_arn().unwrap_or_default().to_owned())
@@ -115,10 +113,7 @@ pub(crate) async fn execute(ctx: &Ctx<'_>, action: &Action) -> Result<Option<Str
                     .set_binary_media_types(Some(desired.api.binary_media_types.clone()))
                     .set_tags(Some(desired.tags.clone().into_iter().collect()))
                     .customize()
-                    .config_override(
-                        aws_sdk_apigateway::config::Builder::default()
-                            .retry_config(once::no_retries()),
-                    )
+                    .config_override(once::apigw_single())
                     .send()
                     .await?;
                 Ok(out.id().unwrap_or_default().to_owned())
@@ -232,10 +227,7 @@ pub(crate) async fn execute(ctx: &Ctx<'_>, action: &Action) -> Result<Option<Str
                     .stage_name(stage)
                     .description(&description)
                     .customize()
-                    .config_override(
-                        aws_sdk_apigateway::config::Builder::default()
-                            .retry_config(once::no_retries()),
-                    )
+                    .config_override(once::apigw_single())
                     .send()
                     .await?;
                 Ok(out.id().unwrap_or_default().to_owned())

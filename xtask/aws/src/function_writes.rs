@@ -184,9 +184,7 @@ pub async fn add_permission(
             .principal("apigateway.amazonaws.com")
             .source_arn(&source)
             .customize()
-            .config_override(
-                aws_sdk_lambda::config::Builder::default().retry_config(once::no_retries()),
-            )
+            .config_override(once::lambda_single())
             .send()
             .await
             .map(|_| ())

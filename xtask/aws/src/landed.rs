@@ -11,7 +11,8 @@ use ferry::deploy::state::DesiredFunction;
 use crate::clients::Clients;
 use crate::fail::{self, AwsError};
 
-async fn configuration_of(
+/// The function's configuration by GetFunction.
+pub(crate) async fn configuration_of(
     c: &Clients,
     function: &str,
 ) -> Result<Option<FunctionConfiguration>, AwsError> {
@@ -48,16 +49,11 @@ pub async fn configuration(
     let Some(live) = configuration_of(c, &f.name).await? else {
         return Ok(false);
     };
-    let env: std::collections::BTreeMap<String, String> = live
-        .environment()
-        .and_then(|e| e.variables())
-        .map(|v| v.iter().map(|(k, v)| (k.clone(), v.clone())).collect())
-        .unwrap_or_default();
     let live_layers: Vec<&str> = live.layers().iter().filter_map(|l| l.arn()).collect();
     Ok(live.memory_size() == Some(f.memory_mb as i32)
         && live.timeout() == Some(f.timeout_s as i32)
         && live.role() == Some(role)
         && live.runtime().map(|r| r.as_str()) == Some(f.runtime.as_str())
-        && env == f.env
+        && crate::live::env_of(&live) == f.env
         && live_layers == layers)
 }

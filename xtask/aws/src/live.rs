@@ -184,11 +184,7 @@ async fn function(
             .and_then(|r| Runtime::ALL.into_iter().find(|x| x.as_str() == r.as_str())),
         memory_mb: f.memory_size().unwrap_or(128).max(0) as u32,
         timeout_s: f.timeout().unwrap_or(3).max(0) as u32,
-        env: f
-            .environment()
-            .and_then(|e| e.variables())
-            .map(|v| v.iter().map(|(k, v)| (k.clone(), v.clone())).collect())
-            .unwrap_or_default(),
+        env: env_of(f),
         layers: f
             .layers()
             .iter()
@@ -199,6 +195,14 @@ async fn function(
         revision_id: f.revision_id().unwrap_or_default().to_owned(),
     };
     Ok((name, function, permission))
+}
+
+/// A function's environment variables as Lambda reports them.
+pub(crate) fn env_of(f: &aws_sdk_lambda::types::FunctionConfiguration) -> BTreeMap<String, String> {
+    f.environment()
+        .and_then(|e| e.variables())
+        .map(|v| v.iter().map(|(k, v)| (k.clone(), v.clone())).collect())
+        .unwrap_or_default()
 }
 
 async fn tags(c: &Clients, arn: Option<&str>) -> Result<BTreeMap<String, String>, AwsError> {

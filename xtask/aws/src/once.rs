@@ -70,9 +70,16 @@ where
     }
 }
 
-/// The retry setting of each attempt [`write`] makes: none, it retries itself.
-pub fn no_retries() -> aws_config::retry::RetryConfig {
-    aws_config::retry::RetryConfig::disabled()
+/// Lambda's settings for one attempt of [`write`], which retries itself.
+pub fn lambda_single() -> aws_sdk_lambda::config::Builder {
+    aws_sdk_lambda::config::Builder::default()
+        .retry_config(aws_config::retry::RetryConfig::disabled())
+}
+
+/// API Gateway's settings for one attempt of [`write`], which retries itself.
+pub fn apigw_single() -> aws_sdk_apigateway::config::Builder {
+    aws_sdk_apigateway::config::Builder::default()
+        .retry_config(aws_config::retry::RetryConfig::disabled())
 }
 
 /// Between half and all of `delay`, so that retries of concurrent tasks spread.

@@ -9,7 +9,7 @@ use std::time::Duration;
 use aws_sdk_lambda::types::{LastUpdateStatus, State};
 
 use crate::clients::Clients;
-use crate::fail::{self, AwsError};
+use crate::fail::AwsError;
 
 /// One look at something that settles.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -56,15 +56,7 @@ where
 pub async fn function_settled(c: &Clients, function: &str) -> Result<String, AwsError> {
     let what = format!("function {function}");
     until(&what, Duration::from_secs(300), || async {
-        // GetFunction, which Lambda leaves out of its control-plane quota.
-        let out = c
-            .lambda
-            .get_function()
-            .function_name(function)
-            .send()
-            .await
-            .map_err(|e| fail::call("lambda:GetFunction", e.into_service_error()))?;
-        let Some(config) = out.configuration() else {
+        let Some(config) = crate::landed::configuration_of(c, function).await? else {
             return Ok(Poll::Pending("no configuration yet".into()));
         };
         Ok(classify(

@@ -36,19 +36,7 @@ fn cloud(rt: &tokio::runtime::Runtime) -> Cloud {
 /// Empties moto and recreates the hosted zone; returns deploy.toml's text.
 fn reset(rt: &tokio::runtime::Runtime, cloud: &Cloud, base_toml: &str, ws: &Path) {
     support::moto_reset(cloud.moto.port);
-    let zone = cloud
-        .aws
-        .route53
-        .create_hosted_zone()
-        .name("items.test")
-        .caller_reference(format!("{:?}", std::time::Instant::now()));
-    let zone = rt.block_on(zone.send()).unwrap();
-    let zone = zone
-        .hosted_zone()
-        .unwrap()
-        .id()
-        .trim_start_matches("/hostedzone/")
-        .to_owned();
+    let zone = rt.block_on(support::hosted_zone(&cloud.aws, "items.test"));
     let door = format!(
         "{base_toml}\n[stages.test.cloudfront]\ndomain = \"api.items.test\"\ncertificate = \"{CERT}\"\nhosted-zone = \"{zone}\"\n"
     );

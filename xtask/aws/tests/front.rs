@@ -89,18 +89,7 @@ fn front_door_against_moto() {
     let endpoint = proxy.url();
     let rt = tokio::runtime::Runtime::new().unwrap();
     let aws = rt.block_on(Readback::new(&moto.url(), "us-east-1"));
-    let create_zone = aws
-        .route53
-        .create_hosted_zone()
-        .name("items.test")
-        .caller_reference("t");
-    let zone = rt.block_on(create_zone.send()).unwrap();
-    let zone = zone
-        .hosted_zone()
-        .unwrap()
-        .id()
-        .trim_start_matches("/hostedzone/")
-        .to_owned();
+    let zone = rt.block_on(support::hosted_zone(&aws, "items.test"));
     let deploy_toml = ws.join("deploy.toml");
     let base_toml = std::fs::read_to_string(&deploy_toml).unwrap();
     let with_door = format!("{base_toml}\n[stages.test.cloudfront]\n{}", door(&zone));

@@ -141,3 +141,20 @@ impl Readback {
         }
     }
 }
+
+/// A new hosted zone for `name` in moto; returns its id without `/hostedzone/`.
+pub async fn hosted_zone(aws: &Readback, name: &str) -> String {
+    let out = aws
+        .route53
+        .create_hosted_zone()
+        .name(name)
+        .caller_reference(format!("{:?}", std::time::SystemTime::now()))
+        .send()
+        .await
+        .unwrap();
+    out.hosted_zone()
+        .unwrap()
+        .id()
+        .trim_start_matches("/hostedzone/")
+        .to_owned()
+}
