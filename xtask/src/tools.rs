@@ -92,16 +92,18 @@ impl Venv {
     }
 }
 
-/// What `cargo zigbuild` needs: its own binary and zig.
+/// What `cargo zigbuild` needs: its own binary and zig; and the sysroot of
+/// the Rust toolchain it will compile with.
 #[derive(Debug, Clone)]
 pub struct ZigTools {
     pub cargo_zigbuild: PathBuf,
     pub zig: PathBuf,
+    pub sysroot: PathBuf,
 }
 
 /// Finds or installs zig and cargo-zigbuild, and the rustup targets for `arches`.
 pub fn ensure_build_tools(root: &Path, arches: &[Arch]) -> miette::Result<ZigTools> {
-    ensure_rust_targets(arches)?;
+    let sysroot = ensure_rust_targets(arches)?;
     let venv = Venv::new(root);
     let find = |venv: &Venv| {
         let zig = std::env::var_os("CARGO_ZIGBUILD_ZIG_PATH")
@@ -124,12 +126,14 @@ pub fn ensure_build_tools(root: &Path, arches: &[Arch]) -> miette::Result<ZigToo
     Ok(ZigTools {
         cargo_zigbuild: zigbuild,
         zig,
+        sysroot,
     })
 }
 
-/// Adds the rustup targets for `arches` that the toolchain lacks. The check
-/// reads the sysroot (one quick `rustc` call); rustup runs only to add.
-pub fn ensure_rust_targets(arches: &[Arch]) -> miette::Result<()> {
+/// Adds the rustup targets for `arches` that the toolchain lacks, and returns
+/// the toolchain's sysroot. The check reads the sysroot (one quick `rustc`
+/// call); rustup runs only to add.
+pub fn ensure_rust_targets(arches: &[Arch]) -> miette::Result<PathBuf> {
     let rustc = std::env::var("RUSTC").unwrap_or_else(|_| "rustc".into());
     let sysroot = Command::new(&rustc)
         .args(["--print", "sysroot"])
@@ -164,7 +168,7 @@ pub fn ensure_rust_targets(arches: &[Arch]) -> miette::Result<()> {
             "install rustup (https://rustup.rs), or add the target to your toolchain another way",
         )?;
     }
-    Ok(())
+    Ok(sysroot)
 }
 
 /// The qemu user-mode emulator for running arm64 binaries on x86_64, with the

@@ -2,7 +2,8 @@
 //! folders with different paths and mtimes, and checks that every zip is
 //! byte-identical, well formed, under its glibc floor, and that the packed
 //! `bootstrap` answers a real invocation (x86_64 natively, arm64 under qemu).
-//! A rebuild with nothing changed then re-zips nothing.
+//! A rebuild with nothing changed then runs no cargo and re-zips nothing, and
+//! a `-p` build keeps the other artifacts in the manifest.
 
 mod support;
 
@@ -74,6 +75,10 @@ fn builds_are_reproducible_correct_and_incremental() {
     let (again, stderr) = build(&a, &[]);
     assert_eq!(again, first);
     assert!(stderr.contains("(0 packed, 12 unchanged)"), "{stderr}");
+    assert!(
+        stderr.contains("no input changed since the last compile; cargo not run"),
+        "a no-op build runs no cargo:\n{stderr}"
+    );
     assert_eq!(
         std::fs::metadata(&zip).unwrap().modified().unwrap(),
         before,
@@ -84,9 +89,22 @@ fn builds_are_reproducible_correct_and_incremental() {
     std::fs::write(a.join("layers/jwks/keys/jwks.json"), "{\"keys\":[]}\n").unwrap();
     let (changed, stderr) = build(&a, &[]);
     assert!(stderr.contains("(2 packed, 10 unchanged)"), "{stderr}");
+    assert!(
+        stderr.contains("ferry: compiling"),
+        "a changed workspace file hands the decision back to cargo:\n{stderr}"
+    );
     for (old, new) in first.artifacts.iter().zip(&changed.artifacts) {
         assert_eq!(old.sha256 != new.sha256, old.name == "jwks", "{}", old.name);
     }
+
+    // `-p` packs one service (both architectures); the manifest keeps
+    // every other artifact from the build before.
+    let (partial, stderr) = build(&a, &["-p", "get-item"]);
+    assert!(
+        stderr.contains("(0 packed, 2 unchanged, 10 kept from the last build)"),
+        "{stderr}"
+    );
+    assert_eq!(partial, changed, "a -p build keeps the whole manifest");
     let _ = std::fs::remove_dir_all(&base);
 }
 

@@ -149,7 +149,9 @@ pub fn run(root: &Path, with_peer: bool) -> miette::Result<()> {
         "extension zips, x 2 arches".into(),
         kib(ferry_extension),
         p.map_or("-".into(), |p| kib(p.extension_bytes)),
-        "-".into(),
+        p.map_or("-".into(), |p| {
+            ratio(p.extension_bytes as f64, ferry_extension as f64)
+        }),
     ));
     rows.push(Row(
         "zips identical across two clean builds".into(),

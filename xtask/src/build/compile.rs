@@ -41,6 +41,7 @@ pub fn args(invocation: &CargoInvocation, define_profile: bool) -> Vec<String> {
             r#"profile.lambda.inherits="release""#,
             r#"profile.lambda.strip="symbols""#,
             r#"profile.lambda.opt-level="s""#,
+            r#"profile.lambda.codegen-units=1"#,
         ] {
             args.extend(["--config".to_owned(), setting.to_owned()]);
         }

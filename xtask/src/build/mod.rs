@@ -3,8 +3,10 @@
 //! requirements, packs reproducible zips and writes the manifest.
 
 pub mod cache;
+pub mod carry;
 pub mod compile;
 pub mod elf;
+pub mod fresh;
 pub mod pack;
 pub mod select;
 
@@ -50,6 +52,23 @@ pub struct Outcome {
     pub manifest_path: PathBuf,
     pub packed: usize,
     pub reused: usize,
+    /// Artifacts outside a `-p` selection, kept from the previous build.
+    pub kept: usize,
+}
+
+impl Outcome {
+    fn counts(&self) -> String {
+        let kept = match self.kept {
+            0 => String::new(),
+            n => format!(", {n} kept from the last build"),
+        };
+        format!(
+            "{} artifacts ({} packed, {} unchanged{kept})",
+            self.manifest.artifacts.len(),
+            self.packed,
+            self.reused
+        )
+    }
 }
 
 impl Outcome {
@@ -73,10 +92,8 @@ impl Outcome {
             ));
         }
         out.push_str(&format!(
-            "{} artifacts ({} packed, {} unchanged); manifest: {}\n",
-            self.manifest.artifacts.len(),
-            self.packed,
-            self.reused,
+            "{}; manifest: {}\n",
+            self.counts(),
             self.manifest_path.display()
         ));
         out
@@ -87,6 +104,7 @@ impl Outcome {
 pub fn build(workspace: &Workspace, plan: &BuildPlan) -> miette::Result<Outcome> {
     let root = &workspace.root;
     let started = Instant::now();
+    let target_dir = compile::target_dir(root);
     if !plan.invocations.is_empty() {
         let arches: Vec<_> = plan
             .invocations
@@ -94,11 +112,8 @@ pub fn build(workspace: &Workspace, plan: &BuildPlan) -> miette::Result<Outcome>
             .flat_map(|i| i.targets.iter().map(|t| t.0))
             .collect();
         let tools = crate::tools::ensure_build_tools(root, &arches)?;
-        for invocation in &plan.invocations {
-            compile::run(root, &tools, invocation)?;
-        }
+        compile_if_changed(root, &target_dir, &tools, plan)?;
     }
-    let target_dir = compile::target_dir(root);
     let out_dir = target_dir.join("lambda");
     let manifest_path = out_dir.join("manifest.json");
     let previous = Manifest::read(&manifest_path);
@@ -126,6 +141,17 @@ pub fn build(workspace: &Workspace, plan: &BuildPlan) -> miette::Result<Outcome>
         stat_cache.insert(artifact.zip_name(), entry);
         artifacts.push(record);
     }
+    let carried = carry::carry_over(root, &plan.unselected, previous.as_ref());
+    if !carried.missing.is_empty() {
+        eprintln!(
+            "ferry: the manifest lacks {} (not selected with -p and not built before); run `cargo xtask build` for a complete one",
+            carried.missing.join(", ")
+        );
+    }
+    let kept = carried.artifacts.len();
+    artifacts.extend(carried.artifacts);
+    artifacts
+        .sort_by(|a, b| (a.kind, &a.name, a.architecture).cmp(&(b.kind, &b.name, b.architecture)));
     check_sizes(&artifacts)?;
     let manifest = Manifest {
         schema_version: SCHEMA_VERSION,
@@ -148,18 +174,54 @@ pub fn build(workspace: &Workspace, plan: &BuildPlan) -> miette::Result<Outcome>
         &serde_json::to_vec_pretty(&manifest).into_diagnostic()?,
     )?;
     stat_cache.write(&out_dir)?;
-    eprintln!(
-        "ferry: {} artifacts ({packed} packed, {reused} unchanged) in {:.1}s (packing {:.2}s)",
-        manifest.artifacts.len(),
-        started.elapsed().as_secs_f64(),
-        pack_started.elapsed().as_secs_f64()
-    );
-    Ok(Outcome {
+    let outcome = Outcome {
         manifest,
         manifest_path,
         packed,
         reused,
-    })
+        kept,
+    };
+    eprintln!(
+        "ferry: {} in {:.1}s (packing {:.2}s)",
+        outcome.counts(),
+        started.elapsed().as_secs_f64(),
+        pack_started.elapsed().as_secs_f64()
+    );
+    Ok(outcome)
+}
+
+/// Runs cargo for every invocation of `plan`, unless nothing it reads has
+/// changed since the last successful compile and every binary is still there.
+fn compile_if_changed(
+    root: &Path,
+    target_dir: &Path,
+    tools: &crate::tools::ZigTools,
+    plan: &BuildPlan,
+) -> miette::Result<()> {
+    let sources = fresh::sources_digest(root, tools, &plan.invocations);
+    let binaries_there = plan.artifacts.iter().all(|a| {
+        a.binaries
+            .iter()
+            .all(|(bin, _)| compile::binary_path(target_dir, a.arch, bin).is_file())
+    });
+    if let Some(sources) = &sources {
+        let inputs = fresh::inputs_digest(sources, root, target_dir, &plan.invocations);
+        if binaries_there && fresh::is_fresh(target_dir, &inputs) {
+            eprintln!("ferry: no input changed since the last compile; cargo not run");
+            return Ok(());
+        }
+    }
+    fresh::forget(target_dir);
+    for invocation in &plan.invocations {
+        compile::run(root, tools, invocation)?;
+    }
+    if let Some(before) = sources {
+        if fresh::sources_digest(root, tools, &plan.invocations).as_ref() == Some(&before) {
+            let inputs = fresh::inputs_digest(&before, root, target_dir, &plan.invocations);
+            fresh::record(target_dir, &inputs)?;
+        }
+    }
+    Ok(())
 }
 
 /// Lambda's size limits, checked on what was packed: each zip for a direct

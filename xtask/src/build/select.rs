@@ -57,6 +57,9 @@ impl CargoInvocation {
 pub struct BuildPlan {
     pub invocations: Vec<CargoInvocation>,
     pub artifacts: Vec<ArtifactPlan>,
+    /// With `-p`: the workspace's other artifacts, which this build does not
+    /// make but whose earlier zips its manifest keeps.
+    pub unselected: Vec<ArtifactPlan>,
 }
 
 /// Computes the build for the selected `packages` (all when empty), on
@@ -128,9 +131,43 @@ pub fn plan(
         }
     }
     artifacts.sort_by(|a, b| (a.kind, &a.name, a.arch).cmp(&(b.kind, &b.name, b.arch)));
+    if packages.is_empty() {
+        return Ok(BuildPlan {
+            invocations: invocations(&artifacts),
+            artifacts,
+            unselected: Vec::new(),
+        });
+    }
+    // cargo unifies features across the crates of one run, and a run links
+    // at the lowest glibc floor of its artifacts, so a binary's bytes depend
+    // on what else the run compiles. A `-p` build therefore runs what the
+    // whole build would run on the architectures it needs and packs only the
+    // selection: its zips are the whole build's, byte for byte.
+    let whole = plan(workspace, arches, &[])?;
+    let needed: BTreeSet<Arch> = artifacts
+        .iter()
+        .filter(|a| !a.binaries.is_empty())
+        .map(|a| a.arch)
+        .collect();
+    let invocations = whole
+        .invocations
+        .into_iter()
+        .filter_map(|mut invocation| {
+            invocation.targets.retain(|(arch, _)| needed.contains(arch));
+            (!invocation.targets.is_empty()).then_some(invocation)
+        })
+        .collect();
+    let key = |a: &ArtifactPlan| (a.kind, a.name.clone(), a.arch);
+    let selected: BTreeSet<_> = artifacts.iter().map(key).collect();
+    let unselected = whole
+        .artifacts
+        .into_iter()
+        .filter(|a| !selected.contains(&key(a)))
+        .collect();
     Ok(BuildPlan {
-        invocations: invocations(&artifacts),
+        invocations,
         artifacts,
+        unselected,
     })
 }
 
@@ -322,6 +359,21 @@ mod tests {
         let (_f, ws) = workspace();
         let plan = plan(&ws, None, &["web".to_owned()]).unwrap();
         assert_eq!(names(&plan), ["web/arm64", "ext/arm64", "keys/arm64"]);
+        let unselected: Vec<_> = plan
+            .unselected
+            .iter()
+            .map(|a| format!("{}/{}", a.name, a.arch))
+            .collect();
+        assert_eq!(
+            unselected,
+            ["intel/x86_64", "unused/arm64"],
+            "kept from the last build"
+        );
+        // The same cargo run as the whole build on arm64, so web's bytes do
+        // not depend on the selection; x86_64 has nothing selected.
+        let whole = super::plan(&ws, None, &[]).unwrap();
+        assert!(whole.unselected.is_empty());
+        assert_eq!(plan.invocations, whole.invocations[..1]);
         let err = super::plan(&ws, None, &["nope".to_owned()]).unwrap_err();
         assert!(
             err.contains("no service or layer named `nope`") && err.contains("web"),
