@@ -7,10 +7,10 @@
 //! `rustc --print sysroot` names, zig and cargo-zigbuild, the cargo and rustup
 //! settings outside the workspace, the environment, the files outside the
 //! workspace that build scripts and binaries told cargo they read, and the
-//! cargo invocations. A workspace whose path dependencies reach outside its
-//! root never skips. When in doubt this module answers "not fresh": the cost
-//! of a wrong "fresh" is a stale binary, the cost of a wrong "not fresh" is
-//! one cargo no-op.
+//! exact cargo command lines. A workspace whose path dependencies reach
+//! outside its root never skips. When in doubt this module answers "not
+//! fresh": the cost of a wrong "fresh" is a stale binary, the cost of a wrong
+//! "not fresh" is one cargo no-op.
 
 use std::collections::BTreeSet;
 use std::path::{Path, PathBuf};
@@ -104,12 +104,16 @@ pub fn sources_digest(
     for path in outside {
         stat(&path, &path, &mut hasher);
     }
+    // The exact cargo command lines, with ferry's profile settings and the
+    // remap flags, which name the root: a moved workspace compiles again.
+    hasher.update(format!(
+        "ferry {} at {}\n{:?}\n",
+        env!("CARGO_PKG_VERSION"),
+        root.display(),
+        super::compile::remap_flags(root)
+    ));
     for invocation in invocations {
-        hasher.update(format!(
-            "cargo {:?} {:?}\n",
-            invocation.target_args(),
-            invocation.packages
-        ));
+        hasher.update(format!("{:?}\n", super::compile::args(invocation, true)));
     }
     Some(hex(&hasher.finalize()))
 }
