@@ -6,7 +6,6 @@
 //! come from the workspace as it is now; only the code is the earlier build's.
 //! What cannot be carried over is named, so the user knows to build it.
 
-use std::io::Read;
 use std::path::Path;
 
 use sha2::{Digest, Sha256};
@@ -47,16 +46,8 @@ pub fn carry_over(
 }
 
 fn sha256_of(path: &Path) -> Option<String> {
-    let mut file = std::fs::File::open(path).ok()?;
-    let mut hasher = Sha256::new();
-    let mut buffer = vec![0; 1 << 16];
-    loop {
-        match file.read(&mut buffer).ok()? {
-            0 => break,
-            n => hasher.update(&buffer[..n]),
-        }
-    }
-    Some(super::pack::hex(&hasher.finalize()))
+    let bytes = std::fs::read(path).ok()?;
+    Some(super::pack::hex(&Sha256::digest(bytes)))
 }
 
 #[cfg(test)]

@@ -18,6 +18,7 @@ use std::time::UNIX_EPOCH;
 
 use sha2::{Digest, Sha256};
 
+use super::pack::hex;
 use super::select::CargoInvocation;
 use crate::tools::ZigTools;
 
@@ -292,10 +293,6 @@ fn path_dependencies_inside(root: &Path, manifests: &[PathBuf]) -> bool {
         .filter(|p| p.get("source").is_none())
         .filter_map(|p| p.get("name")?.as_str())
         .all(|name| local.contains(name))
-}
-
-fn hex(bytes: &[u8]) -> String {
-    bytes.iter().map(|b| format!("{b:02x}")).collect()
 }
 
 #[cfg(test)]
