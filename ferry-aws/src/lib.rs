@@ -1,0 +1,91 @@
+//! ferry's AWS side: reads a stage's live state and applies deploy plans.
+//! It is the only part of ferry that compiles the AWS SDK: a workspace's shim
+//! runs it as a second binary (`xtask-aws`, `fn main() -> ExitCode {
+//! ferry_aws::main() }`) behind a cargo feature, which `cargo xtask
+//! plan|deploy|doctor` turns on, so `build`, `serve` and `check` never
+//! compile the SDK.
+
+mod apply;
+mod clients;
+mod doctor;
+mod execute;
+mod fail;
+mod front_apply;
+mod front_config;
+mod front_live;
+mod function_writes;
+mod landed;
+mod live;
+mod live_api;
+mod lock;
+mod once;
+mod pace;
+mod report;
+mod run;
+mod secrets;
+mod wait;
+
+use std::process::ExitCode;
+
+use ferry::aws_side::{AwsCommand, AwsInvocation, INVOCATION_FLAG};
+use ferry::cli::StageArgs;
+use run::Mode;
+
+/// The AWS binary's `main`: runs the invocation ferry's front half handed
+/// over, or, started by hand, the whole command line with the AWS side in process.
+pub fn main() -> ExitCode {
+    let args: Vec<std::ffi::OsString> = std::env::args_os().skip(1).collect();
+    match args.as_slice() {
+        [flag, json] if flag == INVOCATION_FLAG => {
+            let invocation = serde_json::from_str::<AwsInvocation>(&json.to_string_lossy())
+                .map_err(|e| {
+                    miette::miette!(
+                        help = "run ferry through `cargo xtask`, whose front half and AWS side come from one ferry version",
+                        "ferry's AWS side cannot read the command it was handed: {e}"
+                    )
+                });
+            ferry::report(invocation.and_then(run_invocation))
+        }
+        _ => ferry::main_with(Some(run_invocation)),
+    }
+}
+
+/// Runs one AWS-side command to its exit code.
+pub fn run_invocation(invocation: AwsInvocation) -> miette::Result<ExitCode> {
+    let doctor_args;
+    let (args, mode) = match &invocation.command {
+        AwsCommand::Plan(a) => (
+            &a.stage,
+            Mode::Plan {
+                detailed_exitcode: a.detailed_exitcode,
+            },
+        ),
+        AwsCommand::Deploy(a) if a.dry_run => (
+            &a.stage,
+            Mode::Plan {
+                detailed_exitcode: false,
+            },
+        ),
+        AwsCommand::Deploy(a) => (
+            &a.stage,
+            Mode::Apply {
+                wait: a.wait,
+                lock_wait: a.lock_wait,
+            },
+        ),
+        AwsCommand::Doctor(a) => {
+            doctor_args = StageArgs {
+                stage: a.stage.clone(),
+                manifest: a.manifest.clone(),
+                prune: false,
+                json: a.json,
+            };
+            (&doctor_args, Mode::Doctor)
+        }
+    };
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+        .map_err(|e| miette::miette!("cannot start the async runtime: {e}"))?;
+    runtime.block_on(run::run(&invocation.root, args, mode))
+}

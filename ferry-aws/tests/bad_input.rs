@@ -1,0 +1,257 @@
+//! A corpus of bad input: every kind of mistake in Cargo metadata and
+//! deploy.toml, and every wrong setting found at the start (stage, manifest,
+//! credentials, role, distribution, hosted zone). Each case must exit 1 with
+//! a message naming the place and a fix, and the recording proxy in front of
+//! moto must record no write at all (validation errors: no request at all).
+
+mod support;
+
+use std::path::Path;
+
+use support::{ferry, fresh_copy, Readback};
+
+/// Where a case changes the example, and how.
+enum Edit {
+    /// Replace the first `from` in the file with `to`.
+    Replace(&'static str, &'static str, &'static str),
+    /// Append text to the file.
+    Append(&'static str, &'static str),
+    /// Nothing in the files; the case is in the arguments or environment.
+    None,
+}
+
+/// What a case must report: the file (or subject) and the key it names.
+struct Case {
+    name: &'static str,
+    edit: Edit,
+    args: &'static [&'static str],
+    place: &'static str,
+    key: &'static str,
+    /// A validation error sends no request; a wrong setting in AWS only reads.
+    requests: bool,
+}
+
+const D: &str = "deploy.toml";
+const GET: &str = "services/get-item/Cargo.toml";
+const LIST: &str = "services/list-items/Cargo.toml";
+const JWKS: &str = "layers/jwks/Cargo.toml";
+const DEPLOY: &[&str] = &["deploy", "--stage", "test"];
+
+fn case(name: &'static str, edit: Edit, place: &'static str, key: &'static str) -> Case {
+    Case {
+        name,
+        edit,
+        args: DEPLOY,
+        place,
+        key,
+        requests: false,
+    }
+}
+
+fn corpus() -> Vec<Case> {
+    use Edit::*;
+    let mut cases = vec![
+        // deploy.toml: syntax, types, unknown keys.
+        case("broken TOML", Replace(D, "[app]", "[app"), D, "deploy.toml:5"),
+        case("unknown top-level key", Append(D, "\ncolour = \"blue\"\n"), D, "colour"),
+        case("no [app]", Replace(D, "[app]", "[application]"), D, "application"),
+        case("app name", Replace(D, "name = \"items\"", "name = \"items!\""), D, "app.name"),
+        case("app architecture", Replace(D, "architecture = \"arm64\"", "architecture = \"sparc\""), D, "sparc"),
+        case("app runtime", Replace(D, "runtime = \"provided.al2023\"", "runtime = \"nodejs20.x\""), D, "nodejs20.x"),
+        case("region", Replace(D, "region = \"us-east-1\"", "region = \"Virginia\""), D, "stages.test.region"),
+        case("region type", Replace(D, "region = \"us-east-1\"", "region = 1"), D, "region"),
+        case("role", Append(D, "\n[stages.qa]\nregion = \"us-east-1\"\nrole = \"admin\"\n"), D, "stages.qa.role"),
+        case("retention", Replace(D, "log-retention-days = 7", "log-retention-days = 10"), D, "stages.test.log-retention-days"),
+        case("retention type", Replace(D, "log-retention-days = 7", "log-retention-days = \"week\""), D, "log-retention-days"),
+        case("env reserved", Replace(D, "LOG_FORMAT = \"text\"", "AWS_REGION = \"x\""), D, "AWS_REGION"),
+        case("env name", Replace(D, "LOG_FORMAT = \"text\"", "\"1BAD\" = \"x\""), D, "1BAD"),
+        case("env value type", Replace(D, "LOG_FORMAT = \"text\"", "LOG_FORMAT = 5"), D, "LOG_FORMAT"),
+        case("env secret kind", Replace(D, "LOG_FORMAT = \"text\"", "DB = { vault = \"db\" }"), D, "vault"),
+        case("env SSM name", Replace(D, "LOG_FORMAT = \"text\"", "DB = { ssm = \"no spaces\" }"), D, "no spaces"),
+        case("service env from-env", Replace(LIST, "env = { RUST_LOG = \"info\" }", "env = { TOKEN = { from-env = \"1X\" } }"), LIST, "TOKEN"),
+        case("stage unknown key", Replace(D, "log-retention-days = 7", "log-retention-days = 7\ncolour = 1"), D, "colour"),
+        case("stage name", Append(D, "\n[stages.\"bad stage\"]\nregion = \"us-east-1\"\n"), D, "bad stage"),
+        case("endpoint", Replace(D, "endpoint = \"REGIONAL\"", "endpoint = \"PRIVATE\""), D, "PRIVATE"),
+        case("api unknown key", Replace(D, "[stages.test.api]", "[stages.test.api]\nthrottle = 5"), D, "throttle"),
+        case("override of a missing service", Append(D, "\n[stages.test.services.ghost]\nmemory = 256\n"), D, "stages.test.services.ghost"),
+        case("override memory", Append(D, "\n[stages.test.services.get-item]\nmemory = 64\n"), D, "stages.test.services.get-item.memory"),
+        case("override timeout", Append(D, "\n[stages.test.services.get-item]\ntimeout = 901\n"), D, "stages.test.services.get-item.timeout"),
+        case("function name too long", Append(D, "\n[stages.a-very-long-stage-name-that-makes-function-names-too-long]\nregion = \"us-east-1\"\n"), D, "would be"),
+        case("tags type", Replace(D, "tags = { app = \"items\", stage = \"test\" }", "tags = \"items\""), D, "tags"),
+        // deploy.toml: the front door.
+        case("front door without domain or distribution", Append(D, "\n[stages.test.cloudfront]\ninvalidate = true\n"), D, "stages.test.cloudfront"),
+        case("front door domain", Append(D, "\n[stages.test.cloudfront]\ndomain = \"API.items\"\n"), D, "stages.test.cloudfront.domain"),
+        case("certificate region", Append(D, "\n[stages.test.cloudfront]\ndomain = \"api.items.test\"\ncertificate = \"arn:aws:acm:eu-west-1:123456789012:certificate/c\"\n"), D, "us-east-1"),
+        case("certificate ARN", Append(D, "\n[stages.test.cloudfront]\ndomain = \"api.items.test\"\ncertificate = \"my-cert\"\n"), D, "stages.test.cloudfront.certificate"),
+        case("hosted zone without domain", Append(D, "\n[stages.test.cloudfront]\ndistribution = \"E123\"\nhosted-zone = \"Z1\"\n"), D, "stages.test.cloudfront.hosted-zone"),
+        case("origin without distribution", Append(D, "\n[stages.test.cloudfront]\ndomain = \"api.items.test\"\norigin = \"api\"\n"), D, "stages.test.cloudfront.origin"),
+        case("front door unknown key", Append(D, "\n[stages.test.cloudfront]\ndomain = \"api.items.test\"\nttl = 5\n"), D, "ttl"),
+        case("invalidate type", Append(D, "\n[stages.test.cloudfront]\ndomain = \"api.items.test\"\ninvalidate = \"yes\"\n"), D, "invalidate"),
+        case("distribution id", Append(D, "\n[stages.test.cloudfront]\ndistribution = \"e-123\"\n"), D, "stages.test.cloudfront.distribution"),
+        // Service metadata.
+        case("route without slash", Replace(GET, "\"GET /items/{id}\"", "\"GET items/{id}\""), GET, "routes"),
+        case("route method", Replace(GET, "\"GET /items/{id}\"", "\"FETCH /items/{id}\""), GET, "FETCH"),
+        case("route claimed twice", Replace(GET, "\"GET /items/{id}\"", "\"GET /items\""), GET, "GET /items"),
+        case("sibling variables", Replace(GET, "\"GET /items/{id}\"", "\"GET /items/{id}\", \"GET /items/{key}/x\""), GET, "{key}"),
+        case("empty segment", Replace(GET, "\"GET /items/{id}\"", "\"GET /items//{id}\""), GET, "routes"),
+        case("memory", Replace(GET, "memory = 128", "memory = 64"), GET, "memory"),
+        case("timeout", Replace(GET, "timeout = 5", "timeout = 0"), GET, "timeout"),
+        case("metadata unknown key", Replace(GET, "memory = 128", "memory = 128\ncolour = \"red\""), GET, "colour"),
+        case("unknown layer", Replace(LIST, "layers = [\"request-logger\"]", "layers = [\"nope\"]"), LIST, "nope"),
+        case("service architecture", Replace(GET, "memory = 128", "memory = 128\narchitecture = \"mips\""), GET, "mips"),
+        case("service env reserved", Replace(LIST, "env = { RUST_LOG = \"info\" }", "env = { _HANDLER = \"x\" }"), LIST, "_HANDLER"),
+        case("routes type", Replace(GET, "routes = [\"GET /items/{id}\"]", "routes = \"GET /items/{id}\""), GET, "routes"),
+        case("service Cargo.toml broken", Replace(GET, "[package.metadata.ferry]", "[package.metadata.ferry"), GET, "Cargo.toml"),
+        // Layer metadata.
+        case("layer source missing", Replace(JWKS, "\"ferry/jwks\" = \"keys\"", "\"ferry/jwks\" = \"no-such-dir\""), JWKS, "no-such-dir"),
+        case("layer unknown key", Replace(JWKS, "compatible-architectures", "architectures"), JWKS, "architectures"),
+        case("layer runtime", Replace(JWKS, "\"provided.al2\", ", "\"python3.12\", "), JWKS, "python3.12"),
+    ];
+    // The command line and the environment.
+    cases.push(Case {
+        name: "unknown stage",
+        edit: Edit::None,
+        args: &["deploy", "--stage", "nope"],
+        place: "deploy.toml",
+        key: "nope",
+        requests: false,
+    });
+    cases.push(Case {
+        name: "missing manifest",
+        edit: Edit::None,
+        args: &["plan", "--stage", "test", "--manifest", "missing.json"],
+        place: "missing.json",
+        key: "manifest",
+        requests: true,
+    });
+    cases.push(Case {
+        name: "no credentials",
+        edit: Edit::None,
+        args: DEPLOY,
+        place: "credentials",
+        key: "AWS_PROFILE",
+        requests: false,
+    });
+    // Settings that name what AWS does not have: reads only, no write.
+    cases.push(Case {
+        name: "role that does not exist",
+        edit: Edit::Replace(
+            D,
+            "log-retention-days = 7",
+            "log-retention-days = 7\nrole = \"arn:aws:iam::123456789012:role/nobody\"",
+        ),
+        args: DEPLOY,
+        place: "arn:aws:iam::123456789012:role/nobody",
+        key: "role",
+        requests: true,
+    });
+    cases.push(Case {
+        name: "distribution that does not exist",
+        edit: Edit::Append(
+            D,
+            "\n[stages.test.cloudfront]\ndistribution = \"E0NOSUCHDIST\"\n",
+        ),
+        args: DEPLOY,
+        place: "E0NOSUCHDIST",
+        key: "distribution",
+        requests: true,
+    });
+    cases.push(Case { name: "hosted zone that does not exist", edit: Edit::Append(D, "\n[stages.test.cloudfront]\ndomain = \"api.items.test\"\ncertificate = \"arn:aws:acm:us-east-1:123456789012:certificate/c\"\nhosted-zone = \"Z0NOSUCHZONE\"\n"), args: DEPLOY, place: "Z0NOSUCHZONE", key: "hosted-zone", requests: true });
+    cases.push(Case {
+        name: "domain with no distribution and no certificate",
+        edit: Edit::Append(
+            D,
+            "\n[stages.test.cloudfront]\ndomain = \"api.items.test\"\n",
+        ),
+        args: DEPLOY,
+        place: "api.items.test",
+        key: "certificate",
+        requests: true,
+    });
+    cases
+}
+
+fn apply(ws: &Path, edit: &Edit) -> Option<(std::path::PathBuf, String)> {
+    let file = match edit {
+        Edit::Replace(f, ..) | Edit::Append(f, _) => f,
+        Edit::None => return None,
+    };
+    let path = ws.join(file);
+    let before = std::fs::read_to_string(&path).unwrap();
+    let after = match edit {
+        Edit::Replace(_, from, to) => {
+            assert!(before.contains(from), "{file} has no `{from}`");
+            before.replacen(from, to, 1)
+        }
+        Edit::Append(_, text) => format!("{before}{text}"),
+        Edit::None => unreachable!(),
+    };
+    std::fs::write(&path, after).unwrap();
+    Some((path, before))
+}
+
+#[test]
+fn every_bad_input_fails_before_any_write() {
+    let (moto, proxy) = support::moto_and_proxy();
+    let ws = support::example_root().join("target/ferry-test-deploy/bad-input");
+    fresh_copy(&ws);
+    let _ = std::fs::remove_dir_all(ws.join("target"));
+    let rt = tokio::runtime::Runtime::new().unwrap();
+    let _aws = rt.block_on(Readback::new(&moto.url(), "us-east-1"));
+    let cases = corpus();
+    assert!(cases.len() >= 40, "{} cases", cases.len());
+    let mut failures = Vec::new();
+    for case in &cases {
+        let restore = apply(&ws, &case.edit);
+        let mut command = ferry(&ws, &proxy.url());
+        command.args(case.args);
+        if case.name == "no credentials" {
+            command
+                .env_remove("AWS_ACCESS_KEY_ID")
+                .env_remove("AWS_SECRET_ACCESS_KEY");
+        }
+        let out = command.output().unwrap();
+        let text = String::from_utf8_lossy(&out.stderr).into_owned();
+        let calls = proxy.take();
+        let written: Vec<&String> = calls.iter().filter(|c| c.write).map(|c| &c.name).collect();
+        let mut wrong = Vec::new();
+        if out.status.code() != Some(1) {
+            wrong.push(format!("exit {:?}", out.status.code()));
+        }
+        for needle in [case.place, case.key] {
+            if !text.contains(needle) {
+                wrong.push(format!("no `{needle}` in the message"));
+            }
+        }
+        if !text.contains("help") {
+            wrong.push("no fix (help) in the message".into());
+        }
+        if !written.is_empty() {
+            wrong.push(format!("writes: {written:?}"));
+        }
+        if !case.requests && !calls.is_empty() {
+            wrong.push(format!("{} requests before failing", calls.len()));
+        }
+        if ws.join("target/lambda").exists() {
+            wrong.push("it built".into());
+            let _ = std::fs::remove_dir_all(ws.join("target/lambda"));
+        }
+        if text.contains("panicked") {
+            wrong.push("a panic".into());
+        }
+        if !wrong.is_empty() {
+            failures.push(format!("{}: {}\n{text}", case.name, wrong.join("; ")));
+        }
+        if let Some((path, before)) = restore {
+            std::fs::write(path, before).unwrap();
+        }
+    }
+    eprintln!("{} bad inputs, each refused before any write", cases.len());
+    assert!(
+        failures.is_empty(),
+        "{} of {} cases wrong:\n{}",
+        failures.len(),
+        cases.len(),
+        failures.join("\n\n")
+    );
+}

@@ -1,0 +1,482 @@
+//! Deploys of the example's stages against moto, through a recording proxy
+//! that counts every write. One scenario, in order, on one copy of the
+//! example (each step builds on the stage the last one left): first deploy,
+//! read back; no-op; `--manifest` from another directory to another stage;
+//! a code change; a route change; a layer change; a removed service; prune.
+
+mod support;
+
+use std::collections::BTreeMap;
+use std::path::Path;
+
+use serde_json::Value;
+use support::stage_writes;
+use support::{ferry, fresh_copy, run, run_json, Readback};
+
+fn manifest(ws: &Path) -> Value {
+    serde_json::from_slice(&std::fs::read(ws.join("target/lambda/manifest.json")).unwrap()).unwrap()
+}
+
+/// The kinds of the actions a deploy applied, e.g. `update_function_code items-test-get-item`.
+fn applied(result: &Value) -> Vec<String> {
+    result["actions"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|a| {
+            let target = ["function", "layer", "name", "api"]
+                .iter()
+                .find_map(|k| a[*k].as_str())
+                .unwrap_or_default();
+            format!("{} {target}", a["action"].as_str().unwrap())
+        })
+        .collect()
+}
+
+fn edit(path: &Path, from: &str, to: &str) {
+    let text = std::fs::read_to_string(path).unwrap();
+    assert!(text.contains(from), "{} has no `{from}`", path.display());
+    std::fs::write(path, text.replacen(from, to, 1)).unwrap();
+}
+
+#[test]
+fn deploy_lifecycle_against_moto() {
+    let (moto, proxy) = support::moto_and_proxy();
+    let (_lock, ws) = support::shared_workspace();
+    let base = ws.parent().unwrap().to_path_buf();
+    let endpoint = proxy.url();
+    let rt = tokio::runtime::Runtime::new().unwrap();
+    let aws = rt.block_on(Readback::new(&moto.url(), "us-east-1"));
+
+    // Before the first deploy the plan is not empty: exit 2, and no write.
+    let out = run(ferry(&ws, &endpoint).args(["plan", "--stage", "test", "--detailed-exitcode"]));
+    assert_eq!(out.status.code(), Some(2), "plan before deploy");
+    assert_eq!(stage_writes(&proxy.take()), Vec::<String>::new());
+
+    // 1. First deploy: everything is created.
+    let first = run_json(ferry(&ws, &endpoint).args(["deploy", "--stage", "test"]));
+    let calls = proxy.take();
+    eprintln!(
+        "first deploy: {} calls, {} writes",
+        calls.len(),
+        stage_writes(&calls).len()
+    );
+    let built = manifest(&ws);
+    let api_id = first["api_id"].as_str().unwrap().to_owned();
+    let deployment = first["deployment_id"].as_str().unwrap().to_owned();
+    rt.block_on(check_stage(&aws, &built, &api_id, "test", 7));
+    assert!(first["invoke_url"].as_str().unwrap().ends_with(&format!(
+        "{api_id}.execute-api.us-east-1.amazonaws.com/test"
+    )));
+
+    // 2. Nothing changed: zero writes, a constant few reads per function.
+    let again = run_json(ferry(&ws, &endpoint).args(["deploy", "--stage", "test"]));
+    let calls = proxy.take();
+    assert_eq!(
+        stage_writes(&calls),
+        Vec::<String>::new(),
+        "a no-op deploy writes nothing"
+    );
+    assert_eq!(again["noop"], true);
+    eprintln!("no-op deploy: {} reads for 4 functions", calls.len());
+    assert!(
+        calls.len() <= 4 * 3 + 12,
+        "{} reads: {calls:?}",
+        calls.len()
+    );
+    let out = run(ferry(&ws, &endpoint).args(["plan", "--stage", "test", "--detailed-exitcode"]));
+    assert_eq!(out.status.code(), Some(0), "plan after deploy");
+
+    // 2b. The release flow: a two-architecture build, then deploys from its
+    //     manifest and from a build of their own, alternating. The bytes of
+    //     a zip do not depend on the invocation, so none of them writes, and
+    //     the stage's own build keeps the other architecture in the manifest.
+    let out = run(ferry(&ws, &endpoint).args(["build", "--arch", "all"]));
+    assert!(out.status.success(), "build --arch all");
+    assert_eq!(manifest(&ws)["artifacts"].as_array().unwrap().len(), 12);
+    let built_manifest = ws.join("target/lambda/manifest.json");
+    for with_manifest in [true, false, true] {
+        let mut deploy = ferry(&ws, &endpoint);
+        deploy.args(["deploy", "--stage", "test"]);
+        if with_manifest {
+            deploy.arg("--manifest").arg(&built_manifest);
+        }
+        let result = run_json(&mut deploy);
+        assert_eq!(
+            stage_writes(&proxy.take()),
+            Vec::<String>::new(),
+            "deploy (manifest: {with_manifest}) after `build --arch all` writes nothing"
+        );
+        assert_eq!(result["noop"], true);
+        assert_eq!(
+            manifest(&ws)["artifacts"].as_array().unwrap().len(),
+            12,
+            "the stage's build keeps the x86_64 artifacts in the manifest"
+        );
+    }
+
+    // 3. `--manifest` built elsewhere, to another stage: nothing is built in
+    //    the deploying directory, and the `test` stage is untouched.
+    let other = base.join("other");
+    fresh_copy(&other);
+    let _ = std::fs::remove_dir_all(other.join("target"));
+    let manifest_path = ws.join("target/lambda/manifest.json");
+    let prod = run_json(
+        ferry(&other, &endpoint)
+            .args(["deploy", "--stage", "prod", "--manifest"])
+            .arg(&manifest_path),
+    );
+    assert!(
+        !other.join("target/lambda").exists(),
+        "--manifest must not build"
+    );
+    proxy.take();
+    let prod_aws = rt.block_on(Readback::new(&moto.url(), "eu-west-1"));
+    rt.block_on(check_stage(
+        &prod_aws,
+        &built,
+        prod["api_id"].as_str().unwrap(),
+        "prod",
+        30,
+    ));
+    let create = rt
+        .block_on(
+            prod_aws
+                .lambda
+                .get_function_configuration()
+                .function_name("items-prod-create-item")
+                .send(),
+        )
+        .unwrap();
+    assert_eq!(create.memory_size(), Some(512), "prod's override");
+    let test_stage = rt
+        .block_on(
+            aws.apigw
+                .get_stage()
+                .rest_api_id(&api_id)
+                .stage_name("test")
+                .send(),
+        )
+        .unwrap();
+    assert_eq!(
+        test_stage.deployment_id(),
+        Some(deployment.as_str()),
+        "deploying prod left test alone"
+    );
+
+    // 4. One service's code changes: exactly that function's code.
+    edit(
+        &ws.join("services/get-item/src/main.rs"),
+        "no item {id}",
+        "there is no item {id}",
+    );
+    let code = run_json(ferry(&ws, &endpoint).args(["deploy", "--stage", "test"]));
+    let calls = proxy.take();
+    assert_eq!(applied(&code), ["update_function_code items-test-get-item"]);
+    assert_eq!(
+        support::writes(&calls)
+            .iter()
+            .filter(|w| w.starts_with("lock:"))
+            .collect::<Vec<_>>(),
+        ["lock:CreateLogGroup", "lock:DeleteLogGroup"],
+        "a deploy that writes holds the stage's lock and gives it back"
+    );
+    assert_eq!(
+        stage_writes(&calls),
+        ["lambda:PUT /2015-03-31/functions/items-test-get-item/code"]
+    );
+    let get_zip = std::fs::metadata(ws.join("target/lambda/arm64/get-item.zip"))
+        .unwrap()
+        .len();
+    assert_eq!(
+        code["uploaded_bytes"].as_u64(),
+        Some(get_zip),
+        "only get-item's zip is uploaded"
+    );
+    let sha = manifest(&ws)["artifacts"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|a| a["name"] == "get-item" && a["architecture"] == "arm64")
+        .unwrap()["code_sha256"]
+        .clone();
+    let live = rt
+        .block_on(
+            aws.lambda
+                .get_function_configuration()
+                .function_name("items-test-get-item")
+                .send(),
+        )
+        .unwrap();
+    assert_eq!(Some(live.code_sha256().unwrap()), sha.as_str());
+
+    // 5. A route changes: one new API deployment, no function code.
+    edit(
+        &ws.join("services/list-items/Cargo.toml"),
+        r#"routes = ["GET /items"]"#,
+        r#"routes = ["GET /items", "HEAD /items"]"#,
+    );
+    let route = run_json(ferry(&ws, &endpoint).args(["deploy", "--stage", "test"]));
+    let calls = proxy.take();
+    assert_eq!(
+        applied(&route),
+        ["put_rest_api items-test", "create_deployment items-test"]
+    );
+    assert_eq!(stage_writes(&calls).len(), 2, "{:?}", stage_writes(&calls));
+    let routes = rt.block_on(methods(&aws, &api_id));
+    assert!(routes.contains(&"HEAD /items".to_owned()), "{routes:?}");
+
+    // 6. A layer's file changes: one layer version, and only its users move to it.
+    let keys = ws.join("layers/jwks/keys/jwks.json");
+    let text = std::fs::read_to_string(&keys).unwrap();
+    std::fs::write(&keys, format!("{text} ")).unwrap();
+    let layer = run_json(ferry(&ws, &endpoint).args(["deploy", "--stage", "test"]));
+    proxy.take();
+    assert_eq!(
+        applied(&layer),
+        [
+            "publish_layer_version items-jwks",
+            "update_function_configuration items-test-create-item",
+            "update_function_configuration items-test-echo",
+        ]
+    );
+    let versions = rt
+        .block_on(
+            aws.lambda
+                .list_layer_versions()
+                .layer_name("items-jwks")
+                .send(),
+        )
+        .unwrap();
+    assert_eq!(versions.layer_versions().len(), 2);
+
+    // 7. A service leaves the workspace: its route leaves the API; its
+    //    function stays until --prune. (get-item: a service whose removal
+    //    changes no other binary; removing one that enables extra features
+    //    of a shared dependency rebuilds the others, through cargo's feature
+    //    unification, and ferry then rightly updates their code.)
+    std::fs::remove_dir_all(ws.join("services/get-item")).unwrap();
+    let removed = run_json(ferry(&ws, &endpoint).args(["deploy", "--stage", "test"]));
+    assert_eq!(
+        applied(&removed),
+        ["put_rest_api items-test", "create_deployment items-test"]
+    );
+    let routes = rt.block_on(methods(&aws, &api_id));
+    assert!(
+        !routes.iter().any(|m| m.contains("/items/{id}")),
+        "{routes:?}"
+    );
+    assert!(rt
+        .block_on(
+            aws.lambda
+                .get_function()
+                .function_name("items-test-get-item")
+                .send()
+        )
+        .is_ok());
+    let pruned = run_json(ferry(&ws, &endpoint).args(["deploy", "--stage", "test", "--prune"]));
+    assert_eq!(applied(&pruned), ["delete_function items-test-get-item"]);
+    assert!(rt
+        .block_on(
+            aws.lambda
+                .get_function()
+                .function_name("items-test-get-item")
+                .send()
+        )
+        .is_err());
+    assert!(
+        rt.block_on(
+            prod_aws
+                .lambda
+                .get_function()
+                .function_name("items-prod-get-item")
+                .send()
+        )
+        .is_ok(),
+        "prune stays in its stage"
+    );
+    proxy.take();
+    let last = run_json(ferry(&ws, &endpoint).args(["deploy", "--stage", "test", "--prune"]));
+    assert_eq!(last["noop"], true);
+    assert_eq!(stage_writes(&proxy.take()), Vec::<String>::new());
+}
+
+/// `METHOD /path` of every method of the API, as moto reports them.
+async fn methods(aws: &Readback, api: &str) -> Vec<String> {
+    let resources = aws
+        .apigw
+        .get_resources()
+        .rest_api_id(api)
+        .embed("methods")
+        .limit(500)
+        .send()
+        .await
+        .unwrap();
+    let mut out = Vec::new();
+    for r in resources.items() {
+        for m in r
+            .resource_methods()
+            .map(|m| m.keys().cloned().collect::<Vec<_>>())
+            .unwrap_or_default()
+        {
+            // moto keeps ANY as the OpenAPI extension's name.
+            let m = if m == "X-AMAZON-APIGATEWAY-ANY-METHOD" {
+                "ANY".to_owned()
+            } else {
+                m
+            };
+            out.push(format!("{m} {}", r.path().unwrap_or_default()));
+        }
+    }
+    out.sort();
+    out
+}
+
+/// Reads back everything a deploy of `stage` must have made.
+async fn check_stage(aws: &Readback, manifest: &Value, api_id: &str, stage: &str, retention: i32) {
+    let region = aws.lambda.config().region().unwrap().to_string();
+    let artifacts: BTreeMap<String, &Value> = manifest["artifacts"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|a| a["architecture"] == "arm64")
+        .map(|a| (a["name"].as_str().unwrap().to_owned(), a))
+        .collect();
+    for service in ["create-item", "echo", "get-item", "list-items"] {
+        let name = format!("items-{stage}-{service}");
+        let f = aws
+            .lambda
+            .get_function_configuration()
+            .function_name(&name)
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(
+            f.code_sha256(),
+            artifacts[service]["code_sha256"].as_str(),
+            "{name} code"
+        );
+        assert_eq!(f.architectures()[0].as_str(), "arm64");
+        assert_eq!(f.runtime().map(|r| r.as_str()), Some("provided.al2023"));
+        assert_eq!(f.handler(), Some("bootstrap"));
+        let env = f.environment().and_then(|e| e.variables()).unwrap();
+        assert_eq!(
+            env.get("LOG_FORMAT").map(String::as_str),
+            Some(if stage == "test" { "text" } else { "json" })
+        );
+        for layer in f.layers() {
+            let arn = layer.arn().unwrap();
+            assert!(
+                arn.contains(":layer:items-")
+                    && arn.rsplit(':').next().unwrap().parse::<u32>().is_ok(),
+                "{arn}"
+            );
+        }
+        let tags = aws
+            .lambda
+            .list_tags()
+            .resource(f.function_arn().unwrap())
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(
+            tags.tags().unwrap().get("ferry:stage").map(String::as_str),
+            Some(stage)
+        );
+        let policy = aws
+            .lambda
+            .get_policy()
+            .function_name(&name)
+            .send()
+            .await
+            .unwrap();
+        let policy: Value = serde_json::from_str(policy.policy().unwrap()).unwrap();
+        let statements = policy["Statement"].as_array().unwrap();
+        assert_eq!(statements.len(), 1, "one statement per function: {policy}");
+        assert_eq!(
+            statements[0]["Principal"]["Service"],
+            "apigateway.amazonaws.com"
+        );
+        let source = statements[0]["Condition"]["ArnLike"]["AWS:SourceArn"]
+            .as_str()
+            .unwrap();
+        assert_eq!(
+            source,
+            format!("arn:aws:execute-api:{region}:123456789012:{api_id}/*/*/*")
+        );
+        let groups = aws
+            .logs
+            .describe_log_groups()
+            .log_group_name_prefix(format!("/aws/lambda/{name}"))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(
+            groups.log_groups()[0].retention_in_days(),
+            Some(retention),
+            "{name} log retention"
+        );
+    }
+    assert_eq!(
+        methods(aws, api_id).await,
+        [
+            "ANY /echo/{proxy+}",
+            "GET /items",
+            "GET /items/{id}",
+            "POST /items"
+        ]
+    );
+    let resources = aws
+        .apigw
+        .get_resources()
+        .rest_api_id(api_id)
+        .limit(500)
+        .send()
+        .await
+        .unwrap();
+    let item = resources
+        .items()
+        .iter()
+        .find(|r| r.path() == Some("/items/{id}"))
+        .unwrap();
+    let integration = aws
+        .apigw
+        .get_integration()
+        .rest_api_id(api_id)
+        .resource_id(item.id().unwrap())
+        .http_method("GET")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(
+        integration
+            .r#type()
+            .map(|t| t.as_str().to_ascii_uppercase())
+            .as_deref(),
+        Some("AWS_PROXY")
+    );
+    assert!(integration
+        .uri()
+        .unwrap()
+        .contains(&format!("function:items-{stage}-get-item/invocations")));
+    let stage_now = aws
+        .apigw
+        .get_stage()
+        .rest_api_id(api_id)
+        .stage_name(stage)
+        .send()
+        .await
+        .unwrap();
+    let deployment = aws
+        .apigw
+        .get_deployment()
+        .rest_api_id(api_id)
+        .deployment_id(stage_now.deployment_id().unwrap())
+        .send()
+        .await
+        .unwrap();
+    assert!(deployment
+        .description()
+        .unwrap()
+        .starts_with("ferry definition "));
+}

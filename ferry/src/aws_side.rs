@@ -1,0 +1,233 @@
+//! `plan`, `deploy` and `doctor`: ferry validates the workspace and the
+//! stage here, then runs them in its AWS side, the only part of ferry that
+//! compiles the AWS SDK. In process when this binary has it (`ferry-aws`),
+//! else in the workspace's AWS binary: the bin named after this one with
+//! `-aws` (the shim's `xtask-aws`), found among the workspace members
+//! whatever their package names, and handed the command as typed JSON.
+
+use std::path::{Path, PathBuf};
+use std::process::{Command, ExitCode};
+
+use miette::{miette, IntoDiagnostic};
+use serde::{Deserialize, Serialize};
+
+use crate::cli::{DeployArgs, DoctorArgs, PlanArgs};
+use crate::model::glob;
+
+/// The flag that hands a serialized [`AwsInvocation`] to the AWS binary.
+pub const INVOCATION_FLAG: &str = "--ferry-invocation";
+
+/// One AWS-side command, typed, as the front half parsed it.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub enum AwsCommand {
+    Plan(PlanArgs),
+    Deploy(DeployArgs),
+    Doctor(DoctorArgs),
+}
+
+impl AwsCommand {
+    pub fn stage(&self) -> &str {
+        match self {
+            AwsCommand::Plan(a) => &a.stage.stage,
+            AwsCommand::Deploy(a) => &a.stage.stage,
+            AwsCommand::Doctor(a) => &a.stage,
+        }
+    }
+}
+
+/// What the AWS side runs: the command and the workspace it runs on.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct AwsInvocation {
+    pub root: PathBuf,
+    pub command: AwsCommand,
+}
+
+/// ferry-aws's entry point, for a binary that links it.
+pub type AwsEntry = fn(AwsInvocation) -> miette::Result<ExitCode>;
+
+/// Validates, then runs `command` in process (`aws`) or in the workspace's AWS binary.
+pub fn run(root: &Path, command: AwsCommand, aws: Option<AwsEntry>) -> miette::Result<ExitCode> {
+    // Bad input fails here, before the SDK is compiled or any AWS call.
+    let workspace = crate::check::load(root)?;
+    crate::deploy::find_stage(&workspace, command.stage())?;
+    let invocation = AwsInvocation {
+        root: root.to_path_buf(),
+        command,
+    };
+    if let Some(entry) = aws {
+        return entry(invocation);
+    }
+    let wanted = format!("{}-aws", own_bin_name());
+    let bin = locate(root, &wanted)?;
+    let cargo = std::env::var_os("CARGO").unwrap_or_else(|| "cargo".into());
+    let target = crate::build::compile::target_dir(root);
+    if !target.join("debug").join(&bin.name).exists() {
+        eprintln!(
+            "ferry: compiling its AWS side once (`{}` of {}: the AWS SDK, a few minutes)",
+            bin.name, bin.package
+        );
+    }
+    let json = serde_json::to_string(&invocation).into_diagnostic()?;
+    let mut run = Command::new(cargo);
+    run.current_dir(root).args([
+        "run",
+        "--quiet",
+        "--package",
+        &bin.package,
+        "--bin",
+        &bin.name,
+    ]);
+    if !bin.required_features.is_empty() {
+        run.args(["--features", &bin.required_features.join(",")]);
+    }
+    let status = run
+        .arg("--")
+        .arg(INVOCATION_FLAG)
+        .arg(json)
+        .status()
+        .into_diagnostic()?;
+    match status.code() {
+        Some(code) => Ok(ExitCode::from(u8::try_from(code).unwrap_or(1))),
+        None => Err(miette!("ferry's AWS side was killed by a signal")),
+    }
+}
+
+/// The running binary's name (`xtask` under `cargo xtask`).
+fn own_bin_name() -> String {
+    std::env::current_exe()
+        .ok()
+        .and_then(|exe| exe.file_stem().map(|s| s.to_string_lossy().into_owned()))
+        .unwrap_or_else(|| "xtask".into())
+}
+
+/// A binary target of a workspace member.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct MemberBin {
+    pub package: String,
+    pub name: String,
+    pub required_features: Vec<String>,
+}
+
+/// Finds the workspace member that declares the binary `wanted`.
+pub fn locate(root: &Path, wanted: &str) -> miette::Result<MemberBin> {
+    let help = format!(
+        "give the workspace's xtask crate the binary `{wanted}` (`fn main() -> std::process::ExitCode {{ ferry_aws::main() }}`, \
+         with `required-features = [\"aws\"]` and `aws = [\"dep:ferry-aws\"]`); `cargo xtask init` writes it"
+    );
+    let bins = workspace_bins(root).map_err(|e| miette!(help = help.clone(), "{e}"))?;
+    bins.into_iter().find(|b| b.name == wanted).ok_or_else(|| {
+        miette!(
+            help = help,
+            "no member of the workspace at {} has the binary `{wanted}`, ferry's AWS side",
+            root.display()
+        )
+    })
+}
+
+/// Every binary target of every workspace member, explicit or by cargo's conventions.
+pub fn workspace_bins(root: &Path) -> Result<Vec<MemberBin>, String> {
+    let read = |path: &Path| -> Result<toml::Table, String> {
+        let text = std::fs::read_to_string(path)
+            .map_err(|e| format!("cannot read {}: {e}", path.display()))?;
+        text.parse::<toml::Table>()
+            .map_err(|e| format!("{} is not valid TOML: {e}", path.display()))
+    };
+    let manifest = read(&root.join("Cargo.toml"))?;
+    let members: Vec<String> = manifest
+        .get("workspace")
+        .and_then(|w| w.get("members"))
+        .and_then(|m| m.as_array())
+        .map(|m| {
+            m.iter()
+                .filter_map(|v| v.as_str().map(str::to_owned))
+                .collect()
+        })
+        .unwrap_or_default();
+    let mut dirs: Vec<PathBuf> = members
+        .iter()
+        .flat_map(|pattern| glob::crate_dirs(root, pattern))
+        .collect();
+    if manifest.contains_key("package") {
+        dirs.push(PathBuf::new());
+    }
+    dirs.sort();
+    dirs.dedup();
+    let mut bins = Vec::new();
+    for dir in dirs {
+        let member = read(&root.join(&dir).join("Cargo.toml"))?;
+        let Some(package) = member
+            .get("package")
+            .and_then(|p| p.get("name"))
+            .and_then(|n| n.as_str())
+        else {
+            continue;
+        };
+        for bin in crate::model::bin_targets(&root.join(&dir), &member, package) {
+            bins.push(MemberBin {
+                package: package.to_owned(),
+                name: bin.name,
+                required_features: bin.required_features,
+            });
+        }
+    }
+    Ok(bins)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_aws_binary_is_found_whatever_the_package_is_called() {
+        let root = std::env::temp_dir().join(format!("ferry-aws-side-{}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&root);
+        std::fs::create_dir_all(root.join("tools/release/src")).unwrap();
+        std::fs::create_dir_all(root.join("lambdas/a/src")).unwrap();
+        std::fs::write(
+            root.join("Cargo.toml"),
+            "[workspace]\nmembers = [\"tools/release\", \"lambdas/*\"]\n",
+        )
+        .unwrap();
+        std::fs::write(
+            root.join("tools/release/Cargo.toml"),
+            "[package]\nname = \"release-tool\"\n\n[[bin]]\nname = \"xtask\"\npath = \"src/main.rs\"\n\n\
+             [[bin]]\nname = \"xtask-aws\"\npath = \"src/aws.rs\"\nrequired-features = [\"aws\"]\n",
+        )
+        .unwrap();
+        std::fs::write(
+            root.join("lambdas/a/Cargo.toml"),
+            "[package]\nname = \"a\"\n",
+        )
+        .unwrap();
+        std::fs::write(root.join("lambdas/a/src/main.rs"), "").unwrap();
+        let found = locate(&root, "xtask-aws").unwrap();
+        assert_eq!(
+            found,
+            MemberBin {
+                package: "release-tool".into(),
+                name: "xtask-aws".into(),
+                required_features: vec!["aws".into()],
+            }
+        );
+        assert_eq!(locate(&root, "a").unwrap().package, "a");
+        let missing = format!("{:?}", locate(&root, "other-aws").unwrap_err());
+        assert!(missing.contains("no member of the workspace"), "{missing}");
+        std::fs::remove_dir_all(&root).unwrap();
+    }
+
+    #[test]
+    fn an_invocation_round_trips_through_json() {
+        let invocation = AwsInvocation {
+            root: "/w".into(),
+            command: AwsCommand::Doctor(DoctorArgs {
+                stage: "prod".into(),
+                manifest: Some("m.json".into()),
+                json: true,
+            }),
+        };
+        let json = serde_json::to_string(&invocation).unwrap();
+        let back: AwsInvocation = serde_json::from_str(&json).unwrap();
+        assert_eq!(back.command.stage(), "prod");
+        assert_eq!(serde_json::to_string(&back).unwrap(), json);
+    }
+}

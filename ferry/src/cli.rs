@@ -1,0 +1,207 @@
+//! The command line: one subcommand per module, flags turned into typed
+//! options here so that commands never look at raw strings.
+
+use std::path::PathBuf;
+
+use clap::{Parser, Subcommand, ValueEnum};
+use serde::{Deserialize, Serialize};
+
+use crate::model::Arch;
+
+#[derive(Debug, Parser)]
+#[command(
+    name = "cargo xtask",
+    about = "ferry: build, deploy and serve a Rust serverless API from this Cargo workspace"
+)]
+pub struct Cli {
+    /// The workspace root (default: the nearest folder upwards with deploy.toml).
+    #[arg(long, global = true, env = "FERRY_ROOT")]
+    pub root: Option<PathBuf>,
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Cross-compile services and layers and pack reproducible Lambda zips.
+    Build(BuildArgs),
+    /// Validate Cargo metadata and deploy.toml, reporting every problem.
+    Check,
+    /// Print the route table (method, path, service).
+    Routes {
+        /// Print a JSON array of {method, path, service}.
+        #[arg(long)]
+        json: bool,
+    },
+    /// Run the API on localhost with the real function binaries.
+    Serve(ServeArgs),
+    /// Read a stage's live state and print what a deploy would change.
+    Plan(PlanArgs),
+    /// Build (or take --manifest), plan and apply: only what changed is written.
+    Deploy(DeployArgs),
+    /// Add ferry to an existing Cargo workspace: the xtask shim, the cargo
+    /// alias, deploy.toml and metadata stubs (run from a checkout of ferry).
+    Init(InitArgs),
+    /// Print the JSON Schema of deploy.toml or of `[package.metadata.ferry]`.
+    Schema(SchemaArgs),
+    /// Check a stage's live chain link by link (DNS, CloudFront, API stage,
+    /// routes, permissions, functions, log groups); exit 2 when one is broken.
+    Doctor(DoctorArgs),
+}
+
+#[derive(Debug, Clone, clap::Args, Serialize, Deserialize)]
+pub struct DoctorArgs {
+    /// The deploy.toml stage to check.
+    #[arg(long)]
+    pub stage: String,
+    /// Compare code hashes with this manifest instead of building.
+    #[arg(long, value_name = "PATH")]
+    pub manifest: Option<PathBuf>,
+    /// Print the report as JSON on stdout.
+    #[arg(long)]
+    pub json: bool,
+}
+
+#[derive(Debug, Clone, clap::Args)]
+pub struct InitArgs {
+    /// The workspace to add ferry to (its root Cargo.toml has `[workspace]`).
+    pub dir: PathBuf,
+    /// Depend on ferry from this git repository instead of this checkout's path.
+    #[arg(long, value_name = "URL")]
+    pub git: Option<String>,
+    /// With --git: the commit to pin.
+    #[arg(long, requires = "git", conflicts_with = "tag")]
+    pub rev: Option<String>,
+    /// With --git: the tag to pin.
+    #[arg(long, requires = "git")]
+    pub tag: Option<String>,
+    /// Where the workspace's service crates are (a glob; repeatable).
+    #[arg(long = "services", value_name = "GLOB")]
+    pub services: Vec<String>,
+    /// Where the workspace's layer crates are (a glob; repeatable).
+    #[arg(long = "layers", value_name = "GLOB")]
+    pub layers: Vec<String>,
+    /// The stage the new deploy.toml describes.
+    #[arg(long, default_value = "dev")]
+    pub stage: String,
+    /// That stage's AWS region.
+    #[arg(long, default_value = "us-east-1")]
+    pub region: String,
+    /// Overwrite ferry's own files (the xtask shim, the cargo alias) where
+    /// they differ from what init writes. deploy.toml and crate metadata
+    /// that exist are never rewritten.
+    #[arg(long)]
+    pub force: bool,
+}
+
+/// Which schema `schema` prints.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum SchemaWhat {
+    /// deploy.toml.
+    Deploy,
+    /// A crate's `[package.metadata.ferry]` table (services and layers).
+    Metadata,
+}
+
+#[derive(Debug, Clone, clap::Args)]
+pub struct SchemaArgs {
+    /// Which file's schema to print.
+    #[arg(value_enum, default_value = "deploy")]
+    pub what: SchemaWhat,
+}
+
+/// What `plan` and `deploy` share.
+#[derive(Debug, Clone, clap::Args, Serialize, Deserialize)]
+pub struct StageArgs {
+    /// The deploy.toml stage to plan or deploy.
+    #[arg(long)]
+    pub stage: String,
+    /// Deploy the artifacts of this manifest (e.g. from a CI build job)
+    /// instead of building; its zips are found next to it.
+    #[arg(long, value_name = "PATH")]
+    pub manifest: Option<PathBuf>,
+    /// Delete the stage's functions whose service left the workspace.
+    #[arg(long)]
+    pub prune: bool,
+    /// Print machine-readable JSON on stdout (progress stays on stderr).
+    #[arg(long)]
+    pub json: bool,
+}
+
+#[derive(Debug, Clone, clap::Args, Serialize, Deserialize)]
+pub struct PlanArgs {
+    #[command(flatten)]
+    pub stage: StageArgs,
+    /// Exit 2 when the plan is not empty, 0 when it is, 1 on error.
+    #[arg(long)]
+    pub detailed_exitcode: bool,
+}
+
+#[derive(Debug, Clone, clap::Args, Serialize, Deserialize)]
+pub struct DeployArgs {
+    #[command(flatten)]
+    pub stage: StageArgs,
+    /// Print the plan and stop, making no write (the same as `plan`).
+    #[arg(long)]
+    pub dry_run: bool,
+    /// Wait until CloudFront has propagated the stage's distribution
+    /// (`Deployed`), with progress on stderr.
+    #[arg(long)]
+    pub wait: bool,
+    /// How long to wait for another deploy of the stage to finish, in seconds.
+    #[arg(long, value_name = "SECONDS", default_value_t = 600)]
+    pub lock_wait: u64,
+}
+
+/// Which architectures to build.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum ArchChoice {
+    Arm64,
+    #[value(name = "x86_64")]
+    X86_64,
+    All,
+}
+
+impl ArchChoice {
+    pub fn arches(self) -> Vec<Arch> {
+        match self {
+            ArchChoice::Arm64 => vec![Arch::Arm64],
+            ArchChoice::X86_64 => vec![Arch::X86_64],
+            ArchChoice::All => Arch::ALL.to_vec(),
+        }
+    }
+}
+
+#[derive(Debug, Clone, clap::Args)]
+pub struct BuildArgs {
+    /// Build every selected crate for this architecture (default: each
+    /// service's own, from its metadata or deploy.toml).
+    #[arg(long, value_enum)]
+    pub arch: Option<ArchChoice>,
+    /// Build only these services or layers (repeatable).
+    #[arg(short = 'p', long = "package", value_name = "NAME")]
+    pub packages: Vec<String>,
+    /// Print the manifest summary as JSON on stdout.
+    #[arg(long)]
+    pub json: bool,
+}
+
+#[derive(Debug, Clone, clap::Args)]
+pub struct ServeArgs {
+    /// The port on 127.0.0.1 (0 picks a free one).
+    #[arg(long, default_value_t = 9000)]
+    pub port: u16,
+    /// Use this deploy.toml stage's name, region, environment and binary media
+    /// types (default: a `local` stage with only the services' own settings).
+    #[arg(long)]
+    pub stage: Option<String>,
+    /// Rebuild on source changes and restart the functions that changed.
+    #[arg(long)]
+    pub watch: bool,
+    /// The most instances one function runs at once.
+    #[arg(long, default_value_t = 4)]
+    pub concurrency: usize,
+    /// Build the services with the release profile.
+    #[arg(long)]
+    pub release: bool,
+}

@@ -1,0 +1,290 @@
+//! Validation of deploy.toml: the `[app]` table and each `[stages.NAME]`, with
+//! their defaults applied once, here.
+
+use std::collections::BTreeMap;
+
+use toml::Spanned;
+
+use super::diag::{Diagnostics, SourceFile};
+use super::discover::{self, GlobMatch};
+use super::raw::{RawApp, RawDeployToml, RawStage};
+use super::validate::{check_env, front_door};
+use super::{
+    ApiSettings, App, EndpointType, LambdaName, Service, ServiceOverride, Stage, DEFAULT_ARCH,
+    DEFAULT_LOG_RETENTION_DAYS, DEFAULT_RUNTIME, LOG_RETENTION_DAYS, MEMORY_MB, TIMEOUT_S,
+};
+
+pub(crate) fn app(
+    file: &SourceFile,
+    raw: &Spanned<RawApp>,
+    globs: &[GlobMatch],
+    diags: &mut Diagnostics,
+) -> Option<App> {
+    let raw = raw.get_ref();
+    let (services, layers) = discover::check(file, raw, globs, diags);
+    let name = match LambdaName::new(raw.name.get_ref()) {
+        Ok(name) => name,
+        Err(why) => {
+            let help =
+                "use letters, digits, `-` and `_`; function names are `<app>-<stage>-<service>`";
+            diags.error(
+                file,
+                raw.name.span(),
+                "app.name",
+                format!("not a valid name: {why}"),
+                Some(help.into()),
+            );
+            return None;
+        }
+    };
+    Some(App {
+        name,
+        architecture: raw
+            .architecture
+            .as_ref()
+            .map_or(DEFAULT_ARCH, |a| *a.get_ref()),
+        runtime: raw
+            .runtime
+            .as_ref()
+            .map_or(DEFAULT_RUNTIME, |r| *r.get_ref()),
+        services,
+        layers,
+    })
+}
+
+pub(crate) fn stages(
+    file: &SourceFile,
+    raw: &RawDeployToml,
+    app: &App,
+    services: &BTreeMap<String, Service>,
+    diags: &mut Diagnostics,
+) -> BTreeMap<String, Stage> {
+    let mut out = BTreeMap::new();
+    for (name, stage) in &raw.stages {
+        if let Some(stage) = self::stage(file, name, stage.get_ref(), app, services, diags) {
+            out.insert(stage.name.clone(), stage);
+        }
+    }
+    out
+}
+
+fn stage(
+    file: &SourceFile,
+    name: &Spanned<String>,
+    raw: &RawStage,
+    app: &App,
+    services: &BTreeMap<String, Service>,
+    diags: &mut Diagnostics,
+) -> Option<Stage> {
+    let stage_name = name.get_ref();
+    let key = |k: &str| format!("stages.{stage_name}.{k}");
+    let valid_name = !stage_name.is_empty()
+        && stage_name.len() <= 64
+        && stage_name
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '-');
+    if !valid_name {
+        let help =
+            "API Gateway stage names use letters, digits, `-` and `_`, at most 64 characters";
+        diags.error(
+            file,
+            name.span(),
+            format!("stages.{stage_name}"),
+            format!("`{stage_name}` is not a valid stage name"),
+            Some(help.into()),
+        );
+    }
+    for service in services.keys() {
+        let function = format!("{}-{stage_name}-{service}", app.name);
+        if function.len() > LambdaName::MAX_LEN {
+            let help = "shorten the app, stage or service name";
+            let message = format!(
+                "the function name `{function}` would be {} characters; Lambda allows 64",
+                function.len()
+            );
+            diags.error(
+                file,
+                name.span(),
+                format!("stages.{stage_name}"),
+                message,
+                Some(help.into()),
+            );
+        }
+    }
+    if !is_region(raw.region.get_ref()) {
+        let help = "use an AWS region code such as `eu-west-1` or `us-east-1`";
+        diags.error(
+            file,
+            raw.region.span(),
+            key("region"),
+            format!("`{}` is not an AWS region", raw.region.get_ref()),
+            Some(help.into()),
+        );
+    }
+    if let Some(role) = &raw.role {
+        if !is_role_arn(role.get_ref()) {
+            let help = "give an IAM role ARN (arn:aws:iam::123456789012:role/NAME), or remove `role` and ferry manages one";
+            diags.error(
+                file,
+                role.span(),
+                key("role"),
+                format!("`{}` is not an IAM role ARN", role.get_ref()),
+                Some(help.into()),
+            );
+        }
+    }
+    let retention = match &raw.log_retention_days {
+        None => DEFAULT_LOG_RETENTION_DAYS,
+        Some(days) if LOG_RETENTION_DAYS.contains(days.get_ref()) => *days.get_ref() as u32,
+        Some(days) => {
+            let allowed: Vec<String> = LOG_RETENTION_DAYS.iter().map(i64::to_string).collect();
+            let help = format!("CloudWatch Logs accepts {}", allowed.join(", "));
+            diags.error(
+                file,
+                days.span(),
+                key("log-retention-days"),
+                format!(
+                    "{} is not a retention CloudWatch Logs accepts",
+                    days.get_ref()
+                ),
+                Some(help),
+            );
+            DEFAULT_LOG_RETENTION_DAYS
+        }
+    };
+    let env = raw
+        .env
+        .as_ref()
+        .map(|e| check_env(e, &key("env"), file, diags))
+        .unwrap_or_default();
+    let tags = raw
+        .tags
+        .as_ref()
+        .map(|t| {
+            t.get_ref()
+                .iter()
+                .map(|(k, v)| (k.clone(), v.get_ref().clone()))
+                .collect()
+        })
+        .unwrap_or_default();
+    let api = raw.api.as_ref().map(Spanned::get_ref);
+    let api = ApiSettings {
+        name: api.and_then(|a| a.name.as_ref()).map_or_else(
+            || format!("{}-{stage_name}", app.name),
+            |n| n.get_ref().clone(),
+        ),
+        endpoint: api
+            .and_then(|a| a.endpoint.as_ref())
+            .map_or(EndpointType::Regional, |e| *e.get_ref()),
+        binary_media_types: api
+            .and_then(|a| a.binary_media_types.as_ref())
+            .map(|t| t.get_ref().iter().map(|m| m.get_ref().clone()).collect())
+            .unwrap_or_default(),
+    };
+    let front = raw
+        .cloudfront
+        .as_ref()
+        .and_then(|f| front_door(file, f, &key("cloudfront"), diags));
+    let mut overrides = BTreeMap::new();
+    for (service, over) in &raw.services {
+        if !services.contains_key(service.get_ref()) {
+            let known: Vec<&str> = services.keys().map(String::as_str).collect();
+            let help = format!("name a service crate: {}", known.join(", "));
+            diags.error(
+                file,
+                service.span(),
+                key(&format!("services.{}", service.get_ref())),
+                format!("no service named `{}`", service.get_ref()),
+                Some(help),
+            );
+            continue;
+        }
+        let over = over.get_ref();
+        let base = key(&format!("services.{}", service.get_ref()));
+        let mut range = |v: &Option<Spanned<i64>>, r: std::ops::RangeInclusive<i64>, k: &str| {
+            let v = v.as_ref()?;
+            if r.contains(v.get_ref()) {
+                return Some(*v.get_ref() as u32);
+            }
+            let help = format!("set `{k}` to a value from {} to {}", r.start(), r.end());
+            diags.error(
+                file,
+                v.span(),
+                format!("{base}.{k}"),
+                format!("{} is out of range", v.get_ref()),
+                Some(help),
+            );
+            None
+        };
+        let memory_mb = range(&over.memory, MEMORY_MB, "memory");
+        let timeout_s = range(&over.timeout, TIMEOUT_S, "timeout");
+        let env = over
+            .env
+            .as_ref()
+            .map(|e| check_env(e, &format!("{base}.env"), file, diags))
+            .unwrap_or_default();
+        overrides.insert(
+            service.get_ref().clone(),
+            ServiceOverride {
+                memory_mb,
+                timeout_s,
+                env,
+            },
+        );
+    }
+    Some(Stage {
+        name: stage_name.clone(),
+        region: raw.region.get_ref().clone(),
+        role: raw.role.as_ref().map(|r| r.get_ref().clone()),
+        log_retention_days: retention,
+        env,
+        tags,
+        api,
+        front,
+        overrides,
+    })
+}
+
+/// `xx-name-N` or `xx-gov-name-N` style region codes.
+fn is_region(text: &str) -> bool {
+    let parts: Vec<&str> = text.split('-').collect();
+    (3..=4).contains(&parts.len())
+        && parts[0].len() == 2
+        && parts
+            .iter()
+            .take(parts.len() - 1)
+            .all(|p| !p.is_empty() && p.chars().all(|c| c.is_ascii_lowercase()))
+        && parts
+            .last()
+            .is_some_and(|n| !n.is_empty() && n.chars().all(|c| c.is_ascii_digit()))
+}
+
+fn is_role_arn(text: &str) -> bool {
+    let parts: Vec<&str> = text.splitn(6, ':').collect();
+    parts.len() == 6
+        && parts[0] == "arn"
+        && parts[1].starts_with("aws")
+        && parts[2] == "iam"
+        && parts[4].len() == 12
+        && parts[4].chars().all(|c| c.is_ascii_digit())
+        && parts[5]
+            .strip_prefix("role/")
+            .is_some_and(|n| !n.is_empty())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn regions_and_roles() {
+        assert!(
+            is_region("eu-west-1")
+                && is_region("us-gov-west-1")
+                && !is_region("europe")
+                && !is_region("EU-west-1")
+        );
+        assert!(is_role_arn("arn:aws:iam::123456789012:role/x"));
+        assert!(!is_role_arn("arn:aws:iam::123:role/x") && !is_role_arn("role/x"));
+    }
+}

@@ -1,0 +1,233 @@
+//! The validated workspace model: services, layers, routes, the app and its
+//! stages, with every default applied. Everything after loading (build, plan,
+//! deploy, serve) reads this model and nothing else of the user's files.
+
+pub mod diag;
+mod discover;
+mod env_value;
+pub mod glob;
+mod load;
+mod load_deploy;
+pub mod names;
+pub mod raw;
+pub mod route;
+mod validate;
+
+use std::collections::{BTreeMap, BTreeSet};
+use std::path::PathBuf;
+
+use serde::{Deserialize, Serialize};
+
+pub use diag::{ConfigError, ConfigErrors};
+pub use discover::{DEFAULT_LAYER_GLOBS, DEFAULT_SERVICE_GLOBS};
+pub use env_value::{secret_sources, EnvValue, SecretSource, Secrets};
+pub use load::{
+    bin_targets, implicit_bins, load_workspace, load_workspace_from, BinTarget, WorkspaceFiles,
+};
+pub use names::{Arch, GlibcVersion, LambdaName, Method, Runtime};
+pub use route::{Route, RouteEntry, RoutePath, RouteTable, Segment};
+
+/// Lambda's memory range in MB.
+pub const MEMORY_MB: std::ops::RangeInclusive<i64> = 128..=10240;
+/// Lambda's timeout range in seconds.
+pub const TIMEOUT_S: std::ops::RangeInclusive<i64> = 1..=900;
+/// Lambda allows at most five layers per function.
+pub const MAX_LAYERS: usize = 5;
+/// Lambda allows at most 4 KB of environment variables per function.
+pub const MAX_ENV_BYTES: usize = 4096;
+/// The retention periods CloudWatch Logs accepts, in days.
+pub const LOG_RETENTION_DAYS: &[i64] = &[
+    1, 3, 5, 7, 14, 30, 60, 90, 120, 150, 180, 365, 400, 545, 731, 1096, 1827, 2192, 2557, 2922,
+    3288, 3653,
+];
+
+pub const DEFAULT_MEMORY_MB: u32 = 128;
+pub const DEFAULT_TIMEOUT_S: u32 = 3;
+pub const DEFAULT_ARCH: Arch = Arch::Arm64;
+pub const DEFAULT_RUNTIME: Runtime = Runtime::ProvidedAl2023;
+pub const DEFAULT_LOG_RETENTION_DAYS: u32 = 30;
+
+/// The whole workspace as ferry sees it.
+#[derive(Debug, Clone)]
+pub struct Workspace {
+    pub root: PathBuf,
+    pub app: App,
+    pub stages: BTreeMap<String, Stage>,
+    pub services: BTreeMap<String, Service>,
+    pub layers: BTreeMap<String, Layer>,
+    pub routes: RouteTable,
+    /// Things that are accepted but worth saying (e.g. ignored cargo-lambda keys).
+    pub warnings: Vec<String>,
+}
+
+/// `[app]` of deploy.toml, defaults applied.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct App {
+    pub name: LambdaName,
+    pub architecture: Arch,
+    pub runtime: Runtime,
+    /// The globs of the service crate folders (`app.services`, default `services/*`).
+    pub services: Vec<String>,
+    /// The globs of the layer crate folders (`app.layers`, default `layers/*`).
+    pub layers: Vec<String>,
+}
+
+/// One Lambda function: a crate matched by `app.services`.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Service {
+    pub name: LambdaName,
+    /// The crate directory, relative to the workspace root.
+    pub dir: PathBuf,
+    /// The binary target that becomes `bootstrap`.
+    pub bin: String,
+    pub routes: Vec<Route>,
+    pub memory_mb: u32,
+    pub timeout_s: u32,
+    pub env: BTreeMap<String, EnvValue>,
+    pub layers: Vec<LayerRef>,
+    pub architecture: Arch,
+    pub runtime: Runtime,
+}
+
+/// A layer a service uses: a layer crate of the workspace, or an existing layer version.
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum LayerRef {
+    Workspace(String),
+    Arn(String),
+}
+
+/// One Lambda layer: a crate matched by `app.layers`.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Layer {
+    pub name: LambdaName,
+    pub dir: PathBuf,
+    pub description: String,
+    /// Binary targets, packed as `extensions/<name>`.
+    pub extensions: Vec<String>,
+    /// Destination under `/opt` → source path relative to the crate directory.
+    pub files: BTreeMap<String, PathBuf>,
+    pub compatible_runtimes: BTreeSet<Runtime>,
+    pub compatible_architectures: BTreeSet<Arch>,
+}
+
+/// REST API endpoint types ferry can create.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
+#[serde(rename_all = "UPPERCASE")]
+pub enum EndpointType {
+    Regional,
+    Edge,
+}
+
+/// A stage of deploy.toml, defaults applied.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Stage {
+    pub name: String,
+    pub region: String,
+    /// An execution role ARN; `None` means ferry manages a basic role.
+    pub role: Option<String>,
+    pub log_retention_days: u32,
+    pub env: BTreeMap<String, EnvValue>,
+    pub tags: BTreeMap<String, String>,
+    pub api: ApiSettings,
+    /// The CloudFront distribution (and DNS name) that serves the stage.
+    pub front: Option<FrontDoor>,
+    pub overrides: BTreeMap<String, ServiceOverride>,
+}
+
+/// A stage's front door: CloudFront in front of the REST API stage, found by
+/// `distribution` id or by `domain` among the distributions' aliases, and
+/// created when neither finds one and a `certificate` is given.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct FrontDoor {
+    /// The public DNS name, e.g. `api.example.com`.
+    pub domain: Option<String>,
+    /// An ACM certificate ARN in us-east-1 covering `domain`.
+    pub certificate: Option<String>,
+    /// The Route 53 hosted zone id that holds `domain`'s alias records.
+    pub hosted_zone: Option<String>,
+    /// The id of an existing distribution to wire.
+    pub distribution: Option<String>,
+    /// The origin id of that distribution to point at the API (default:
+    /// the default cache behaviour's origin).
+    pub origin: Option<String>,
+    /// Invalidate the paths whose routes changed on every deploy.
+    pub invalidate: bool,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct ApiSettings {
+    pub name: String,
+    pub endpoint: EndpointType,
+    pub binary_media_types: Vec<String>,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize)]
+pub struct ServiceOverride {
+    pub memory_mb: Option<u32>,
+    pub timeout_s: Option<u32>,
+    pub env: BTreeMap<String, EnvValue>,
+}
+
+/// A function's settings on one stage: the service's own, then the stage's
+/// environment, then the stage's per-service overrides, each winning over the last.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct FunctionSettings {
+    pub function_name: String,
+    pub memory_mb: u32,
+    pub timeout_s: u32,
+    pub env: BTreeMap<String, EnvValue>,
+}
+
+impl Stage {
+    /// A stage for running locally when deploy.toml's stages are not wanted.
+    pub fn local() -> Self {
+        Stage {
+            name: "local".into(),
+            region: "us-east-1".into(),
+            role: None,
+            log_retention_days: DEFAULT_LOG_RETENTION_DAYS,
+            env: BTreeMap::new(),
+            tags: BTreeMap::new(),
+            api: ApiSettings {
+                name: "local".into(),
+                endpoint: EndpointType::Regional,
+                binary_media_types: Vec::new(),
+            },
+            front: None,
+            overrides: BTreeMap::new(),
+        }
+    }
+
+    /// The deployed function name: `<app>-<stage>-<service>`.
+    pub fn function_name(&self, app: &App, service: &str) -> String {
+        format!("{}-{}-{service}", app.name, self.name)
+    }
+
+    pub fn settings(&self, app: &App, service: &Service) -> FunctionSettings {
+        let over = self.overrides.get(service.name.as_str());
+        let mut env = service.env.clone();
+        env.extend(self.env.clone());
+        if let Some(over) = over {
+            env.extend(over.env.clone());
+        }
+        FunctionSettings {
+            function_name: self.function_name(app, service.name.as_str()),
+            memory_mb: over.and_then(|o| o.memory_mb).unwrap_or(service.memory_mb),
+            timeout_s: over.and_then(|o| o.timeout_s).unwrap_or(service.timeout_s),
+            env,
+        }
+    }
+}
+
+impl Workspace {
+    /// The architectures any service of the workspace runs on.
+    pub fn service_architectures(&self) -> BTreeSet<Arch> {
+        self.services.values().map(|s| s.architecture).collect()
+    }
+}
+
+#[cfg(test)]
+pub(crate) mod fixture;
+#[cfg(test)]
+mod tests;
