@@ -12,7 +12,7 @@ use std::path::{Path, PathBuf};
 use miette::{miette, IntoDiagnostic, WrapErr};
 
 use crate::cli::InitArgs;
-use crate::model::glob;
+use crate::model::{glob, CrateKind};
 use templates::{GitPin, Source};
 
 /// One file `init` would write.
@@ -249,27 +249,17 @@ fn edited(path: &str, content: Option<String>, what: &str) -> Change {
 
 /// The service and layer globs: the flags, else an existing deploy.toml's, else the defaults.
 fn globs(dir: &Path, args: &InitArgs) -> (Vec<String>, Vec<String>) {
-    let existing: Option<toml::Table> = std::fs::read_to_string(dir.join("deploy.toml"))
-        .ok()
-        .and_then(|t| t.parse().ok());
-    let from_file = |key: &str| -> Option<Vec<String>> {
-        let list = existing.as_ref()?.get("app")?.get(key)?.as_array()?;
-        Some(
-            list.iter()
-                .filter_map(|v| v.as_str().map(str::to_owned))
-                .collect(),
-        )
-    };
-    let pick = |flag: &Vec<String>, key: &str, default: &str| {
-        if !flag.is_empty() {
-            flag.clone()
+    let existing = std::fs::read_to_string(dir.join("deploy.toml")).ok();
+    let pick = |flag: &Vec<String>, kind: CrateKind| {
+        if flag.is_empty() {
+            crate::model::globs_in(existing.as_deref(), kind)
         } else {
-            from_file(key).unwrap_or_else(|| vec![default.to_owned()])
+            flag.clone()
         }
     };
     (
-        pick(&args.services, "services", "services/*"),
-        pick(&args.layers, "layers", "layers/*"),
+        pick(&args.services, CrateKind::Service),
+        pick(&args.layers, CrateKind::Layer),
     )
 }
 

@@ -4,6 +4,8 @@
 
 use std::path::Path;
 
+use crate::model::{DEFAULT_LAYER_GLOBS, DEFAULT_SERVICE_GLOBS};
+
 /// Where the workspace gets ferry from.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Source {
@@ -131,8 +133,8 @@ pub fn deploy_toml(d: &DeployToml) -> String {
         }
     };
     let (app, stage, region) = (d.app, d.stage, quote(d.region));
-    let services = globs("services", d.services, "services/*");
-    let layers = globs("layers", d.layers, "layers/*");
+    let services = globs("services", d.services, DEFAULT_SERVICE_GLOBS[0]);
+    let layers = globs("layers", d.layers, DEFAULT_LAYER_GLOBS[0]);
     format!(
         r#"#:schema ./.ferry/deploy.schema.json
 # ferry's deployment description: the app and its stages. Written by

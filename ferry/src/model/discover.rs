@@ -55,6 +55,11 @@ pub fn resolve(kind: CrateKind, declared: Option<Vec<String>>) -> Vec<String> {
     declared.unwrap_or_else(|| defaults.iter().map(|g| (*g).to_owned()).collect())
 }
 
+/// The globs of `kind` that deploy.toml's text (if any) lists, else the defaults.
+pub fn globs_in(deploy_toml: Option<&str>, kind: CrateKind) -> Vec<String> {
+    resolve(kind, declared(deploy_toml, kind))
+}
+
 /// The globs deploy.toml's text lists under `kind`'s key, read leniently:
 /// anything missing, broken or of the wrong type gives `None`.
 fn declared(deploy_toml: Option<&str>, kind: CrateKind) -> Option<Vec<String>> {

@@ -19,8 +19,9 @@ use std::path::PathBuf;
 use serde::{Deserialize, Serialize};
 
 pub use diag::{ConfigError, ConfigErrors};
-pub use discover::{DEFAULT_LAYER_GLOBS, DEFAULT_SERVICE_GLOBS};
+pub use discover::{globs_in, DEFAULT_LAYER_GLOBS, DEFAULT_SERVICE_GLOBS};
 pub use env_value::{secret_sources, EnvValue, SecretSource, Secrets};
+pub use load::CrateKind;
 pub use load::{
     bin_targets, implicit_bins, load_workspace, load_workspace_from, BinTarget, WorkspaceFiles,
 };
