@@ -52,6 +52,9 @@ pub enum BenchWhat {
     Serve,
     /// Deploy wall time, API calls and bytes uploaded, against moto.
     Deploy,
+    /// What a user's CI pays for ferry itself: fresh clone to first build and
+    /// first deploy, and the AWS side's first compile against an older tree.
+    Ci,
 }
 
 /// This repository's root: the folder above `dev/`.

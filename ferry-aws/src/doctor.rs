@@ -8,8 +8,8 @@ use ferry::deploy::{doctor, Desired, Live};
 use futures::stream::{self, StreamExt};
 use miette::IntoDiagnostic;
 
-use crate::clients::Clients;
-use crate::fail::{self, AwsError};
+use crate::sdk::clients::Clients;
+use crate::sdk::fail::{self, AwsError};
 
 const READ_CONCURRENCY: usize = 8;
 

@@ -5,27 +5,28 @@
 //! plan|deploy|doctor` turns on, so `build`, `serve` and `check` never
 //! compile the SDK.
 
-mod apply;
-mod clients;
+// Layers, each importing only from those above it in this list (a test
+// below holds them to it): SDK plumbing, reading live state, writes, the
+// executor; then the commands.
+mod sdk;
+
+mod read;
+
+mod write;
+
+mod exec;
+
+mod artifacts;
 mod doctor;
-mod execute;
-mod fail;
-mod front_apply;
-mod front_config;
-mod front_live;
-mod function_writes;
-mod landed;
-mod live;
-mod live_api;
-mod lock;
-mod once;
-mod pace;
 mod report;
 mod run;
-mod secrets;
-mod wait;
+
+#[cfg(test)]
+mod layers;
 
 use std::process::ExitCode;
+
+pub use sdk::clients::http_client;
 
 use ferry::aws_side::{AwsCommand, AwsInvocation, INVOCATION_FLAG};
 use ferry::cli::StageArgs;
@@ -58,12 +59,14 @@ pub fn run_invocation(invocation: AwsInvocation) -> miette::Result<ExitCode> {
             &a.stage,
             Mode::Plan {
                 detailed_exitcode: a.detailed_exitcode,
+                out: a.out.clone(),
             },
         ),
         AwsCommand::Deploy(a) if a.dry_run => (
             &a.stage,
             Mode::Plan {
                 detailed_exitcode: false,
+                out: None,
             },
         ),
         AwsCommand::Deploy(a) => (
@@ -71,6 +74,7 @@ pub fn run_invocation(invocation: AwsInvocation) -> miette::Result<ExitCode> {
             Mode::Apply {
                 wait: a.wait,
                 lock_wait: a.lock_wait,
+                saved: a.plan.clone(),
             },
         ),
         AwsCommand::Doctor(a) => {

@@ -9,9 +9,9 @@ use miette::IntoDiagnostic;
 use serde::Serialize;
 use serde_json::json;
 
-use crate::apply::Outcome;
-use crate::clients::Clients;
-use crate::fail::{self, AwsError};
+use crate::exec::apply::Outcome;
+use crate::sdk::clients::Clients;
+use crate::sdk::fail::{self, AwsError};
 
 /// CloudFront usually propagates in a few minutes; past this, something is wrong.
 const WAIT_LIMIT: Duration = Duration::from_secs(30 * 60);

@@ -2,27 +2,37 @@
 //! (build, or `--manifest`), read the live state, plan; `plan` and
 //! `deploy --dry-run` stop there, `deploy` applies and reports.
 
+use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 use std::time::{Duration, Instant};
 
 use ferry::cli::StageArgs;
-use ferry::deploy::{self, render, Desired};
-use ferry::manifest::Manifest;
-use miette::{miette, IntoDiagnostic};
+use ferry::deploy::plan::layer_version_arn;
+use ferry::deploy::{self, render, Desired, Live, Plan, SavedPlan};
+use ferry::model::Arch;
+use miette::IntoDiagnostic;
 
-use crate::clients::Clients;
-use crate::{apply, live, lock, report, secrets};
+use crate::artifacts::{artifacts, resolve_zips};
+use crate::exec::apply;
+use crate::read::{live, secrets};
+use crate::sdk::clients::Clients;
+use crate::write::lock;
+use crate::{doctor, report};
 
 /// What the command does after planning.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Mode {
     Plan {
         detailed_exitcode: bool,
+        /// Save the plan here for `deploy --plan`.
+        out: Option<PathBuf>,
     },
     Apply {
         wait: bool,
         lock_wait: u64,
+        /// Apply exactly this saved plan.
+        saved: Option<PathBuf>,
     },
     /// Check the live chain instead of planning.
     Doctor,
@@ -32,12 +42,26 @@ pub async fn run(root: &Path, args: &StageArgs, mode: Mode) -> miette::Result<Ex
     let started = Instant::now();
     let workspace = ferry::check::load(root)?;
     let stage = deploy::find_stage(&workspace, &args.stage)?;
+    let saved = match &mode {
+        Mode::Apply {
+            saved: Some(path), ..
+        } => Some(SavedPlan::read(path, &args.stage)?),
+        _ => None,
+    };
+    let prune = saved.as_ref().map_or(args.prune, |s| s.prune);
     // Credentials first: a missing profile should not wait for a build.
     let clients = Clients::connect(&stage.region).await;
     let account = clients.account_id().await?;
     live::preflight(&clients, stage, &account).await?;
     let secrets = secrets::resolve(&clients, &workspace, stage).await?;
-    let (manifest, zips) = artifacts(root, &workspace, args.manifest.as_deref())?;
+    let manifest = match &saved {
+        Some(s) => {
+            s.check_artifacts()?;
+            Some(s.manifest.as_path())
+        }
+        None => args.manifest.as_deref(),
+    };
+    let (manifest, zips, manifest_file) = artifacts(root, &workspace, manifest)?;
     let mut desired = deploy::desired(&workspace, stage, &manifest, &secrets)?;
     resolve_zips(&mut desired, &zips);
     let invalidating = desired.front.as_ref().is_some_and(|f| f.door.invalidate);
@@ -48,31 +72,29 @@ pub async fn run(root: &Path, args: &StageArgs, mode: Mode) -> miette::Result<Ex
         invalidating || mode == Mode::Doctor,
     )
     .await?;
-    if mode == Mode::Doctor {
-        return crate::doctor::run(&clients, &desired, &live, args.json).await;
-    }
-    let plan = deploy::plan(&desired, &live, args.prune);
-
-    if let Mode::Plan { detailed_exitcode } = mode {
-        if args.json {
-            println!(
-                "{}",
-                serde_json::to_string_pretty(&render::json(&plan)).into_diagnostic()?
-            );
-        } else {
-            print!("{}", render::text(&plan));
+    let (wait, lock_wait) = match mode {
+        Mode::Doctor => return doctor::run(&clients, &desired, &live, args.json).await,
+        Mode::Plan {
+            detailed_exitcode,
+            out,
+        } => {
+            let plan = deploy::plan(&desired, &live, prune);
+            if let Some(out) = out {
+                SavedPlan::new(plan.clone(), &live, manifest_file, prune).write(&out)?;
+                eprintln!(
+                    "ferry: plan saved to {}; apply exactly it with `cargo xtask deploy --stage {} --plan {}`",
+                    out.display(),
+                    plan.stage,
+                    out.display()
+                );
+            }
+            return print_plan(&plan, args.json, detailed_exitcode);
         }
-        let code = if detailed_exitcode && !plan.is_empty() {
-            2
-        } else {
-            0
-        };
-        return Ok(ExitCode::from(code));
-    }
-
-    let Mode::Apply { wait, lock_wait } = mode else {
-        unreachable!("plan and doctor returned above")
+        Mode::Apply {
+            wait, lock_wait, ..
+        } => (wait, lock_wait),
     };
+    let plan = planned(&desired, &live, prune, saved.as_ref())?;
     // A deploy with something to write holds the stage's lock while it
     // writes, and plans again under it: another deploy may have changed the
     // stage meanwhile. A deploy with nothing to write takes no lock.
@@ -80,17 +102,25 @@ pub async fn run(root: &Path, args: &StageArgs, mode: Mode) -> miette::Result<Ex
     if !plan.is_empty() {
         let wait_for = Duration::from_secs(lock_wait);
         let held = lock::acquire(&clients, &desired.app, &desired.stage, wait_for).await?;
-        live = live::read(&clients, &desired, &account, invalidating).await?;
-        plan = deploy::plan(&desired, &live, args.prune);
+        let again = live::read(&clients, &desired, &account, invalidating)
+            .await
+            .map_err(miette::Report::new)
+            .and_then(|l| Ok((planned(&desired, &l, prune, saved.as_ref())?, l)));
+        match again {
+            Ok((p, l)) => (plan, live) = (p, l),
+            Err(e) => {
+                release(&clients, held).await;
+                return Err(e);
+            }
+        }
         lock = Some(held);
     }
     eprint!("{}", render::text(&plan));
-    let applied = apply::apply(&clients, &desired, &live, &plan).await;
+    let layers = layers_in_use(&desired, &live);
+    let applied = apply::apply(&clients, &live, &plan, &secrets, layers).await;
     let waited_for = lock.as_ref().and_then(|l| l.waited_for.clone());
     if let Some(held) = lock {
-        if let Err(e) = held.release(&clients).await {
-            eprintln!("ferry: the deploy lock was not released ({e}); it expires in 30 minutes");
-        }
+        release(&clients, held).await;
     }
     let mut outcome = applied?;
     outcome.waited_for = waited_for;
@@ -107,69 +137,52 @@ pub async fn run(root: &Path, args: &StageArgs, mode: Mode) -> miette::Result<Ex
     Ok(ExitCode::SUCCESS)
 }
 
-/// Where the zips of a manifest are: the workspace root for a fresh build,
-/// or next to a `--manifest` (CI keeps `target/lambda/` as one artifact).
-enum Zips {
-    Root(PathBuf),
-    NextTo(PathBuf),
-}
-
-fn artifacts(
-    root: &Path,
-    workspace: &ferry::model::Workspace,
-    manifest: Option<&Path>,
-) -> miette::Result<(Manifest, Zips)> {
-    match manifest {
-        Some(path) => {
-            let text = std::fs::read_to_string(path).map_err(|e| {
-                miette!(
-                    help = "pass the manifest.json a `cargo xtask build` wrote",
-                    "cannot read {}: {e}",
-                    path.display()
-                )
-            })?;
-            let manifest: Manifest = serde_json::from_str(&text).map_err(|e| {
-                miette!(
-                    help = "pass the manifest.json a `cargo xtask build` wrote",
-                    "{} is not a ferry manifest: {e}",
-                    path.display()
-                )
-            })?;
-            if manifest.schema_version != ferry::manifest::SCHEMA_VERSION {
-                return Err(miette!(
-                    help = "build it again with this version of ferry",
-                    "{} has manifest schema {}, this ferry reads {}",
-                    path.display(),
-                    manifest.schema_version,
-                    ferry::manifest::SCHEMA_VERSION
-                ));
-            }
-            let dir = std::path::absolute(path).into_diagnostic()?;
-            Ok((
-                manifest,
-                Zips::NextTo(dir.parent().unwrap_or(Path::new("/")).to_path_buf()),
-            ))
-        }
-        None => {
-            let plan = ferry::build::select::stage_plan(workspace).map_err(|e| miette!("{e}"))?;
-            let outcome = ferry::build::build(workspace, &plan)?;
-            Ok((outcome.manifest, Zips::Root(root.to_path_buf())))
-        }
+/// The plan against `live`; with a saved plan, that plan, refused unless
+/// planning now gives exactly it against the same live state.
+fn planned(
+    desired: &Desired,
+    live: &Live,
+    prune: bool,
+    saved: Option<&SavedPlan>,
+) -> miette::Result<Plan> {
+    let plan = deploy::plan(desired, live, prune);
+    if let Some(saved) = saved {
+        saved.check(&plan, live)?;
     }
+    Ok(plan)
 }
 
-fn resolve_zips(desired: &mut Desired, zips: &Zips) {
-    let resolve = |rel: &str| -> String {
-        let path = match zips {
-            Zips::Root(root) => root.join(rel),
-            Zips::NextTo(dir) => dir.join(rel.strip_prefix("target/lambda/").unwrap_or(rel)),
-        };
-        path.to_string_lossy().into_owned()
+fn print_plan(plan: &Plan, json: bool, detailed_exitcode: bool) -> miette::Result<ExitCode> {
+    if json {
+        println!(
+            "{}",
+            serde_json::to_string_pretty(&render::json(plan)).into_diagnostic()?
+        );
+    } else {
+        print!("{}", render::text(plan));
+    }
+    let code = if detailed_exitcode && !plan.is_empty() {
+        2
+    } else {
+        0
     };
-    for layer in desired.layers.values_mut() {
-        layer.zip = resolve(&layer.zip);
+    Ok(ExitCode::from(code))
+}
+
+async fn release(clients: &Clients, held: lock::Lock) {
+    if let Err(e) = held.release(clients).await {
+        eprintln!("ferry: the deploy lock was not released ({e}); it expires in 30 minutes");
     }
-    for function in desired.functions.values_mut() {
-        function.zip = resolve(&function.zip);
-    }
+}
+
+/// The existing layer versions the stage's functions use, for the report.
+fn layers_in_use(desired: &Desired, live: &Live) -> BTreeMap<(String, Arch), String> {
+    desired
+        .layers
+        .iter()
+        .filter_map(|((name, arch), layer)| {
+            layer_version_arn(live, name, *arch, &layer.code_sha256)
+                .map(|arn| ((name.clone(), *arch), arn.to_owned()))
+        })
+        .collect()
 }

@@ -125,6 +125,14 @@ fn corpus() -> Vec<Case> {
         requests: true,
     });
     cases.push(Case {
+        name: "missing saved plan",
+        edit: Edit::None,
+        args: &["deploy", "--stage", "test", "--plan", "missing-plan.json"],
+        place: "missing-plan.json",
+        key: "saved plan",
+        requests: false,
+    });
+    cases.push(Case {
         name: "no credentials",
         edit: Edit::None,
         args: DEPLOY,

@@ -6,10 +6,10 @@
 
 mod support;
 
-use std::collections::BTreeMap;
 use std::path::Path;
 
 use serde_json::Value;
+use support::stage::{check_stage, methods};
 use support::stage_writes;
 use support::{ferry, fresh_copy, run, run_json, Readback};
 
@@ -164,13 +164,24 @@ fn deploy_lifecycle_against_moto() {
         "deploying prod left test alone"
     );
 
-    // 4. One service's code changes: exactly that function's code.
+    // 4. One service's code changes: a plan saved for review, then applied
+    //    exactly; it updates exactly that function's code.
     edit(
         &ws.join("services/get-item/src/main.rs"),
         "no item {id}",
         "there is no item {id}",
     );
-    let code = run_json(ferry(&ws, &endpoint).args(["deploy", "--stage", "test"]));
+    let reviewed = base.join("code-change.plan.json");
+    let out = run(ferry(&ws, &endpoint)
+        .args(["plan", "--stage", "test", "--detailed-exitcode", "--out"])
+        .arg(&reviewed));
+    assert_eq!(out.status.code(), Some(2), "plan --out of a code change");
+    assert_eq!(stage_writes(&proxy.take()), Vec::<String>::new());
+    let code = run_json(
+        ferry(&ws, &endpoint)
+            .args(["deploy", "--stage", "test", "--plan"])
+            .arg(&reviewed),
+    );
     let calls = proxy.take();
     assert_eq!(applied(&code), ["update_function_code items-test-get-item"]);
     assert_eq!(
@@ -209,6 +220,81 @@ fn deploy_lifecycle_against_moto() {
         )
         .unwrap();
     assert_eq!(Some(live.code_sha256().unwrap()), sha.as_str());
+
+    // 4b. A saved plan applies only to what it was made against. One made
+    //     before a code change is refused after it (the source goes back to
+    //     what the stage runs, and the rebuilt zip is no longer the planned one) ...
+    let main_rs = ws.join("services/get-item/src/main.rs");
+    edit(&main_rs, "there is no item {id}", "no such item {id}");
+    let stale = base.join("stale.plan.json");
+    let out = run(ferry(&ws, &endpoint)
+        .args(["plan", "--stage", "test", "--out"])
+        .arg(&stale));
+    assert!(out.status.success(), "plan --out");
+    edit(&main_rs, "no such item {id}", "there is no item {id}");
+    let out = run(ferry(&ws, &endpoint).args(["build", "--arch", "arm64"]));
+    assert!(out.status.success(), "build");
+    proxy.take();
+    let out = run(ferry(&ws, &endpoint)
+        .args(["deploy", "--stage", "test", "--plan"])
+        .arg(&stale));
+    assert_eq!(out.status.code(), Some(1), "a plan whose artifact changed");
+    assert!(String::from_utf8_lossy(&out.stderr).contains("changed since the plan was made"));
+    assert_eq!(support::writes(&proxy.take()), Vec::<String>::new());
+    // ... and so is one made before the stage changed by hand, naming the change.
+    let quiet = base.join("quiet.plan.json");
+    let out = run(ferry(&ws, &endpoint)
+        .args(["plan", "--stage", "test", "--detailed-exitcode", "--out"])
+        .arg(&quiet));
+    assert_eq!(out.status.code(), Some(0), "nothing to change");
+    rt.block_on(
+        aws.lambda
+            .update_function_configuration()
+            .function_name("items-test-list-items")
+            .memory_size(1024)
+            .send(),
+    )
+    .unwrap();
+    proxy.take();
+    let out = run(ferry(&ws, &endpoint)
+        .args(["deploy", "--stage", "test", "--plan"])
+        .arg(&quiet));
+    // The message as words, whatever the width miette wrapped it to.
+    let stderr: Vec<String> = String::from_utf8_lossy(&out.stderr)
+        .split_whitespace()
+        .filter(|w| *w != "│")
+        .map(str::to_owned)
+        .collect();
+    let stderr = stderr.join(" ");
+    assert_eq!(
+        out.status.code(),
+        Some(1),
+        "a plan of a stage changed since"
+    );
+    assert!(
+        stderr.contains("the stage changed since the plan was made"),
+        "{stderr}"
+    );
+    assert!(
+        stderr.contains("function items-test-list-items config: memory_mb: 1024 -> 256"),
+        "{stderr}"
+    );
+    assert_eq!(support::writes(&proxy.take()), Vec::<String>::new());
+    // A plan made now repairs it, and nothing else.
+    let out = run(ferry(&ws, &endpoint)
+        .args(["plan", "--stage", "test", "--out"])
+        .arg(&quiet));
+    assert!(out.status.success());
+    let repaired = run_json(
+        ferry(&ws, &endpoint)
+            .args(["deploy", "--stage", "test", "--plan"])
+            .arg(&quiet),
+    );
+    assert_eq!(
+        applied(&repaired),
+        ["update_function_configuration items-test-list-items"]
+    );
+    proxy.take();
 
     // 5. A route changes: one new API deployment, no function code.
     edit(
@@ -299,184 +385,4 @@ fn deploy_lifecycle_against_moto() {
     let last = run_json(ferry(&ws, &endpoint).args(["deploy", "--stage", "test", "--prune"]));
     assert_eq!(last["noop"], true);
     assert_eq!(stage_writes(&proxy.take()), Vec::<String>::new());
-}
-
-/// `METHOD /path` of every method of the API, as moto reports them.
-async fn methods(aws: &Readback, api: &str) -> Vec<String> {
-    let resources = aws
-        .apigw
-        .get_resources()
-        .rest_api_id(api)
-        .embed("methods")
-        .limit(500)
-        .send()
-        .await
-        .unwrap();
-    let mut out = Vec::new();
-    for r in resources.items() {
-        for m in r
-            .resource_methods()
-            .map(|m| m.keys().cloned().collect::<Vec<_>>())
-            .unwrap_or_default()
-        {
-            // moto keeps ANY as the OpenAPI extension's name.
-            let m = if m == "X-AMAZON-APIGATEWAY-ANY-METHOD" {
-                "ANY".to_owned()
-            } else {
-                m
-            };
-            out.push(format!("{m} {}", r.path().unwrap_or_default()));
-        }
-    }
-    out.sort();
-    out
-}
-
-/// Reads back everything a deploy of `stage` must have made.
-async fn check_stage(aws: &Readback, manifest: &Value, api_id: &str, stage: &str, retention: i32) {
-    let region = aws.lambda.config().region().unwrap().to_string();
-    let artifacts: BTreeMap<String, &Value> = manifest["artifacts"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .filter(|a| a["architecture"] == "arm64")
-        .map(|a| (a["name"].as_str().unwrap().to_owned(), a))
-        .collect();
-    for service in ["create-item", "echo", "get-item", "list-items"] {
-        let name = format!("items-{stage}-{service}");
-        let f = aws
-            .lambda
-            .get_function_configuration()
-            .function_name(&name)
-            .send()
-            .await
-            .unwrap();
-        assert_eq!(
-            f.code_sha256(),
-            artifacts[service]["code_sha256"].as_str(),
-            "{name} code"
-        );
-        assert_eq!(f.architectures()[0].as_str(), "arm64");
-        assert_eq!(f.runtime().map(|r| r.as_str()), Some("provided.al2023"));
-        assert_eq!(f.handler(), Some("bootstrap"));
-        let env = f.environment().and_then(|e| e.variables()).unwrap();
-        assert_eq!(
-            env.get("LOG_FORMAT").map(String::as_str),
-            Some(if stage == "test" { "text" } else { "json" })
-        );
-        for layer in f.layers() {
-            let arn = layer.arn().unwrap();
-            assert!(
-                arn.contains(":layer:items-")
-                    && arn.rsplit(':').next().unwrap().parse::<u32>().is_ok(),
-                "{arn}"
-            );
-        }
-        let tags = aws
-            .lambda
-            .list_tags()
-            .resource(f.function_arn().unwrap())
-            .send()
-            .await
-            .unwrap();
-        assert_eq!(
-            tags.tags().unwrap().get("ferry:stage").map(String::as_str),
-            Some(stage)
-        );
-        let policy = aws
-            .lambda
-            .get_policy()
-            .function_name(&name)
-            .send()
-            .await
-            .unwrap();
-        let policy: Value = serde_json::from_str(policy.policy().unwrap()).unwrap();
-        let statements = policy["Statement"].as_array().unwrap();
-        assert_eq!(statements.len(), 1, "one statement per function: {policy}");
-        assert_eq!(
-            statements[0]["Principal"]["Service"],
-            "apigateway.amazonaws.com"
-        );
-        let source = statements[0]["Condition"]["ArnLike"]["AWS:SourceArn"]
-            .as_str()
-            .unwrap();
-        assert_eq!(
-            source,
-            format!("arn:aws:execute-api:{region}:123456789012:{api_id}/*/*/*")
-        );
-        let groups = aws
-            .logs
-            .describe_log_groups()
-            .log_group_name_prefix(format!("/aws/lambda/{name}"))
-            .send()
-            .await
-            .unwrap();
-        assert_eq!(
-            groups.log_groups()[0].retention_in_days(),
-            Some(retention),
-            "{name} log retention"
-        );
-    }
-    assert_eq!(
-        methods(aws, api_id).await,
-        [
-            "ANY /echo/{proxy+}",
-            "GET /items",
-            "GET /items/{id}",
-            "POST /items"
-        ]
-    );
-    let resources = aws
-        .apigw
-        .get_resources()
-        .rest_api_id(api_id)
-        .limit(500)
-        .send()
-        .await
-        .unwrap();
-    let item = resources
-        .items()
-        .iter()
-        .find(|r| r.path() == Some("/items/{id}"))
-        .unwrap();
-    let integration = aws
-        .apigw
-        .get_integration()
-        .rest_api_id(api_id)
-        .resource_id(item.id().unwrap())
-        .http_method("GET")
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(
-        integration
-            .r#type()
-            .map(|t| t.as_str().to_ascii_uppercase())
-            .as_deref(),
-        Some("AWS_PROXY")
-    );
-    assert!(integration
-        .uri()
-        .unwrap()
-        .contains(&format!("function:items-{stage}-get-item/invocations")));
-    let stage_now = aws
-        .apigw
-        .get_stage()
-        .rest_api_id(api_id)
-        .stage_name(stage)
-        .send()
-        .await
-        .unwrap();
-    let deployment = aws
-        .apigw
-        .get_deployment()
-        .rest_api_id(api_id)
-        .deployment_id(stage_now.deployment_id().unwrap())
-        .send()
-        .await
-        .unwrap();
-    assert!(deployment
-        .description()
-        .unwrap()
-        .starts_with("ferry definition "));
 }

@@ -80,6 +80,7 @@ pub fn run(root: &Path, command: AwsCommand, aws: Option<AwsEntry>) -> miette::R
     if !bin.required_features.is_empty() {
         run.args(["--features", &bin.required_features.join(",")]);
     }
+    run.args(sdk_profile_args());
     let status = run
         .arg("--")
         .arg(INVOCATION_FLAG)
@@ -90,6 +91,39 @@ pub fn run(root: &Path, command: AwsCommand, aws: Option<AwsEntry>) -> miette::R
         Some(code) => Ok(ExitCode::from(u8::try_from(code).unwrap_or(1))),
         None => Err(miette!("ferry's AWS side was killed by a signal")),
     }
+}
+
+/// The AWS SDK's generated crates: large, and little of their code runs in a
+/// deploy, whose time is the network's.
+pub const SDK_CRATES: [&str; 10] = [
+    "aws-sdk-apigateway",
+    "aws-sdk-cloudfront",
+    "aws-sdk-cloudwatchlogs",
+    "aws-sdk-iam",
+    "aws-sdk-lambda",
+    "aws-sdk-route53",
+    "aws-sdk-ssm",
+    "aws-sdk-sso",
+    "aws-sdk-ssooidc",
+    "aws-sdk-sts",
+];
+
+/// Profile settings for the SDK's crates when ferry compiles the AWS side:
+/// unoptimised and without debug info, which roughly halves its first
+/// compile (README: "What CI pays for ferry"). A workspace that sets the same
+/// in its Cargo.toml shares the artifacts with its own builds.
+pub fn sdk_profile_args() -> Vec<String> {
+    SDK_CRATES
+        .iter()
+        .flat_map(|krate| {
+            [
+                "--config".to_owned(),
+                format!("profile.dev.package.{krate}.opt-level=0"),
+                "--config".to_owned(),
+                format!("profile.dev.package.{krate}.debug=false"),
+            ]
+        })
+        .collect()
 }
 
 /// The running binary's name (`xtask` under `cargo xtask`).

@@ -135,6 +135,10 @@ pub struct PlanArgs {
     /// Exit 2 when the plan is not empty, 0 when it is, 1 on error.
     #[arg(long)]
     pub detailed_exitcode: bool,
+    /// Also save the plan to FILE, for `deploy --plan FILE` to apply exactly
+    /// it (secrets are saved as their source, never their value).
+    #[arg(long, value_name = "FILE")]
+    pub out: Option<PathBuf>,
 }
 
 #[derive(Debug, Clone, clap::Args, Serialize, Deserialize)]
@@ -151,6 +155,10 @@ pub struct DeployArgs {
     /// How long to wait for another deploy of the stage to finish, in seconds.
     #[arg(long, value_name = "SECONDS", default_value_t = 600)]
     pub lock_wait: u64,
+    /// Apply exactly the plan `plan --out FILE` saved, with its artifacts;
+    /// refused, with nothing written, when the stage or an artifact changed since.
+    #[arg(long, value_name = "FILE", conflicts_with_all = ["manifest", "prune", "dry_run"])]
+    pub plan: Option<PathBuf>,
 }
 
 /// Which architectures to build.

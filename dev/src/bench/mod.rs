@@ -1,8 +1,9 @@
-//! `cargo dev bench [build|serve]`: speed goals are measured here and printed
+//! `cargo dev bench [build|serve|deploy|ci]`: speed goals are measured here and printed
 //! as tables, never asserted in tests. Each benchmark runs its peer
 //! (cargo-lambda) side by side in the same run and reports the ratio.
 
 mod build;
+mod ci;
 mod deploy;
 mod load;
 mod serve;
@@ -21,6 +22,7 @@ pub fn run(root: &Path, args: &BenchArgs) -> miette::Result<()> {
         BenchWhat::Build => build::run(root, !args.no_peer),
         BenchWhat::Serve => serve::run(root, !args.no_peer),
         BenchWhat::Deploy => deploy::run(root, !args.no_peer),
+        BenchWhat::Ci => ci::run(root),
     }
 }
 

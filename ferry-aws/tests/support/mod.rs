@@ -3,6 +3,7 @@
 //! moto directly (past the proxy) to check what a deploy left behind.
 #![allow(dead_code)]
 
+pub mod stage;
 pub mod state;
 
 #[allow(unused_imports)]
@@ -103,6 +104,7 @@ pub struct Readback {
 impl Readback {
     pub async fn new(endpoint: &str, region: &str) -> Readback {
         let config = aws_config::defaults(BehaviorVersion::latest())
+            .http_client(ferry_aws::http_client())
             .region(Region::new(region.to_owned()))
             .endpoint_url(endpoint)
             .credentials_provider(aws_sdk_lambda::config::Credentials::new(

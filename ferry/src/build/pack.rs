@@ -87,11 +87,16 @@ pub fn pack(entries: &[EntrySpec], dest: &Path) -> std::io::Result<Packed> {
     Ok(describe(&bytes, unzipped_size, described))
 }
 
+/// Lambda's CodeSha256 of a zip: the base64 of its SHA-256.
+pub fn code_sha256(bytes: &[u8]) -> String {
+    base64::engine::general_purpose::STANDARD.encode(Sha256::digest(bytes))
+}
+
 fn describe(bytes: &[u8], unzipped_size: u64, entries: Vec<Entry>) -> Packed {
     let digest = Sha256::digest(bytes);
     Packed {
         sha256: hex(&digest),
-        code_sha256: base64::engine::general_purpose::STANDARD.encode(digest),
+        code_sha256: code_sha256(bytes),
         zipped_size: bytes.len() as u64,
         unzipped_size,
         entries,

@@ -1,28 +1,42 @@
 //! The writes a deploy makes, as data: each action names its resource and
-//! what changes, so the plan renders and serialises without AWS types.
+//! carries everything its AWS calls send, so the executor derives nothing and
+//! a plan saved as JSON (`plan --out`) is exactly what `deploy --plan`
+//! applies. Secret environment values travel as their source, never their
+//! value; the executor resolves them when it applies.
 
-use serde::Serialize;
+use std::collections::BTreeMap;
 
-use crate::model::Arch;
+use serde::{Deserialize, Serialize};
+
+use crate::model::{Arch, EndpointType, EnvValue, Runtime};
 
 /// One write the deploy makes.
-#[derive(Debug, Clone, PartialEq, Serialize)]
-#[serde(tag = "action", rename_all = "snake_case")]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(tag = "action", rename_all = "snake_case", deny_unknown_fields)]
 pub enum Action {
+    /// The stage's managed execution role, with the policies it holds.
     CreateRole {
         name: String,
+        description: String,
+        trust_policy: String,
+        policies: Vec<String>,
     },
     PublishLayerVersion {
         layer: String,
         arch: Arch,
         code_sha256: String,
         zip: String,
+        /// Carries the zip's hash, so a rerun finds the version it published.
+        description: String,
+        compatible_runtimes: Vec<Runtime>,
     },
     CreateFunction {
         function: String,
         arch: Arch,
         code_sha256: String,
         zip: String,
+        settings: FunctionSettings,
+        tags: BTreeMap<String, String>,
     },
     UpdateFunctionCode {
         function: String,
@@ -31,42 +45,60 @@ pub enum Action {
         to: String,
         zip: String,
     },
+    /// `changes` is what the plan shows; `settings` is the whole
+    /// configuration sent.
     UpdateFunctionConfiguration {
         function: String,
         changes: Vec<Change>,
+        settings: FunctionSettings,
     },
     CreateLogGroup {
         name: String,
         retention_days: u32,
+        tags: BTreeMap<String, String>,
     },
     PutRetentionPolicy {
         name: String,
         from: Option<u32>,
         to: u32,
     },
-    /// Tag keys to set (new or changed) and to remove.
+    /// Tags to set (new or changed values) and keys to remove.
     TagFunction {
         function: String,
-        set: Vec<String>,
+        arn: String,
+        set: BTreeMap<String, String>,
         remove: Vec<String>,
     },
     AddInvokePermission {
         function: String,
         /// A statement with ferry's id exists but names another API.
         replace: bool,
+        /// The REST API allowed to invoke; `None`: the one this deploy creates.
+        api_id: Option<String>,
     },
     CreateRestApi {
         name: String,
+        description: String,
+        endpoint: EndpointType,
+        binary_media_types: Vec<String>,
+        tags: BTreeMap<String, String>,
     },
+    /// Replaces the API's whole definition (`PutRestApi`, mode overwrite).
     PutRestApi {
         api: String,
+        /// `None`: the API this deploy creates.
+        api_id: Option<String>,
         routes: usize,
         definition_hash: String,
+        definition: serde_json::Value,
     },
     CreateDeployment {
         api: String,
+        api_id: Option<String>,
         stage: String,
         definition_hash: String,
+        /// Records the definition hash, so the next deploy reads what the stage serves.
+        description: String,
     },
     DeleteFunction {
         function: String,
@@ -78,6 +110,10 @@ pub enum Action {
         /// `None`: the API this deploy creates.
         origin_domain: Option<String>,
         origin_path: String,
+        /// CloudFront's idempotency key: a rerun after a lost answer finds
+        /// the distribution instead of making a second one.
+        caller_reference: String,
+        comment: String,
     },
     /// Points one origin of a distribution at the API stage, keeping the
     /// rest of its configuration (sent back with `IfMatch`).
@@ -100,13 +136,49 @@ pub enum Action {
     CreateInvalidation {
         distribution: String,
         paths: Vec<String>,
+        /// The caller reference's prefix; the time of the call completes it,
+        /// as CloudFront takes each reference once.
+        reference: String,
     },
 }
 
-/// One configuration field that differs.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+/// One configuration field that differs, as the plan shows it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
 pub struct Change {
-    pub field: &'static str,
+    pub field: String,
     pub from: String,
     pub to: String,
 }
+
+/// A function's whole configuration, as `CreateFunction` and
+/// `UpdateFunctionConfiguration` send it (the handler is always `bootstrap`).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct FunctionSettings {
+    pub runtime: Runtime,
+    /// The execution role's ARN.
+    pub role: String,
+    pub memory_mb: u32,
+    pub timeout_s: u32,
+    /// Values as declared: a secret is its source, resolved when applied.
+    pub env: BTreeMap<String, EnvValue>,
+    pub layers: Vec<LayerArn>,
+}
+
+/// A layer version a function uses.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case", deny_unknown_fields)]
+pub enum LayerArn {
+    /// A version that exists, by ARN.
+    Arn(String),
+    /// The version of `layer` for `arch` this deploy publishes.
+    Published { layer: String, arch: Arch },
+}
+
+/// The trust policy of a role Lambda assumes.
+pub const LAMBDA_TRUST_POLICY: &str = r#"{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Principal":{"Service":"lambda.amazonaws.com"},"Action":"sts:AssumeRole"}]}"#;
+
+/// The managed role's only permissions: writing its functions' logs.
+pub const BASIC_EXECUTION_POLICY: &str =
+    "arn:aws:iam::aws:policy/service-role/AWSLambdaBasicExecutionRole";

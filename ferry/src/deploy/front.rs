@@ -90,6 +90,8 @@ pub(super) fn actions(
                     certificate: certificate.clone(),
                     origin_domain: api_domain.clone(),
                     origin_path: front.origin_path.clone(),
+                    caller_reference: format!("ferry {} {} {domain}", desired.app, desired.stage),
+                    comment: format!("ferry: {} {}", desired.app, desired.stage),
                 });
             }
         }
@@ -152,6 +154,7 @@ pub(super) fn actions(
         actions.push(Action::CreateInvalidation {
             distribution: d.id.clone(),
             paths,
+            reference: format!("ferry {}", desired.api.definition_hash),
         });
     }
 }

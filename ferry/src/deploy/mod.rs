@@ -8,16 +8,20 @@ pub mod front;
 pub mod openapi;
 pub mod plan;
 pub mod render;
+pub mod saved;
 pub mod state;
 
 #[cfg(test)]
 mod front_tests;
 #[cfg(test)]
+mod saved_tests;
+#[cfg(test)]
 mod secret_tests;
 #[cfg(test)]
 mod tests;
 
-pub use plan::{plan, Action, Change, Plan};
+pub use plan::{plan, Action, Change, FunctionSettings, LayerArn, Plan};
+pub use saved::{SavedPlan, SavedPlanError};
 pub use state::{
     desired, Desired, DesiredError, DesiredRole, Live, LiveApi, LiveFunction, LiveLayerVersion,
 };

@@ -2,20 +2,25 @@
 //! I/O. `plan`, `deploy --dry-run` and `deploy` all go through [`plan`]; the
 //! executor applies its actions in the order given, which is dependency order.
 
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
-pub use super::action::{Action, Change};
+pub use super::action::{Action, Change, FunctionSettings, LayerArn};
 
+use super::action::{BASIC_EXECUTION_POLICY, LAMBDA_TRUST_POLICY};
+use super::openapi;
 use super::state::{
     Desired, DesiredFunction, DesiredLayerRef, DesiredRole, Live, LiveFunction, TAG_APP, TAG_STAGE,
 };
 use crate::model::Arch;
 
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
 pub struct Plan {
     pub app: String,
     pub stage: String,
     pub region: String,
+    /// The AWS account the plan was made against.
+    pub account: String,
     pub actions: Vec<Action>,
     /// Resources that are already as desired.
     pub unchanged: Vec<String>,
@@ -36,19 +41,28 @@ pub fn plan(desired: &Desired, live: &Live, prune: bool) -> Plan {
         if live.managed_role_exists {
             unchanged.push(format!("role {name}"));
         } else {
-            actions.push(Action::CreateRole { name: name.clone() });
+            actions.push(Action::CreateRole {
+                name: name.clone(),
+                description: format!(
+                    "Lambda execution role of {} stage {}, managed by ferry",
+                    desired.app, desired.stage
+                ),
+                trust_policy: LAMBDA_TRUST_POLICY.to_owned(),
+                policies: vec![BASIC_EXECUTION_POLICY.to_owned()],
+            });
         }
     }
     for ((name, arch), layer) in &desired.layers {
         if layer_version_arn(live, name, *arch, &layer.code_sha256).is_some() {
             unchanged.push(format!("layer {name} ({arch})"));
         } else {
-            let zip = layer.zip.clone();
             actions.push(Action::PublishLayerVersion {
                 layer: name.clone(),
                 arch: *arch,
                 code_sha256: layer.code_sha256.clone(),
-                zip,
+                zip: layer.zip.clone(),
+                description: layer.description.clone(),
+                compatible_runtimes: layer.compatible_runtimes.clone(),
             });
         }
     }
@@ -57,6 +71,13 @@ pub fn plan(desired: &Desired, live: &Live, prune: bool) -> Plan {
     if live.api.is_none() {
         actions.push(Action::CreateRestApi {
             name: desired.api.name.clone(),
+            description: format!(
+                "{} stage `{}`, deployed by ferry",
+                desired.app, desired.stage
+            ),
+            endpoint: desired.api.endpoint,
+            binary_media_types: desired.api.binary_media_types.clone(),
+            tags: desired.tags.clone(),
         });
     }
     for function in desired.functions.values() {
@@ -68,6 +89,7 @@ pub fn plan(desired: &Desired, live: &Live, prune: bool) -> Plan {
             None => actions.push(Action::CreateLogGroup {
                 name: group,
                 retention_days: desired.log_retention_days,
+                tags: desired.tags.clone(),
             }),
             Some(days) if *days != Some(desired.log_retention_days) => {
                 actions.push(Action::PutRetentionPolicy {
@@ -86,6 +108,7 @@ pub fn plan(desired: &Desired, live: &Live, prune: bool) -> Plan {
                 other => actions.push(Action::AddInvokePermission {
                     function: function.name.clone(),
                     replace: other.is_some(),
+                    api_id: Some(api.id.clone()),
                 }),
             }
         } else {
@@ -93,6 +116,7 @@ pub fn plan(desired: &Desired, live: &Live, prune: bool) -> Plan {
             actions.push(Action::AddInvokePermission {
                 function: function.name.clone(),
                 replace: live.permissions.contains_key(&function.name),
+                api_id: None,
             });
         }
         if actions.len() == before {
@@ -108,14 +132,19 @@ pub fn plan(desired: &Desired, live: &Live, prune: bool) -> Plan {
     let definition_changed = deployed_hash.as_deref() != Some(api.definition_hash.as_str());
     if definition_changed {
         let hash = api.definition_hash.clone();
+        let api_id = live.api.as_ref().map(|a| a.id.clone());
         actions.push(Action::PutRestApi {
             api: api.name.clone(),
+            api_id: api_id.clone(),
             routes: api.routes.len(),
             definition_hash: hash.clone(),
+            definition: openapi::definition(desired, &live.account_id),
         });
         actions.push(Action::CreateDeployment {
             api: api.name.clone(),
+            api_id,
             stage: desired.stage.clone(),
+            description: openapi::deployment_description(&hash),
             definition_hash: hash,
         });
     } else {
@@ -147,6 +176,7 @@ pub fn plan(desired: &Desired, live: &Live, prune: bool) -> Plan {
         app: desired.app.clone(),
         stage: desired.stage.clone(),
         region: desired.region.clone(),
+        account: live.account_id.clone(),
         actions,
         unchanged,
     }
@@ -188,12 +218,13 @@ fn function_actions(
     actions: &mut Vec<Action>,
 ) {
     let Some(current) = live.functions.get(&function.name) else {
-        let (code_sha256, zip) = (function.code_sha256.clone(), function.zip.clone());
         actions.push(Action::CreateFunction {
             function: function.name.clone(),
             arch: function.arch,
-            code_sha256,
-            zip,
+            code_sha256: function.code_sha256.clone(),
+            zip: function.zip.clone(),
+            settings: settings(desired, live, function),
+            tags: function.tags.clone(),
         });
         return;
     };
@@ -213,13 +244,14 @@ fn function_actions(
         actions.push(Action::UpdateFunctionConfiguration {
             function: function.name.clone(),
             changes,
+            settings: settings(desired, live, function),
         });
     }
-    let set: Vec<String> = function
+    let set: std::collections::BTreeMap<String, String> = function
         .tags
         .iter()
         .filter(|(k, v)| current.tags.get(*k) != Some(*v))
-        .map(|(k, _)| k.clone())
+        .map(|(k, v)| (k.clone(), v.clone()))
         .collect();
     let remove: Vec<String> = current
         .tags
@@ -230,10 +262,49 @@ fn function_actions(
     if !set.is_empty() || !remove.is_empty() {
         actions.push(Action::TagFunction {
             function: function.name.clone(),
+            arn: openapi::function_arn(&desired.region, &live.account_id, &function.name),
             set,
             remove,
         });
     }
+}
+
+/// The whole configuration a create or a configuration update sends.
+fn settings(desired: &Desired, live: &Live, function: &DesiredFunction) -> FunctionSettings {
+    FunctionSettings {
+        runtime: function.runtime,
+        role: desired.role.arn(&live.account_id),
+        memory_mb: function.memory_mb,
+        timeout_s: function.timeout_s,
+        env: function.env_declared.clone(),
+        layers: function
+            .layers
+            .iter()
+            .map(|l| match l {
+                DesiredLayerRef::Arn(arn) => LayerArn::Arn(arn.clone()),
+                DesiredLayerRef::Own { name, arch } => {
+                    match own_layer_arn(desired, live, name, *arch) {
+                        Some(arn) => LayerArn::Arn(arn.to_owned()),
+                        None => LayerArn::Published {
+                            layer: name.clone(),
+                            arch: *arch,
+                        },
+                    }
+                }
+            })
+            .collect(),
+    }
+}
+
+/// The live version of one of the stage's own layers that carries the zip
+/// the desired state wants, if it was published already.
+fn own_layer_arn<'a>(desired: &Desired, live: &'a Live, name: &str, arch: Arch) -> Option<&'a str> {
+    let sha = desired
+        .layers
+        .get(&(name.to_owned(), arch))
+        .map(|l| l.code_sha256.as_str())
+        .unwrap_or_default();
+    layer_version_arn(live, name, arch, sha)
 }
 
 fn config_changes(
@@ -243,9 +314,13 @@ fn config_changes(
     current: &LiveFunction,
 ) -> Vec<Change> {
     let mut changes = Vec::new();
-    let mut differ = |field: &'static str, from: String, to: String| {
+    let mut differ = |field: &str, from: String, to: String| {
         if from != to {
-            changes.push(Change { field, from, to });
+            changes.push(Change {
+                field: field.to_owned(),
+                from,
+                to,
+            });
         }
     };
     differ(
@@ -279,15 +354,8 @@ fn config_changes(
         .iter()
         .map(|l| match l {
             DesiredLayerRef::Arn(arn) => arn.clone(),
-            DesiredLayerRef::Own { name, arch } => {
-                let sha = desired
-                    .layers
-                    .get(&(name.clone(), *arch))
-                    .map(|l| l.code_sha256.as_str())
-                    .unwrap_or_default();
-                layer_version_arn(live, name, *arch, sha)
-                    .map_or_else(|| format!("{name}:<new version>"), str::to_owned)
-            }
+            DesiredLayerRef::Own { name, arch } => own_layer_arn(desired, live, name, *arch)
+                .map_or_else(|| format!("{name}:<new version>"), str::to_owned),
         })
         .collect();
     differ("layers", current.layers.join(","), wanted.join(","));

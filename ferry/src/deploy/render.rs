@@ -72,17 +72,19 @@ pub fn text(plan: &Plan) -> String {
 pub fn line(action: &Action) -> String {
     {
         match action {
-            Action::CreateRole { name } => {
+            Action::CreateRole { name, .. } => {
                 format!("  + create   role {name} (basic execution: CloudWatch Logs only)")
             }
             Action::TagFunction {
                 function,
                 set,
                 remove,
+                ..
             } => {
                 let mut parts = Vec::new();
                 if !set.is_empty() {
-                    parts.push(format!("set {}", set.join(",")));
+                    let keys: Vec<&str> = set.keys().map(String::as_str).collect();
+                    parts.push(format!("set {}", keys.join(",")));
                 }
                 if !remove.is_empty() {
                     parts.push(format!("remove {}", remove.join(",")));
@@ -123,7 +125,9 @@ pub fn line(action: &Action) -> String {
                     short(to)
                 )
             }
-            Action::UpdateFunctionConfiguration { function, changes } => {
+            Action::UpdateFunctionConfiguration {
+                function, changes, ..
+            } => {
                 let changes: Vec<String> = changes
                     .iter()
                     .map(|c| format!("{}: {} -> {}", c.field, c.from, c.to))
@@ -136,6 +140,7 @@ pub fn line(action: &Action) -> String {
             Action::CreateLogGroup {
                 name,
                 retention_days,
+                ..
             } => format!("  + create   log group {name} (retention {retention_days} days)"),
             Action::PutRetentionPolicy { name, from, to } => {
                 format!(
@@ -143,15 +148,18 @@ pub fn line(action: &Action) -> String {
                     from.map_or("never expire".into(), |d| d.to_string())
                 )
             }
-            Action::AddInvokePermission { function, replace } => {
+            Action::AddInvokePermission {
+                function, replace, ..
+            } => {
                 let verb = if *replace { "~ replace " } else { "+ create  " };
                 format!("  {verb} permission for API Gateway to invoke {function}")
             }
-            Action::CreateRestApi { name } => format!("  + create   REST API {name}"),
+            Action::CreateRestApi { name, .. } => format!("  + create   REST API {name}"),
             Action::PutRestApi {
                 api,
                 routes,
                 definition_hash,
+                ..
             } => format!(
                 "  ~ update   REST API {api}: {routes} routes (definition {definition_hash})"
             ),
@@ -199,6 +207,7 @@ pub fn line(action: &Action) -> String {
             Action::CreateInvalidation {
                 distribution,
                 paths,
+                ..
             } => format!(
                 "  + create   invalidation of {} on CloudFront distribution {distribution}",
                 paths.join(" ")

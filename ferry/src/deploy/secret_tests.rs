@@ -94,3 +94,26 @@ fn the_size_limit_counts_resolved_values() {
     let err = desired_with(&ws, &Secrets::default()).unwrap_err();
     assert!(matches!(err, DesiredError::Unresolved { .. }), "{err:?}");
 }
+
+#[test]
+fn a_saved_plan_names_each_secret_by_its_source_and_holds_no_value() {
+    let (_f, ws) = workspace();
+    let live = Live {
+        account_id: "123456789012".into(),
+        ..Live::default()
+    };
+    let first = plan(&desired_with(&ws, &secrets(DB)).unwrap(), &live, false);
+    let saved = SavedPlan::new(first, &live, "manifest.json".into(), false);
+    let json = serde_json::to_string(&saved).unwrap();
+    assert!(
+        json.contains(r#""DB_PASSWORD":{"ssm":"/shop/test/db"}"#),
+        "{json}"
+    );
+    assert!(
+        json.contains(r#""API_TOKEN":{"from-env":"CI_API_TOKEN"}"#),
+        "{json}"
+    );
+    for value in [TOKEN, DB] {
+        assert!(!json.contains(value), "{json}");
+    }
+}

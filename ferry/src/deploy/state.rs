@@ -87,7 +87,11 @@ pub struct DesiredFunction {
     pub zip: String,
     pub memory_mb: u32,
     pub timeout_s: u32,
+    /// Resolved values, compared with the live ones; never rendered.
+    #[serde(skip)]
     pub env: BTreeMap<String, String>,
+    /// Values as declared (a secret as its source): what a plan carries.
+    pub env_declared: BTreeMap<String, EnvValue>,
     pub layers: Vec<DesiredLayerRef>,
     /// The stage's tags and ferry's own ([`TAG_APP`], [`TAG_STAGE`]).
     pub tags: BTreeMap<String, String>,
@@ -317,6 +321,7 @@ pub fn desired(
                 memory_mb: settings.memory_mb,
                 timeout_s: settings.timeout_s,
                 env,
+                env_declared: settings.env.clone(),
                 layers: refs,
                 tags: function_tags(&app, stage),
             },

@@ -209,7 +209,10 @@ fn layer_change_publishes_once_and_repoints_its_users() {
         kinds(&plan),
         ["publish_layer_version", "update_function_configuration"]
     );
-    let Action::UpdateFunctionConfiguration { function, changes } = &plan.actions[1] else {
+    let Action::UpdateFunctionConfiguration {
+        function, changes, ..
+    } = &plan.actions[1]
+    else {
         unreachable!()
     };
     assert_eq!(function, "shop-test-list");
@@ -340,7 +343,10 @@ fn tags_role_and_permission_drift_are_repaired() {
         p.actions[2],
         Action::TagFunction {
             function: "shop-test-get".into(),
-            set: vec![TAG_APP.into()],
+            arn: "arn:aws:lambda:us-east-1:123456789012:function:shop-test-get".into(),
+            set: [(TAG_APP.to_owned(), "shop".to_owned())]
+                .into_iter()
+                .collect(),
             remove: vec!["team".into()],
         }
     );

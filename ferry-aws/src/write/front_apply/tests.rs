@@ -7,7 +7,7 @@ use std::cell::RefCell;
 use aws_sdk_cloudfront::types::{OriginProtocolPolicy, ViewerProtocolPolicy};
 
 use super::*;
-use crate::front_config::CACHING_DISABLED;
+use crate::write::front_config::CACHING_DISABLED;
 use ferry::deploy::front::FERRY_ORIGIN_ID;
 
 const CERT: &str = "arn:aws:acm:us-east-1:123456789012:certificate/c1";

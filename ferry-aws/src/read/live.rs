@@ -11,8 +11,8 @@ use ferry::deploy::{Desired, DesiredRole, Live, LiveFunction, LiveLayerVersion};
 use ferry::model::{Arch, Runtime, Stage};
 use futures::stream::{self, StreamExt};
 
-use crate::clients::Clients;
-use crate::fail::{self, AwsError};
+use crate::sdk::clients::Clients;
+use crate::sdk::fail::{self, AwsError};
 
 /// Concurrent reads per deploy: Lambda allows GetPolicy and most other
 /// control-plane reads at 15 per second, and the SDK retries a throttled call.
@@ -30,7 +30,7 @@ pub async fn read(
     // The front door first: a distribution that cannot be found stops the
     // run before the slower reads.
     let front = match &desired.front {
-        Some(f) => Some(crate::front_live::read(c, f).await?),
+        Some(f) => Some(crate::read::front_live::read(c, f).await?),
         None => None,
     };
     let managed_role_exists = match &desired.role {
@@ -52,7 +52,7 @@ pub async fn read(
         managed_role_exists,
         functions,
         layer_versions,
-        api: crate::live_api::api(c, desired, routes).await?,
+        api: crate::read::live_api::api(c, desired, routes).await?,
         permissions,
         log_groups: log_groups(c, desired).await?,
         front,
@@ -70,7 +70,7 @@ pub async fn preflight(c: &Clients, stage: &Stage, account: &str) -> Result<(), 
             door: door.clone(),
             origin_path: format!("/{}", stage.name),
         };
-        crate::front_live::read(c, &front).await?;
+        crate::read::front_live::read(c, &front).await?;
     }
     Ok(())
 }
@@ -101,7 +101,7 @@ async fn role_has_basic_policy(c: &Clients, name: &str) -> Result<bool, AwsError
     Ok(out
         .attached_policies()
         .iter()
-        .any(|p| p.policy_arn() == Some(crate::apply::BASIC_EXECUTION_POLICY)))
+        .any(|p| p.policy_arn() == Some(ferry::deploy::action::BASIC_EXECUTION_POLICY)))
 }
 
 /// A role given by ARN must exist when it is in the deploying account (a
@@ -184,7 +184,7 @@ async fn function(
             .and_then(|r| Runtime::ALL.into_iter().find(|x| x.as_str() == r.as_str())),
         memory_mb: f.memory_size().unwrap_or(128).max(0) as u32,
         timeout_s: f.timeout().unwrap_or(3).max(0) as u32,
-        env: env_of(f),
+        env: crate::sdk::convert::env_of(f),
         layers: f
             .layers()
             .iter()
@@ -198,13 +198,6 @@ async fn function(
 }
 
 /// A function's environment variables as Lambda reports them.
-pub(crate) fn env_of(f: &aws_sdk_lambda::types::FunctionConfiguration) -> BTreeMap<String, String> {
-    f.environment()
-        .and_then(|e| e.variables())
-        .map(|v| v.iter().map(|(k, v)| (k.clone(), v.clone())).collect())
-        .unwrap_or_default()
-}
-
 async fn tags(c: &Clients, arn: Option<&str>) -> Result<BTreeMap<String, String>, AwsError> {
     let Some(arn) = arn else {
         return Ok(BTreeMap::new());

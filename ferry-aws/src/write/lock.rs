@@ -8,8 +8,8 @@
 
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
-use crate::clients::Clients;
-use crate::fail::{self, AwsError};
+use crate::sdk::clients::Clients;
+use crate::sdk::fail::{self, AwsError};
 
 /// Longer than any deploy (waiting for CloudFront happens after release).
 pub const STALE_AFTER: Duration = Duration::from_secs(30 * 60);

@@ -5,8 +5,8 @@ use std::collections::BTreeMap;
 
 use ferry::deploy::{openapi, Desired, LiveApi};
 
-use crate::clients::Clients;
-use crate::fail::{self, AwsError};
+use crate::sdk::clients::Clients;
+use crate::sdk::fail::{self, AwsError};
 
 /// The stage's REST API (found by name) and the deployment its stage serves.
 pub async fn api(

@@ -9,8 +9,8 @@ use aws_sdk_cloudfront::types::{DistributionConfig, DistributionSummary};
 use aws_sdk_route53::types::RrType;
 use ferry::deploy::front::{same_name, DesiredFront, LiveDistribution, LiveFront, LiveOrigin};
 
-use crate::clients::Clients;
-use crate::fail::{self, AwsError};
+use crate::sdk::clients::Clients;
+use crate::sdk::fail::{self, AwsError};
 
 pub async fn read(c: &Clients, front: &DesiredFront) -> Result<LiveFront, AwsError> {
     let door = &front.door;

@@ -7,57 +7,40 @@ use aws_sdk_cloudfront::types::{DistributionConfig, InvalidationBatch, Paths};
 use aws_sdk_route53::types::{
     AliasTarget, Change, ChangeAction, ChangeBatch, ResourceRecordSet, RrType,
 };
-use ferry::deploy::front::{api_domain, ALIAS_TYPES, CLOUDFRONT_ZONE_ID};
+use ferry::deploy::front::{ALIAS_TYPES, CLOUDFRONT_ZONE_ID};
 
-use crate::apply::Ctx;
-use crate::clients::Clients;
-use crate::fail::{self, AwsError};
-use crate::front_config::{built, new_config};
+use crate::sdk::clients::Clients;
+use crate::sdk::fail::{self, AwsError};
+use crate::write::front_config::{built, new_config};
 
 /// Reads and retries of an update that keeps meeting a concurrent change.
 const MAX_IF_MATCH_ATTEMPTS: u32 = 5;
 
-/// Creates the stage's distribution, its origin the API stage `api`.
-pub(crate) async fn create_distribution(
-    ctx: &Ctx<'_>,
-    api: &str,
-    domain: &str,
-    certificate: &str,
-    origin_path: &str,
-) -> Result<Option<String>, AwsError> {
-    let desired = ctx.desired;
-    let reference = format!("ferry {} {} {domain}", desired.app, desired.stage);
-    let comment = format!("ferry: {} {}", desired.app, desired.stage);
-    let origin = api_domain(api, &desired.region);
-    let config = new_config(
-        &reference,
-        &comment,
-        domain,
-        certificate,
-        &origin,
-        origin_path,
-    )?;
-    let (id, name) = create(ctx.c, config, domain).await?;
-    *ctx.distribution.lock().unwrap() = Some((id.clone(), name));
-    Ok(Some(id))
+/// What a distribution ferry creates for a stage is made of.
+pub struct NewDistribution<'a> {
+    pub caller_reference: &'a str,
+    pub comment: &'a str,
+    pub domain: &'a str,
+    pub certificate: &'a str,
+    /// The API's regional domain and the stage's path.
+    pub origin_domain: &'a str,
+    pub origin_path: &'a str,
 }
 
-/// Upserts the alias records to `target`, or to the distribution just made.
-pub(crate) async fn alias_records(
-    ctx: &Ctx<'_>,
-    zone: &str,
-    domain: &str,
-    target: Option<&str>,
-) -> Result<Option<String>, AwsError> {
-    let made = ctx
-        .distribution
-        .lock()
-        .unwrap()
-        .clone()
-        .map(|(_, name)| name);
-    let target = target.map(str::to_owned).or(made).unwrap_or_default();
-    upsert_alias(ctx.c, zone, domain, &target).await?;
-    Ok(Some(target))
+/// Creates the stage's distribution; returns (id, domain name).
+pub async fn create_distribution(
+    c: &Clients,
+    new: &NewDistribution<'_>,
+) -> Result<(String, String), AwsError> {
+    let config = new_config(
+        new.caller_reference,
+        new.comment,
+        new.domain,
+        new.certificate,
+        new.origin_domain,
+        new.origin_path,
+    )?;
+    create(c, config, new.domain).await
 }
 
 /// Creates the distribution, or finds the one an interrupted earlier run
@@ -96,7 +79,7 @@ pub async fn create(
                 },
                 origin_path: String::new(),
             };
-            let live = crate::front_live::read(c, &door).await?;
+            let live = crate::read::front_live::read(c, &door).await?;
             let d = live.distribution.ok_or_else(|| AwsError::Front {
                 message: format!("CloudFront reports a distribution for {domain} exists, but none has that alias"),
                 help: "look for a distribution with the comment `ferry: …` in the CloudFront console, add the alias, and run again".into(),

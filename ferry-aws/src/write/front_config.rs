@@ -9,7 +9,7 @@ use aws_sdk_cloudfront::types::{
 };
 use ferry::deploy::front::FERRY_ORIGIN_ID;
 
-use crate::fail::AwsError;
+use crate::sdk::fail::AwsError;
 
 /// AWS's managed cache policy "CachingDisabled": an API's responses are
 /// not cached unless the user configures caching on purpose.

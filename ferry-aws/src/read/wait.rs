@@ -8,8 +8,8 @@ use std::time::Duration;
 
 use aws_sdk_lambda::types::{LastUpdateStatus, State};
 
-use crate::clients::Clients;
-use crate::fail::AwsError;
+use crate::sdk::clients::Clients;
+use crate::sdk::fail::AwsError;
 
 /// One look at something that settles.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -56,7 +56,7 @@ where
 pub async fn function_settled(c: &Clients, function: &str) -> Result<String, AwsError> {
     let what = format!("function {function}");
     until(&what, Duration::from_secs(300), || async {
-        let Some(config) = crate::landed::configuration_of(c, function).await? else {
+        let Some(config) = crate::read::landed::configuration_of(c, function).await? else {
             return Ok(Poll::Pending("no configuration yet".into()));
         };
         Ok(classify(

@@ -7,14 +7,26 @@ use std::time::Duration;
 use aws_config::retry::RetryConfig;
 use aws_config::timeout::TimeoutConfig;
 use aws_config::{BehaviorVersion, Region};
+use aws_smithy_http_client::tls::{self, rustls_provider::CryptoMode};
+use aws_smithy_runtime_api::client::http::SharedHttpClient;
 
 /// Attempts per call: throttling (429, `Throttling*`, `TooManyRequests*`),
 /// 5xx and dropped connections are retried with jittered exponential backoff
 /// (200 ms doubling to 10 s), so a call gives up after about a minute.
 const MAX_ATTEMPTS: u32 = 8;
 
-use crate::fail::{self, AwsError};
-use crate::pace::{Pacer, Quota};
+use crate::sdk::fail::{self, AwsError};
+use crate::sdk::pace::{Pacer, Quota};
+
+/// The HTTP client of every AWS client ferry makes: hyper 1 with rustls on
+/// ring, trusting the platform's root certificates. (The SDK's default
+/// features would also compile hyper 0.14 with a second rustls, and aws-lc's
+/// C library: minutes of a cold build on a small CI runner.)
+pub fn http_client() -> SharedHttpClient {
+    aws_smithy_http_client::Builder::new()
+        .tls_provider(tls::Provider::Rustls(CryptoMode::Ring))
+        .build_https()
+}
 
 pub struct Clients {
     pub lambda: aws_sdk_lambda::Client,
@@ -34,6 +46,7 @@ pub struct Clients {
 impl Clients {
     pub async fn connect(region: &str) -> Self {
         let mut loader = aws_config::defaults(BehaviorVersion::latest())
+            .http_client(http_client())
             .region(Region::new(region.to_owned()))
             .timeout_config(
                 TimeoutConfig::builder()

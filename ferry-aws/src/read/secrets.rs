@@ -8,8 +8,8 @@ use std::collections::BTreeMap;
 
 use ferry::model::{SecretSource, Secrets, Stage, Workspace};
 
-use crate::clients::Clients;
-use crate::fail::{self, AwsError};
+use crate::sdk::clients::Clients;
+use crate::sdk::fail::{self, AwsError};
 
 /// SSM's limit of names per `GetParameters` call.
 const SSM_BATCH: usize = 10;

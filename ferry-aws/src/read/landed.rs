@@ -6,10 +6,9 @@
 //! an error.
 
 use aws_sdk_lambda::types::FunctionConfiguration;
-use ferry::deploy::state::DesiredFunction;
 
-use crate::clients::Clients;
-use crate::fail::{self, AwsError};
+use crate::sdk::clients::Clients;
+use crate::sdk::fail::{self, AwsError};
 
 /// The function's configuration by GetFunction.
 pub(crate) async fn configuration_of(
@@ -39,21 +38,13 @@ pub async fn code(
         .and_then(|f| f.function_arn().map(str::to_owned)))
 }
 
-/// Whether the function's settings are already the desired ones.
+/// Whether the function's configuration already passes `wanted`.
 pub async fn configuration(
     c: &Clients,
-    f: &DesiredFunction,
-    role: &str,
-    layers: &[String],
+    function: &str,
+    wanted: impl Fn(&FunctionConfiguration) -> bool,
 ) -> Result<bool, AwsError> {
-    let Some(live) = configuration_of(c, &f.name).await? else {
-        return Ok(false);
-    };
-    let live_layers: Vec<&str> = live.layers().iter().filter_map(|l| l.arn()).collect();
-    Ok(live.memory_size() == Some(f.memory_mb as i32)
-        && live.timeout() == Some(f.timeout_s as i32)
-        && live.role() == Some(role)
-        && live.runtime().map(|r| r.as_str()) == Some(f.runtime.as_str())
-        && crate::live::env_of(&live) == f.env
-        && live_layers == layers)
+    Ok(configuration_of(c, function)
+        .await?
+        .is_some_and(|f| wanted(&f)))
 }

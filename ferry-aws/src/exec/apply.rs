@@ -2,26 +2,19 @@
 //! order. One exhaustive `match` turns each action into its AWS calls; the
 //! order and grouping of actions is decided by [`phase`].
 
-use std::collections::{BTreeMap, HashMap};
+use std::collections::BTreeMap;
 use std::sync::Mutex;
 use std::time::Instant;
 
-use aws_sdk_lambda::primitives::Blob;
-use aws_sdk_lambda::types::Architecture;
-use ferry::deploy::plan::layer_version_arn;
-use ferry::deploy::state::{DesiredFunction, DesiredLayerRef};
-use ferry::deploy::{Action, Desired, Live, Plan};
-use ferry::model::Arch;
+use ferry::deploy::{Action, Live, Plan};
+use ferry::model::{Arch, Secrets};
 use futures::stream::{self, StreamExt};
 use serde::Serialize;
 
-use crate::clients::Clients;
-use crate::fail::AwsError;
-use crate::wait;
+use super::ctx::Ctx;
+use crate::sdk::clients::Clients;
+use crate::sdk::fail::AwsError;
 
-/// The managed role's only permissions: writing its function's logs.
-pub(crate) const BASIC_EXECUTION_POLICY: &str =
-    "arn:aws:iam::aws:policy/service-role/AWSLambdaBasicExecutionRole";
 /// How many functions are written at once: well inside Lambda's control-plane
 /// rate (15 writes per second) with every write followed by waiting reads.
 const PARALLEL_FUNCTIONS: usize = 4;
@@ -52,18 +45,6 @@ pub struct Applied {
     pub result: Option<String>,
 }
 
-pub(crate) struct Ctx<'a> {
-    pub c: &'a Clients,
-    pub desired: &'a Desired,
-    pub account: String,
-    pub layer_arns: Mutex<BTreeMap<(String, Arch), String>>,
-    pub revisions: Mutex<HashMap<String, String>>,
-    pub api_id: Mutex<Option<String>>,
-    /// The stage's distribution (id, domain name): live, or created now.
-    pub distribution: Mutex<Option<(String, String)>>,
-    pub uploaded: Mutex<u64>,
-}
-
 /// When an action runs: phases run in order, actions of one phase in plan
 /// order, except that phase 2 runs different functions' actions in parallel.
 fn phase(action: &Action) -> (u8, Option<&str>) {
@@ -91,23 +72,20 @@ fn phase(action: &Action) -> (u8, Option<&str>) {
     }
 }
 
+/// Applies `plan`, made against `live`. `layers_in_use` are the existing
+/// layer versions the stage's functions use, for the report.
 pub async fn apply(
     c: &Clients,
-    desired: &Desired,
     live: &Live,
     plan: &Plan,
+    secrets: &Secrets,
+    layers_in_use: BTreeMap<(String, Arch), String>,
 ) -> Result<Outcome, AwsError> {
-    let mut layer_arns = BTreeMap::new();
-    for ((name, arch), layer) in &desired.layers {
-        if let Some(arn) = layer_version_arn(live, name, *arch, &layer.code_sha256) {
-            layer_arns.insert((name.clone(), *arch), arn.to_owned());
-        }
-    }
     let ctx = Ctx {
         c,
-        desired,
-        account: live.account_id.clone(),
-        layer_arns: Mutex::new(layer_arns),
+        plan,
+        secrets,
+        layer_arns: Mutex::new(BTreeMap::new()),
         revisions: Mutex::new(
             live.functions
                 .iter()
@@ -156,12 +134,11 @@ pub async fn apply(
         Action::CreateDeployment { .. } => a.result.clone(),
         _ => None,
     });
-    outcome.layer_versions = ctx
-        .layer_arns
-        .lock()
-        .unwrap()
-        .iter()
-        .map(|((name, arch), arn)| (format!("{name} ({arch})"), arn.clone()))
+    let mut layers = layers_in_use;
+    layers.extend(ctx.layer_arns.lock().unwrap().clone());
+    outcome.layer_versions = layers
+        .into_iter()
+        .map(|((name, arch), arn)| (format!("{name} ({arch})"), arn))
         .collect();
     outcome.uploaded_bytes = *ctx.uploaded.lock().unwrap();
     Ok(outcome)
@@ -172,7 +149,7 @@ async fn run_chain(ctx: &Ctx<'_>, chain: Vec<&Action>) -> Result<Vec<Applied>, A
     for action in chain {
         let started = Instant::now();
         eprintln!("ferry: {}", ferry::deploy::render::line(action).trim());
-        let result = crate::execute::execute(ctx, action).await?;
+        let result = super::execute::execute(ctx, action).await?;
         done.push(Applied {
             action: action.clone(),
             seconds: started.elapsed().as_secs_f64(),
@@ -180,55 +157,4 @@ async fn run_chain(ctx: &Ctx<'_>, chain: Vec<&Action>) -> Result<Vec<Applied>, A
         });
     }
     Ok(done)
-}
-
-pub(crate) async fn read_zip(ctx: &Ctx<'_>, path: &str) -> Result<Blob, AwsError> {
-    let bytes = tokio::fs::read(path).await.map_err(|e| AwsError::Call {
-        call: "reading an artifact",
-        message: format!("{path}: {e}"),
-        help: "build again (`cargo xtask build`) or pass the --manifest whose zips sit next to it"
-            .into(),
-    })?;
-    *ctx.uploaded.lock().unwrap() += bytes.len() as u64;
-    Ok(Blob::new(bytes))
-}
-
-pub(crate) fn function<'a>(ctx: &'a Ctx<'_>, name: &str) -> &'a DesiredFunction {
-    &ctx.desired.functions[name]
-}
-
-pub(crate) fn architecture(arch: Arch) -> Architecture {
-    match arch {
-        Arch::Arm64 => Architecture::Arm64,
-        Arch::X86_64 => Architecture::X8664,
-    }
-}
-
-pub(crate) fn layer_arns(ctx: &Ctx<'_>, f: &DesiredFunction) -> Vec<String> {
-    let known = ctx.layer_arns.lock().unwrap();
-    f.layers
-        .iter()
-        .filter_map(|l| match l {
-            DesiredLayerRef::Arn(arn) => Some(arn.clone()),
-            DesiredLayerRef::Own { name, arch } => known.get(&(name.clone(), *arch)).cloned(),
-        })
-        .collect()
-}
-
-pub(crate) fn revision(ctx: &Ctx<'_>, function: &str) -> Option<String> {
-    ctx.revisions
-        .lock()
-        .unwrap()
-        .get(function)
-        .cloned()
-        .filter(|r| !r.is_empty())
-}
-
-pub(crate) async fn settle(ctx: &Ctx<'_>, function: &str) -> Result<(), AwsError> {
-    let revision = wait::function_settled(ctx.c, function).await?;
-    ctx.revisions
-        .lock()
-        .unwrap()
-        .insert(function.to_owned(), revision);
-    Ok(())
 }

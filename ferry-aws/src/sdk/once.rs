@@ -13,7 +13,7 @@ use aws_smithy_runtime_api::client::orchestrator::HttpResponse;
 use aws_smithy_runtime_api::client::result::{CreateUnhandledError, SdkError};
 use aws_smithy_types::error::metadata::ProvideErrorMetadata;
 
-use crate::fail::{self, AwsError};
+use crate::sdk::fail::{self, AwsError};
 
 /// Attempts of one exactly-once write, as many as the SDK makes of others.
 const ATTEMPTS: u32 = 8;

@@ -1,0 +1,372 @@
+//! One action, its AWS calls: the exhaustive `match` of the executor. Every
+//! action carries what it writes; this module only fills in what earlier
+//! actions of the same deploy made (a new API's id, a published layer's
+//! ARN, a function's RevisionId) and the secret values the plan names by
+//! source, and waits for each function write to settle.
+
+use aws_sdk_lambda::primitives::Blob;
+use ferry::deploy::front::api_domain;
+use ferry::deploy::plan::invoke_source_arn;
+use ferry::deploy::{Action, FunctionSettings, LayerArn};
+use ferry::model::{EnvValue, Secrets};
+
+use super::ctx::Ctx;
+use crate::read::wait;
+use crate::sdk::convert;
+use crate::sdk::fail::AwsError;
+use crate::write::front_apply::{self, NewDistribution};
+use crate::write::functions::{self, Code, Config};
+use crate::write::resources::{self, LayerVersion, NewApi};
+
+/// Applies one action; returns the id or ARN of what it made, if anything.
+pub(crate) async fn execute(ctx: &Ctx<'_>, action: &Action) -> Result<Option<String>, AwsError> {
+    let c = ctx.c;
+    let plan = ctx.plan;
+    match action {
+        Action::CreateRole {
+            name,
+            description,
+            trust_policy,
+            policies,
+        } => {
+            resources::create_role(c, name, description, trust_policy, policies).await?;
+            Ok(Some(format!("arn:aws:iam::{}:role/{name}", plan.account)))
+        }
+        Action::PublishLayerVersion {
+            layer,
+            arch,
+            zip,
+            description,
+            compatible_runtimes,
+            ..
+        } => {
+            let version = LayerVersion {
+                layer,
+                arch: *arch,
+                description,
+                compatible_runtimes,
+            };
+            let arn = resources::publish_layer(c, &version, read_zip(ctx, zip).await?).await?;
+            ctx.layer_arns
+                .lock()
+                .unwrap()
+                .insert((layer.clone(), *arch), arn.clone());
+            Ok(Some(arn))
+        }
+        Action::CreateRestApi {
+            name,
+            description,
+            endpoint,
+            binary_media_types,
+            tags,
+        } => {
+            let api = NewApi {
+                name,
+                description,
+                endpoint: *endpoint,
+                binary_media_types,
+                tags,
+            };
+            let id = resources::create_api(c, &api).await?;
+            *ctx.api_id.lock().unwrap() = Some(id.clone());
+            Ok(Some(id))
+        }
+        Action::CreateLogGroup {
+            name,
+            retention_days,
+            tags,
+        } => {
+            resources::create_log_group(c, name, *retention_days, tags).await?;
+            Ok(None)
+        }
+        Action::PutRetentionPolicy { name, to, .. } => {
+            resources::put_retention(c, name, *to).await?;
+            Ok(None)
+        }
+        Action::CreateFunction {
+            function,
+            arch,
+            code_sha256,
+            zip,
+            settings,
+            tags,
+        } => {
+            let config = resolve(ctx, settings)?;
+            let code = Code {
+                zip: read_zip(ctx, zip).await?,
+                code_sha256,
+                arch: *arch,
+            };
+            let arn = functions::create(c, function, code, &config, tags).await?;
+            settle(ctx, function).await?;
+            Ok(arn)
+        }
+        Action::UpdateFunctionCode {
+            function,
+            arch,
+            to,
+            zip,
+            ..
+        } => {
+            let code = Code {
+                zip: read_zip(ctx, zip).await?,
+                code_sha256: to,
+                arch: *arch,
+            };
+            functions::update_code(c, function, code, revision(ctx, function)).await?;
+            settle(ctx, function).await?;
+            Ok(None)
+        }
+        Action::UpdateFunctionConfiguration {
+            function, settings, ..
+        } => {
+            let config = resolve(ctx, settings)?;
+            functions::update_configuration(c, function, &config, revision(ctx, function)).await?;
+            settle(ctx, function).await?;
+            Ok(None)
+        }
+        Action::TagFunction {
+            arn, set, remove, ..
+        } => {
+            functions::tag(c, arn, set, remove).await?;
+            Ok(None)
+        }
+        Action::AddInvokePermission {
+            function,
+            replace,
+            api_id,
+        } => {
+            let api = api_id.clone().unwrap_or_else(|| current_api(ctx));
+            let source = invoke_source_arn(&plan.region, &plan.account, &api);
+            functions::add_permission(c, function, *replace, &source).await?;
+            Ok(None)
+        }
+        Action::PutRestApi {
+            api_id, definition, ..
+        } => {
+            let api = api_id.clone().unwrap_or_else(|| current_api(ctx));
+            resources::put_definition(c, &api, definition).await?;
+            Ok(None)
+        }
+        Action::CreateDeployment {
+            api_id,
+            stage,
+            description,
+            ..
+        } => {
+            let api = api_id.clone().unwrap_or_else(|| current_api(ctx));
+            let id = resources::deploy_stage(c, &api, stage, description).await?;
+            Ok(Some(id))
+        }
+        Action::CreateDistribution {
+            domain,
+            certificate,
+            origin_domain,
+            origin_path,
+            caller_reference,
+            comment,
+        } => {
+            let origin = origin_domain
+                .clone()
+                .unwrap_or_else(|| api_domain(&current_api(ctx), &plan.region));
+            let new = NewDistribution {
+                caller_reference,
+                comment,
+                domain,
+                certificate,
+                origin_domain: &origin,
+                origin_path,
+            };
+            let (id, name) = front_apply::create_distribution(c, &new).await?;
+            *ctx.distribution.lock().unwrap() = Some((id.clone(), name));
+            Ok(Some(id))
+        }
+        Action::UpdateDistributionOrigin {
+            distribution,
+            origin,
+            to_domain,
+            to_path,
+            ..
+        } => {
+            let domain = to_domain
+                .clone()
+                .unwrap_or_else(|| api_domain(&current_api(ctx), &plan.region));
+            front_apply::retarget(&c.cloudfront, distribution, origin, &domain, to_path).await?;
+            Ok(None)
+        }
+        Action::UpsertAliasRecords {
+            zone,
+            domain,
+            target,
+        } => {
+            let made = ctx.distribution.lock().unwrap().clone().map(|(_, n)| n);
+            let target = target.clone().or(made).unwrap_or_default();
+            front_apply::upsert_alias(c, zone, domain, &target).await?;
+            Ok(Some(target))
+        }
+        Action::CreateInvalidation {
+            distribution,
+            paths,
+            reference,
+        } => {
+            let millis = std::time::SystemTime::now()
+                .duration_since(std::time::UNIX_EPOCH)
+                .map_or(0, |d| d.as_millis());
+            let reference = format!("{reference} {millis}");
+            let id = front_apply::invalidate(c, distribution, paths, &reference).await?;
+            Ok(Some(id))
+        }
+        Action::DeleteFunction { function } => {
+            functions::delete(c, function).await?;
+            Ok(None)
+        }
+    }
+}
+
+/// A function's settings with its secrets' values and the ARNs of the layer
+/// versions this deploy published.
+fn resolve(ctx: &Ctx<'_>, settings: &FunctionSettings) -> Result<Config, AwsError> {
+    let published = ctx.layer_arns.lock().unwrap().clone();
+    config(settings, ctx.secrets, |layer, arch| {
+        published.get(&(layer.to_owned(), arch)).cloned()
+    })
+}
+
+fn config(
+    settings: &FunctionSettings,
+    secrets: &Secrets,
+    published: impl Fn(&str, ferry::model::Arch) -> Option<String>,
+) -> Result<Config, AwsError> {
+    let mut env = std::collections::BTreeMap::new();
+    for (key, value) in &settings.env {
+        let value = match value {
+            EnvValue::Plain(v) => v.clone(),
+            EnvValue::Secret(source) => secrets
+                .get(source)
+                .ok_or_else(|| {
+                    AwsError::Secrets(format!(
+                        "`{key}` takes its value from the {source}, which this run did not resolve"
+                    ))
+                })?
+                .to_owned(),
+        };
+        env.insert(key.clone(), value);
+    }
+    let mut layers = Vec::new();
+    for layer in &settings.layers {
+        layers.push(match layer {
+            LayerArn::Arn(arn) => arn.clone(),
+            LayerArn::Published { layer, arch } => {
+                published(layer, *arch).ok_or_else(|| AwsError::Call {
+                    call: "lambda:PublishLayerVersion",
+                    message: format!(
+                        "the plan uses a new version of {layer} ({arch}) that it does not publish"
+                    ),
+                    help: "make the plan again (`cargo xtask plan`); a saved plan must come whole"
+                        .into(),
+                })?
+            }
+        });
+    }
+    Ok(Config {
+        runtime: settings.runtime,
+        role: settings.role.clone(),
+        memory_mb: settings.memory_mb,
+        timeout_s: settings.timeout_s,
+        env,
+        layers,
+    })
+}
+
+async fn read_zip(ctx: &Ctx<'_>, path: &str) -> Result<Blob, AwsError> {
+    let zip = convert::zip(path).await?;
+    *ctx.uploaded.lock().unwrap() += zip.as_ref().len() as u64;
+    Ok(zip)
+}
+
+fn revision(ctx: &Ctx<'_>, function: &str) -> Option<String> {
+    ctx.revisions
+        .lock()
+        .unwrap()
+        .get(function)
+        .cloned()
+        .filter(|r| !r.is_empty())
+}
+
+/// Waits until the function accepts writes again and keeps its RevisionId
+/// for the next write.
+async fn settle(ctx: &Ctx<'_>, function: &str) -> Result<(), AwsError> {
+    let revision = wait::function_settled(ctx.c, function).await?;
+    ctx.revisions
+        .lock()
+        .unwrap()
+        .insert(function.to_owned(), revision);
+    Ok(())
+}
+
+/// The stage's REST API: the live one, or the one this deploy created.
+fn current_api(ctx: &Ctx<'_>) -> String {
+    ctx.api_id.lock().unwrap().clone().unwrap_or_default()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use ferry::model::{Arch, Runtime, SecretSource};
+
+    fn settings() -> FunctionSettings {
+        FunctionSettings {
+            runtime: Runtime::ProvidedAl2023,
+            role: "arn:aws:iam::123456789012:role/r".into(),
+            memory_mb: 256,
+            timeout_s: 10,
+            env: [
+                ("PLAIN".to_owned(), EnvValue::Plain("v".into())),
+                (
+                    "TOKEN".to_owned(),
+                    EnvValue::Secret(SecretSource::Env("CI_TOKEN".into())),
+                ),
+            ]
+            .into_iter()
+            .collect(),
+            layers: vec![
+                LayerArn::Arn("arn:aws:lambda:eu-west-1:1:layer:x:3".into()),
+                LayerArn::Published {
+                    layer: "items-jwks".into(),
+                    arch: Arch::Arm64,
+                },
+            ],
+        }
+    }
+
+    #[test]
+    fn a_configuration_takes_secret_values_and_layers_published_by_this_deploy() {
+        let mut secrets = Secrets::default();
+        secrets.insert(SecretSource::Env("CI_TOKEN".into()), "s3cr3t".into());
+        let config = config(&settings(), &secrets, |layer, arch| {
+            (layer == "items-jwks" && arch == Arch::Arm64)
+                .then(|| "arn:aws:lambda:eu-west-1:1:layer:items-jwks:7".to_owned())
+        })
+        .unwrap();
+        assert_eq!(config.env["PLAIN"], "v");
+        assert_eq!(config.env["TOKEN"], "s3cr3t");
+        assert_eq!(
+            config.layers,
+            [
+                "arn:aws:lambda:eu-west-1:1:layer:x:3",
+                "arn:aws:lambda:eu-west-1:1:layer:items-jwks:7"
+            ]
+        );
+        assert_eq!((config.memory_mb, config.timeout_s), (256, 10));
+    }
+
+    #[test]
+    fn an_unresolved_secret_or_unpublished_layer_stops_before_the_write() {
+        let err = config(&settings(), &Secrets::default(), |_, _| Some("a".into())).unwrap_err();
+        assert!(err.to_string().contains("TOKEN"), "{err}");
+        let mut secrets = Secrets::default();
+        secrets.insert(SecretSource::Env("CI_TOKEN".into()), "s".into());
+        let err = config(&settings(), &secrets, |_, _| None).unwrap_err();
+        assert!(err.to_string().contains("items-jwks"), "{err}");
+    }
+}

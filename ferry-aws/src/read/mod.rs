@@ -1,0 +1,11 @@
+//! Reading live state, above the SDK plumbing: a stage's functions, layers,
+//! REST API, permissions, log groups and front door; secret values; and the
+//! reads that tell whether a write already landed or a function settled.
+//! Makes no write.
+
+pub mod front_live;
+pub mod landed;
+pub mod live;
+pub mod live_api;
+pub mod secrets;
+pub mod wait;

@@ -1,0 +1,106 @@
+//! Conversions between ferry's plan types and the SDK's request types, kept
+//! apart from the calls so that each is unit-tested without AWS.
+
+use std::collections::{BTreeMap, HashMap};
+
+use aws_sdk_lambda::primitives::Blob;
+use aws_sdk_lambda::types::{Architecture, Environment, FunctionConfiguration, Runtime};
+use ferry::model::{Arch, EndpointType};
+
+use crate::sdk::fail::AwsError;
+
+pub fn architecture(arch: Arch) -> Architecture {
+    match arch {
+        Arch::Arm64 => Architecture::Arm64,
+        Arch::X86_64 => Architecture::X8664,
+    }
+}
+
+pub fn runtime(runtime: ferry::model::Runtime) -> Runtime {
+    Runtime::from(runtime.as_str())
+}
+
+pub fn endpoint(endpoint: EndpointType) -> aws_sdk_apigateway::types::EndpointType {
+    match endpoint {
+        EndpointType::Regional => aws_sdk_apigateway::types::EndpointType::Regional,
+        EndpointType::Edge => aws_sdk_apigateway::types::EndpointType::Edge,
+    }
+}
+
+/// A function's variables as Lambda takes them.
+pub fn environment(env: &BTreeMap<String, String>) -> Environment {
+    Environment::builder()
+        .set_variables(Some(env.clone().into_iter().collect()))
+        .build()
+}
+
+/// A function's variables as Lambda reports them.
+pub fn env_of(f: &FunctionConfiguration) -> BTreeMap<String, String> {
+    f.environment()
+        .and_then(|e| e.variables())
+        .map(|v| v.iter().map(|(k, v)| (k.clone(), v.clone())).collect())
+        .unwrap_or_default()
+}
+
+/// Tags as the SDK's maps take them.
+pub fn tags(tags: &BTreeMap<String, String>) -> HashMap<String, String> {
+    tags.clone().into_iter().collect()
+}
+
+/// An artifact's bytes, ready to upload.
+pub async fn zip(path: &str) -> Result<Blob, AwsError> {
+    let bytes = tokio::fs::read(path).await.map_err(|e| AwsError::Call {
+        call: "reading an artifact",
+        message: format!("{path}: {e}"),
+        help: "build again (`cargo xtask build`) or pass the --manifest whose zips sit next to it"
+            .into(),
+    })?;
+    Ok(Blob::new(bytes))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_architecture_and_runtime_maps_to_the_sdk_value() {
+        assert_eq!(architecture(Arch::Arm64).as_str(), "arm64");
+        assert_eq!(architecture(Arch::X86_64).as_str(), "x86_64");
+        for r in [
+            ferry::model::Runtime::ProvidedAl2,
+            ferry::model::Runtime::ProvidedAl2023,
+        ] {
+            assert_eq!(runtime(r).as_str(), r.as_str());
+            assert!(
+                Runtime::values().contains(&r.as_str()),
+                "{r} is not a Lambda runtime"
+            );
+        }
+        assert_eq!(endpoint(EndpointType::Regional).as_str(), "REGIONAL");
+        assert_eq!(endpoint(EndpointType::Edge).as_str(), "EDGE");
+    }
+
+    #[test]
+    fn environment_round_trips_through_the_sdk_shapes() {
+        let env: BTreeMap<String, String> = [("A", "1"), ("B", "two")]
+            .into_iter()
+            .map(|(k, v)| (k.to_owned(), v.to_owned()))
+            .collect();
+        let config = FunctionConfiguration::builder()
+            .environment(
+                aws_sdk_lambda::types::EnvironmentResponse::builder()
+                    .set_variables(environment(&env).variables().cloned())
+                    .build(),
+            )
+            .build();
+        assert_eq!(env_of(&config), env);
+        assert!(env_of(&FunctionConfiguration::builder().build()).is_empty());
+    }
+
+    #[tokio::test]
+    async fn a_missing_zip_names_its_path_and_the_fix() {
+        let err = zip("/nonexistent/ferry/x.zip").await.unwrap_err();
+        let text = format!("{err}");
+        assert!(text.contains("/nonexistent/ferry/x.zip"), "{text}");
+    }
+}

@@ -1,0 +1,9 @@
+//! SDK plumbing, the bottom layer: the clients of one run, pacing to AWS's
+//! quotas, error mapping, one-attempt writes, and conversions between
+//! ferry's types and the SDK's. Imports nothing else of this crate.
+
+pub mod clients;
+pub mod convert;
+pub mod fail;
+pub mod once;
+pub mod pace;
