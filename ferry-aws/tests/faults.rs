@@ -3,7 +3,9 @@
 //! clean deploy of the example's `test` stage (with its front door) leaves,
 //! compared resource by resource with generated ids masked:
 //! - a fifth of all requests answered 500, 429, with a dropped connection,
-//!   or forwarded with their response lost (AWS acted; ferry cannot know);
+//!   forwarded with their response lost (AWS acted; ferry cannot know) or
+//!   stalled halfway, a 429 whose body no AWS parser reads, a gateway's
+//!   HTML 502/503, or a signature refused for clock skew;
 //! - a deploy cut after its N-th write, for every N, then a normal deploy;
 //! - two deploys of the stage started at once.
 
@@ -107,17 +109,21 @@ fn deploys_converge_through_faults_cuts_and_each_other() {
             "seed {seed}"
         );
         eprintln!(
-            "faulted deploy (seed {seed}): {calls} requests forwarded, {} faults injected ({} 500, {} 429, {} dropped, {} responses lost), each retried",
-            counts.injected(), counts.server_errors, counts.throttles, counts.dropped, counts.lost
+            "faulted deploy (seed {seed}): {calls} requests forwarded, {} faults injected ({} 500, {} 429, {} dropped, {} responses lost, {} odd-bodied 429, {} HTML 502/503, {} clock skew, {} stalled), each retried",
+            counts.injected(), counts.server_errors, counts.throttles, counts.dropped, counts.lost,
+            counts.odd_throttles, counts.gateway_errors, counts.skews, counts.stalls
         );
         assert!(counts.injected() > 0);
         lost += counts.lost;
     }
     assert!(lost > 0, "no response was lost: the seeds do not test that");
 
-    // 2. The first answer of every kind of create lost (AWS acted; ferry
-    //    cannot know): each retry recognises what it made, nothing is made
-    //    twice, and the deploy succeeds.
+    // 2. The first answer of every kind of create meets one fault, each
+    //    fault in turn: lost (AWS acted; ferry cannot know) or stalled
+    //    halfway, so each retry must recognise what it made; a 429 with a
+    //    body no parser reads (with and without Retry-After); a gateway's
+    //    HTML 502 and 503; a signature refused for clock skew. Each deploy
+    //    succeeds and leaves the clean state: nothing made twice.
     let kinds = [
         ("iam:CreateRole", ""),
         ("lambda:POST /2018-10-31/layers/", "/versions"),
@@ -129,32 +135,47 @@ fn deploys_converge_through_faults_cuts_and_each_other() {
         ("cloudfront:POST /2020-05-31/distribution", "distribution"),
         ("lock:CreateLogGroup", ""),
     ];
-    reset(&rt, &cloud, &base_toml, &ws);
-    cloud.proxy.take();
-    cloud.proxy.faults(|f| {
-        f.lose_first = kinds
-            .iter()
-            .map(|(p, s)| (p.to_string(), s.to_string()))
-            .collect()
-    });
-    let (ok, stderr, _) = deploy(&ws, &cloud, None);
-    let plan = cloud.proxy.faults(std::mem::take);
-    assert!(ok, "with lost answers: {stderr}");
-    assert_eq!(
-        plan.lose_first,
-        Vec::new(),
-        "kinds of write the deploy never made"
-    );
-    let now = state(&rt, &cloud);
-    assert_eq!(
-        differences(&clean, &now),
-        Vec::<String>::new(),
-        "with lost answers"
-    );
-    eprintln!(
-        "lost the first answer of {} kinds of write: each recognised, nothing made twice",
-        kinds.len()
-    );
+    use ferry_testkit::faults::Fault;
+    let modes = [
+        Fault::LoseResponse,
+        Fault::StallBody,
+        Fault::OddThrottle(0),
+        Fault::OddThrottle(1),
+        Fault::OddThrottle(2),
+        Fault::GatewayError(0),
+        Fault::GatewayError(1),
+        Fault::Skew,
+    ];
+    for mode in modes {
+        reset(&rt, &cloud, &base_toml, &ws);
+        cloud.proxy.take();
+        cloud.proxy.faults(|f| {
+            f.first = kinds
+                .iter()
+                .map(|(p, s)| (p.to_string(), s.to_string(), mode))
+                .collect()
+        });
+        let started = std::time::Instant::now();
+        let (ok, stderr, _) = deploy(&ws, &cloud, None);
+        let plan = cloud.proxy.faults(std::mem::take);
+        assert!(ok, "{mode:?} on the first answer of each write: {stderr}");
+        assert_eq!(
+            plan.first,
+            Vec::new(),
+            "kinds of write the deploy never made"
+        );
+        let now = state(&rt, &cloud);
+        assert_eq!(
+            differences(&clean, &now),
+            Vec::<String>::new(),
+            "{mode:?} on the first answer of each write"
+        );
+        eprintln!(
+            "{mode:?} on the first answer of {} kinds of write: deploy succeeded in {:.1} s, nothing made twice",
+            kinds.len(),
+            started.elapsed().as_secs_f64()
+        );
+    }
 
     // 3. Cut after the N-th write (the process fails there, as if killed), then
     //    a normal deploy: the same state, no duplicates, then nothing to do.

@@ -2,9 +2,12 @@
 //! with a server error (500), throttling (429, with the error code each AWS
 //! protocol uses), a dropped connection, or a lost response (forwarded, and
 //! the connection dropped instead of answering: AWS acted, the client cannot
-//! know), decided by a seeded sequence so a
-//! run can be repeated; and a cut that stops forwarding after the N-th write,
-//! the way a killed deploy stops.
+//! know); and the odd answers of real networks: a 429 whose body no AWS
+//! parser reads (empty, HTML, another protocol's format), a gateway's 502 or
+//! 503 in HTML, a signature refused for clock skew (with the server's `Date`
+//! ten minutes ahead), and a response that stalls halfway through its body.
+//! Decided by a seeded sequence so a run can be repeated; and a cut that
+//! stops forwarding after the N-th write, the way a killed deploy stops.
 
 use std::io::Write;
 use std::net::TcpStream;
@@ -17,10 +20,10 @@ pub struct FaultPlan {
     pub seed: u64,
     /// After this many writes have been forwarded, drop every request.
     pub cut_after_writes: Option<usize>,
-    /// Calls whose first occurrence is forwarded and its response lost:
-    /// (name prefix, name suffix) as the proxy names calls, e.g.
-    /// `("apigateway:POST /restapis/", "/deployments")`.
-    pub lose_first: Vec<(String, String)>,
+    /// Calls whose first occurrence meets a given fault: (name prefix, name
+    /// suffix) as the proxy names calls, e.g.
+    /// `("apigateway:POST /restapis/", "/deployments")`, and the fault.
+    pub first: Vec<(String, String, Fault)>,
     /// Requests seen, the next fault decision's index.
     seen: u64,
     pub writes_forwarded: usize,
@@ -35,13 +38,28 @@ pub struct FaultCounts {
     pub dropped: usize,
     /// Requests forwarded whose response was dropped.
     pub lost: usize,
+    /// 429s with a body the SDK cannot parse.
+    pub odd_throttles: usize,
+    /// 502/503 answered by a "gateway" in HTML.
+    pub gateway_errors: usize,
+    /// Signatures refused for clock skew.
+    pub skews: usize,
+    /// Requests forwarded whose response stalled halfway.
+    pub stalls: usize,
     /// Requests dropped because the cut was reached.
     pub after_cut: usize,
 }
 
 impl FaultCounts {
     pub fn injected(&self) -> usize {
-        self.server_errors + self.throttles + self.dropped + self.lost
+        self.server_errors
+            + self.throttles
+            + self.dropped
+            + self.lost
+            + self.odd_throttles
+            + self.gateway_errors
+            + self.skews
+            + self.stalls
     }
 }
 
@@ -53,6 +71,23 @@ pub enum Fault {
     Drop,
     /// Forward the request, then drop the connection instead of answering.
     LoseResponse,
+    /// 429 with a body that is not the service's error format; the number
+    /// picks which (empty, HTML, JSON or XML of the other kind), and whether
+    /// a `Retry-After` comes with it.
+    OddThrottle(u8),
+    /// 502 or 503 (by the number) with an HTML body, as a gateway sends.
+    GatewayError(u8),
+    /// 403 "Signature expired", the server's clock ten minutes ahead.
+    Skew,
+    /// Forward the request, then send half the response and stall.
+    StallBody,
+}
+
+impl Fault {
+    /// Whether the proxy forwards the request (AWS acts) before the fault.
+    pub fn forwards(self) -> bool {
+        matches!(self, Fault::LoseResponse | Fault::StallBody)
+    }
 }
 
 impl FaultPlan {
@@ -64,22 +99,19 @@ impl FaultPlan {
         }
     }
 
-    /// The fault for the next request named `name`: a response to lose when
-    /// `lose_first` names it, else as [`FaultPlan::next`] decides.
+    /// The fault for the next request named `name`: the one `first` names
+    /// for it, else as [`FaultPlan::next`] decides.
     pub fn next_for(&mut self, name: &str, write: bool) -> Option<Fault> {
         let listed = self
-            .lose_first
+            .first
             .iter()
-            .position(|(p, s)| name.starts_with(p.as_str()) && name.ends_with(s.as_str()));
+            .position(|(p, s, _)| name.starts_with(p.as_str()) && name.ends_with(s.as_str()));
         let Some(i) = listed else {
             return self.next(write);
         };
-        self.lose_first.remove(i);
-        self.counts.lost += 1;
-        if write {
-            self.writes_forwarded += 1;
-        }
-        Some(Fault::LoseResponse)
+        let (_, _, fault) = self.first.remove(i);
+        self.count(fault, write);
+        Some(fault)
     }
 
     /// The fault for the next request, if any, counted; a write that passes
@@ -99,24 +131,38 @@ impl FaultPlan {
             }
             return None;
         }
-        let fault = match (r >> 32) % 4 {
+        let variant = ((r >> 40) % 4) as u8;
+        let fault = match (r >> 32) % 8 {
             0 => Fault::ServerError,
             1 => Fault::Throttle,
             2 => Fault::Drop,
-            _ => Fault::LoseResponse,
+            3 => Fault::LoseResponse,
+            4 => Fault::OddThrottle(variant),
+            5 => Fault::GatewayError(variant),
+            6 => Fault::Skew,
+            _ => Fault::StallBody,
         };
-        match fault {
-            Fault::ServerError => self.counts.server_errors += 1,
-            Fault::Throttle => self.counts.throttles += 1,
-            Fault::Drop => self.counts.dropped += 1,
-            Fault::LoseResponse => {
-                self.counts.lost += 1;
-                if write {
-                    self.writes_forwarded += 1;
-                }
-            }
-        }
+        self.count(fault, write);
         Some(fault)
+    }
+}
+
+impl FaultPlan {
+    fn count(&mut self, fault: Fault, write: bool) {
+        let c = &mut self.counts;
+        match fault {
+            Fault::ServerError => c.server_errors += 1,
+            Fault::Throttle => c.throttles += 1,
+            Fault::Drop => c.dropped += 1,
+            Fault::LoseResponse => c.lost += 1,
+            Fault::OddThrottle(_) => c.odd_throttles += 1,
+            Fault::GatewayError(_) => c.gateway_errors += 1,
+            Fault::Skew => c.skews += 1,
+            Fault::StallBody => c.stalls += 1,
+        }
+        if write && fault.forwards() {
+            self.writes_forwarded += 1;
+        }
     }
 }
 
@@ -131,21 +177,76 @@ fn splitmix64(mut z: u64) -> u64 {
 /// `json` says whether the request used a JSON protocol (the error body
 /// must be one the SDK parses to classify the error as retryable).
 pub fn answer(client: &mut TcpStream, fault: Fault, json: bool, rest_json: bool) -> bool {
-    let (status, code) = match fault {
-        Fault::Drop | Fault::LoseResponse => return false,
-        Fault::ServerError => ("500 Internal Server Error", "InternalFailure"),
-        Fault::Throttle => ("429 Too Many Requests", "ThrottlingException"),
+    let (status, code, extra) = match fault {
+        Fault::Drop | Fault::LoseResponse | Fault::StallBody => return false,
+        Fault::ServerError => (
+            "500 Internal Server Error",
+            "InternalFailure",
+            String::new(),
+        ),
+        Fault::Throttle => (
+            "429 Too Many Requests",
+            "ThrottlingException",
+            String::new(),
+        ),
+        Fault::OddThrottle(n) => {
+            let (content_type, body) = match n % 4 {
+                0 => ("text/plain", String::new()),
+                1 => (
+                    "text/html",
+                    "<html><body><h1>429 Too Many Requests</h1></body></html>".to_owned(),
+                ),
+                2 => (
+                    "application/json",
+                    r#"{"message":"Too Many Requests"}"#.to_owned(),
+                ),
+                _ => (
+                    "text/xml",
+                    "<Error><Code>SlowDown</Code></Error>".to_owned(),
+                ),
+            };
+            let retry_after = if n % 2 == 1 { "retry-after: 1\r\n" } else { "" };
+            return raw(
+                client,
+                "429 Too Many Requests",
+                content_type,
+                retry_after,
+                &body,
+            );
+        }
+        Fault::GatewayError(n) => {
+            let status = if n % 2 == 0 {
+                "502 Bad Gateway"
+            } else {
+                "503 Service Unavailable"
+            };
+            let body =
+                format!("<html><head><title>{status}</title></head><body>{status}</body></html>");
+            return raw(client, status, "text/html", "", &body);
+        }
+        Fault::Skew => {
+            let ahead =
+                httpdate(std::time::SystemTime::now() + std::time::Duration::from_secs(600));
+            let code = if json || rest_json {
+                "InvalidSignatureException"
+            } else {
+                "SignatureDoesNotMatch"
+            };
+            ("403 Forbidden", code, format!("date: {ahead}\r\n"))
+        }
+    };
+    let message = if matches!(fault, Fault::Skew) {
+        "Signature expired: the request's time is now earlier than the server's minus 5 min"
+    } else {
+        "injected by ferry's test proxy"
     };
     let (content_type, body) = if json {
         (
             "application/x-amz-json-1.1",
-            format!(r#"{{"__type":"{code}","message":"injected by ferry's test proxy"}}"#),
+            format!(r#"{{"__type":"{code}","message":"{message}"}}"#),
         )
     } else if rest_json {
-        (
-            "application/json",
-            r#"{"message":"injected by ferry's test proxy"}"#.to_owned(),
-        )
+        ("application/json", format!(r#"{{"message":"{message}"}}"#))
     } else {
         let code = if code == "ThrottlingException" {
             "Throttling"
@@ -154,14 +255,53 @@ pub fn answer(client: &mut TcpStream, fault: Fault, json: bool, rest_json: bool)
         };
         (
             "text/xml",
-            format!("<ErrorResponse><Error><Type>Sender</Type><Code>{code}</Code><Message>injected by ferry's test proxy</Message></Error><RequestId>ferry-fault</RequestId></ErrorResponse>"),
+            format!("<ErrorResponse><Error><Type>Sender</Type><Code>{code}</Code><Message>{message}</Message></Error><RequestId>ferry-fault</RequestId></ErrorResponse>"),
         )
     };
+    let headers = format!("x-amzn-errortype: {code}\r\nx-amzn-requestid: ferry-fault\r\n{extra}");
+    raw(client, status, content_type, &headers, &body)
+}
+
+fn raw(
+    client: &mut TcpStream,
+    status: &str,
+    content_type: &str,
+    headers: &str,
+    body: &str,
+) -> bool {
     let head = format!(
-        "HTTP/1.1 {status}\r\ncontent-type: {content_type}\r\nx-amzn-errortype: {code}\r\nx-amzn-requestid: ferry-fault\r\ncontent-length: {}\r\nconnection: keep-alive\r\n\r\n",
+        "HTTP/1.1 {status}\r\ncontent-type: {content_type}\r\n{headers}content-length: {}\r\nconnection: keep-alive\r\n\r\n",
         body.len()
     );
     client.write_all(head.as_bytes()).is_ok() && client.write_all(body.as_bytes()).is_ok()
+}
+
+/// `SystemTime` as an HTTP date (`Tue, 14 Nov 2023 22:13:20 GMT`).
+fn httpdate(at: std::time::SystemTime) -> String {
+    let secs = at
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| d.as_secs());
+    let (days, rem) = (secs / 86_400, secs % 86_400);
+    let weekday = ["Thu", "Fri", "Sat", "Sun", "Mon", "Tue", "Wed"][(days % 7) as usize];
+    // Civil date from days since 1970-01-01 (Howard Hinnant's algorithm).
+    let z = days as i64 + 719_468;
+    let era = z.div_euclid(146_097);
+    let doe = z - era * 146_097;
+    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
+    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+    let mp = (5 * doy + 2) / 153;
+    let day = doy - (153 * mp + 2) / 5 + 1;
+    let month = if mp < 10 { mp + 3 } else { mp - 9 };
+    let year = yoe + era * 400 + i64::from(month <= 2);
+    let name = [
+        "Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec",
+    ][(month - 1) as usize];
+    format!(
+        "{weekday}, {day:02} {name} {year} {:02}:{:02}:{:02} GMT",
+        rem / 3600,
+        rem % 3600 / 60,
+        rem % 60
+    )
 }
 
 #[cfg(test)]
@@ -177,7 +317,19 @@ mod tests {
         assert_eq!(faults, again);
         let n = a.counts.injected();
         assert!((150..250).contains(&n), "{n} of 1000");
-        assert!(a.counts.server_errors > 0 && a.counts.throttles > 0 && a.counts.dropped > 0);
+        let c = a.counts;
+        assert!(c.server_errors > 0 && c.throttles > 0 && c.dropped > 0 && c.lost > 0);
+        assert!(c.odd_throttles > 0 && c.gateway_errors > 0 && c.skews > 0 && c.stalls > 0);
+    }
+
+    #[test]
+    fn http_dates_are_written_as_servers_write_them() {
+        let at = std::time::UNIX_EPOCH + std::time::Duration::from_secs(1_700_000_000);
+        assert_eq!(httpdate(at), "Tue, 14 Nov 2023 22:13:20 GMT");
+        assert_eq!(
+            httpdate(std::time::UNIX_EPOCH),
+            "Thu, 01 Jan 1970 00:00:00 GMT"
+        );
     }
 
     #[test]

@@ -119,7 +119,7 @@ fn serve(client: TcpStream, upstream: u16, calls: &Mutex<Vec<Call>>, faults: &Mu
             .lock()
             .unwrap_or_else(|e| e.into_inner())
             .next_for(&call.name, call.write);
-        if let Some(fault) = fault.filter(|f| *f != Fault::LoseResponse) {
+        if let Some(fault) = fault.filter(|f| !f.forwards()) {
             let json = header("x-amz-target").is_some();
             let service = call.name.split(':').next().unwrap_or_default();
             let rest_json = matches!(service, "lambda" | "apigateway");
@@ -151,9 +151,36 @@ fn serve(client: TcpStream, upstream: u16, calls: &Mutex<Vec<Call>>, faults: &Mu
         if up.read_to_end(&mut response).is_err() || fault == Some(Fault::LoseResponse) {
             return;
         }
-        if client.write_all(&normalise(response)).is_err() {
+        let response = normalise(response);
+        if fault == Some(Fault::StallBody) {
+            stall(&mut client, &response);
             return;
         }
+        if client.write_all(&response).is_err() {
+            return;
+        }
+    }
+}
+
+/// How long a stalled response hangs before the proxy closes it: longer
+/// than the SDK's stalled-stream protection waits (5 s grace, 1 s window).
+const STALL: std::time::Duration = std::time::Duration::from_secs(10);
+
+/// Sends the head and half the body of `response`, then nothing for
+/// [`STALL`], then closes the connection.
+fn stall(client: &mut TcpStream, response: &[u8]) {
+    let head_end = response
+        .windows(4)
+        .position(|w| w == b"\r\n\r\n")
+        .map_or(response.len(), |p| p + 4);
+    // Half the body; with no body, half the head.
+    let half = if response.len() > head_end {
+        head_end + (response.len() - head_end) / 2
+    } else {
+        head_end / 2
+    };
+    if client.write_all(&response[..half]).is_ok() && client.flush().is_ok() {
+        std::thread::sleep(STALL);
     }
 }
 

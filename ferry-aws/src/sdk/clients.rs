@@ -10,13 +10,14 @@ use aws_config::{BehaviorVersion, Region};
 use aws_smithy_http_client::tls::{self, rustls_provider::CryptoMode};
 use aws_smithy_runtime_api::client::http::SharedHttpClient;
 
-/// Attempts per call: throttling (429, `Throttling*`, `TooManyRequests*`),
-/// 5xx and dropped connections are retried with jittered exponential backoff
+/// Attempts per call: throttling (429 and 503 whatever the body,
+/// `Throttling*`, `TooManyRequests*`), 5xx and dropped connections are retried with jittered exponential backoff
 /// (200 ms doubling to 10 s), so a call gives up after about a minute.
 const MAX_ATTEMPTS: u32 = 8;
 
 use crate::sdk::fail::{self, AwsError};
 use crate::sdk::pace::{Pacer, Quota};
+use crate::sdk::retry::ThrottlingByStatus;
 
 /// The HTTP client of every AWS client ferry makes: hyper 1 with rustls on
 /// ring, trusting the platform's root certificates. (The SDK's default
@@ -66,15 +67,25 @@ impl Clients {
             );
         }
         let config = loader.load().await;
+        // Each service's client, with throttling recognised by status too.
+        macro_rules! client {
+            ($sdk:ident) => {
+                $sdk::Client::from_conf(
+                    $sdk::config::Builder::from(&config)
+                        .retry_classifier(ThrottlingByStatus)
+                        .build(),
+                )
+            };
+        }
         Clients {
-            lambda: aws_sdk_lambda::Client::new(&config),
-            apigw: aws_sdk_apigateway::Client::new(&config),
-            iam: aws_sdk_iam::Client::new(&config),
-            logs: aws_sdk_cloudwatchlogs::Client::new(&config),
-            sts: aws_sdk_sts::Client::new(&config),
-            cloudfront: aws_sdk_cloudfront::Client::new(&config),
-            route53: aws_sdk_route53::Client::new(&config),
-            ssm: aws_sdk_ssm::Client::new(&config),
+            lambda: client!(aws_sdk_lambda),
+            apigw: client!(aws_sdk_apigateway),
+            iam: client!(aws_sdk_iam),
+            logs: client!(aws_sdk_cloudwatchlogs),
+            sts: client!(aws_sdk_sts),
+            cloudfront: client!(aws_sdk_cloudfront),
+            route53: client!(aws_sdk_route53),
+            ssm: client!(aws_sdk_ssm),
             pace: Pacer::default(),
         }
     }

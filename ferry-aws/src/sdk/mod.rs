@@ -7,3 +7,4 @@ pub mod convert;
 pub mod fail;
 pub mod once;
 pub mod pace;
+pub mod retry;

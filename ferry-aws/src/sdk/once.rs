@@ -14,12 +14,17 @@ use aws_smithy_runtime_api::client::result::{CreateUnhandledError, SdkError};
 use aws_smithy_types::error::metadata::ProvideErrorMetadata;
 
 use crate::sdk::fail::{self, AwsError};
+use crate::sdk::retry;
 
 /// Attempts of one exactly-once write, as many as the SDK makes of others.
 const ATTEMPTS: u32 = 8;
+/// The longest wait between two attempts, as for the SDK's own retries.
+const MAX_DELAY: Duration = Duration::from_secs(10);
 
-/// Whether a failure may be over by itself: throttling, a 5xx, a timeout or
-/// a connection that broke. Only these are worth another attempt.
+/// Whether a failure may be over by itself: throttling (429 or 503 whatever
+/// the body), a 5xx, a timeout, a connection that broke, or a signature
+/// refused for clock skew (the SDK signs the next attempt with the server's
+/// time). Only these are worth another attempt.
 pub fn transient<E: ProvideErrorMetadata>(err: &SdkError<E, HttpResponse>) -> bool {
     match err {
         SdkError::TimeoutError(_) | SdkError::DispatchFailure(_) | SdkError::ResponseError(_) => {
@@ -28,10 +33,16 @@ pub fn transient<E: ProvideErrorMetadata>(err: &SdkError<E, HttpResponse>) -> bo
         SdkError::ServiceError(ctx) => {
             let status = ctx.raw().status().as_u16();
             let code = ctx.err().code().unwrap_or_default();
+            let skewed = code == "RequestTimeTooSkewed"
+                || ctx
+                    .err()
+                    .message()
+                    .is_some_and(|m| m.contains("Signature expired"));
             status >= 500
                 || status == 429
                 || code.starts_with("Throttl")
                 || code.starts_with("TooManyRequests")
+                || skewed
         }
         _ => false,
     }
@@ -61,8 +72,16 @@ where
                 if let Some(value) = landed().await? {
                     return Ok(value);
                 }
-                tokio::time::sleep(jittered(delay)).await;
-                delay = (delay * 2).min(Duration::from_secs(10));
+                // The server's own `Retry-After`, when it gives one.
+                let asked = match &e {
+                    SdkError::ServiceError(answer) => {
+                        retry::retry_after(answer.raw().headers(), SystemTime::now())
+                    }
+                    _ => None,
+                };
+                let wait = asked.map_or_else(|| jittered(delay), |d| d.min(MAX_DELAY));
+                tokio::time::sleep(wait).await;
+                delay = (delay * 2).min(MAX_DELAY);
                 tries += 1;
             }
             Err(e) => return Err(fail::call(call, e.into_service_error())),
@@ -109,6 +128,37 @@ mod tests {
         SdkError::ServiceError(ServiceError::builder().source(err).raw(raw).build())
     }
 
+    #[tokio::test(start_paused = true)]
+    async fn an_unparseable_429_is_retried_after_the_time_it_asks() {
+        let attempts = Cell::new(0);
+        let started = tokio::time::Instant::now();
+        let out = write(
+            "lambda:PublishLayerVersion",
+            || {
+                attempts.set(attempts.get() + 1);
+                let first = attempts.get() == 1;
+                async move {
+                    if first {
+                        let mut raw =
+                            HttpResponse::new(StatusCode::try_from(429).unwrap(), SdkBody::empty());
+                        raw.headers_mut().insert("retry-after", "3");
+                        let err = PublishLayerVersionError::unhandled("no root element");
+                        let answer: ServiceError<PublishLayerVersionError, HttpResponse> =
+                            ServiceError::builder().source(err).raw(raw).build();
+                        Err(SdkError::ServiceError(answer))
+                    } else {
+                        Ok("arn:layer:8".to_owned())
+                    }
+                }
+            },
+            || async { Ok(None) },
+        )
+        .await;
+        assert_eq!(out.unwrap(), "arn:layer:8");
+        assert_eq!(attempts.get(), 2);
+        assert_eq!(started.elapsed().as_secs(), 3);
+    }
+
     #[test]
     fn only_passing_failures_are_transient() {
         assert!(transient(&failure(500, "InternalFailure")));
@@ -116,6 +166,18 @@ mod tests {
         assert!(transient(&failure(400, "ThrottlingException")));
         assert!(!transient(&failure(400, "InvalidParameterValueException")));
         assert!(!transient(&failure(403, "AccessDeniedException")));
+        assert!(transient(&failure(403, "RequestTimeTooSkewed")));
+        let expired = PublishLayerVersionError::generic(
+            ErrorMetadata::builder()
+                .code("InvalidSignatureException")
+                .message("Signature expired: 20231114T221320Z is now earlier than 20231114T222320Z")
+                .build(),
+        );
+        let raw = HttpResponse::new(StatusCode::try_from(403).unwrap(), SdkBody::empty());
+        let answer: ServiceError<PublishLayerVersionError, HttpResponse> =
+            ServiceError::builder().source(expired).raw(raw).build();
+        assert!(transient(&SdkError::ServiceError(answer)));
+        assert!(!transient(&failure(403, "InvalidSignatureException")));
     }
 
     #[tokio::test(start_paused = true)]
