@@ -177,6 +177,35 @@ fn deploys_converge_through_faults_cuts_and_each_other() {
         );
     }
 
+    // 2b. Credentials that expire mid-deploy and cannot be renewed (static
+    //     test keys): the deploy stops, saying what expired and that a rerun
+    //     continues, and the rerun converges to the clean state.
+    reset(&rt, &cloud, &base_toml, &ws);
+    cloud.proxy.take();
+    cloud.proxy.faults(|f| {
+        f.first = vec![(
+            "lambda:POST /2015-03-31/functions".into(),
+            "functions".into(),
+            Fault::ExpiredToken,
+        )]
+    });
+    let (ok, stderr, _) = deploy(&ws, &cloud, None);
+    cloud.proxy.faults(std::mem::take);
+    assert!(!ok, "a deploy whose credentials expired must fail");
+    assert!(stderr.contains("ExpiredToken"), "{stderr}");
+    assert!(
+        stderr.contains("continues where this one stopped"),
+        "{stderr}"
+    );
+    let (ok, stderr, _) = deploy(&ws, &cloud, None);
+    assert!(ok, "the rerun after expired credentials: {stderr}");
+    assert_eq!(
+        differences(&clean, &state(&rt, &cloud)),
+        Vec::<String>::new(),
+        "the rerun after expired credentials"
+    );
+    eprintln!("expired credentials: the deploy stopped naming them, the rerun converged");
+
     // 3. Cut after the N-th write (the process fails there, as if killed), then
     //    a normal deploy: the same state, no duplicates, then nothing to do.
     for n in 1..=full_writes {

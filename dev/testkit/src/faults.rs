@@ -46,6 +46,8 @@ pub struct FaultCounts {
     pub skews: usize,
     /// Requests forwarded whose response stalled halfway.
     pub stalls: usize,
+    /// Requests refused for expired credentials.
+    pub expired: usize,
     /// Requests dropped because the cut was reached.
     pub after_cut: usize,
 }
@@ -60,6 +62,7 @@ impl FaultCounts {
             + self.gateway_errors
             + self.skews
             + self.stalls
+            + self.expired
     }
 }
 
@@ -81,6 +84,9 @@ pub enum Fault {
     Skew,
     /// Forward the request, then send half the response and stall.
     StallBody,
+    /// "The security token included in the request is expired", as a CI
+    /// job's session ends (only when a test names it in `first`).
+    ExpiredToken,
 }
 
 impl Fault {
@@ -159,6 +165,7 @@ impl FaultPlan {
             Fault::GatewayError(_) => c.gateway_errors += 1,
             Fault::Skew => c.skews += 1,
             Fault::StallBody => c.stalls += 1,
+            Fault::ExpiredToken => c.expired += 1,
         }
         if write && fault.forwards() {
             self.writes_forwarded += 1;
@@ -224,6 +231,14 @@ pub fn answer(client: &mut TcpStream, fault: Fault, json: bool, rest_json: bool)
                 format!("<html><head><title>{status}</title></head><body>{status}</body></html>");
             return raw(client, status, "text/html", "", &body);
         }
+        Fault::ExpiredToken => {
+            let code = if json || rest_json {
+                "ExpiredTokenException"
+            } else {
+                "ExpiredToken"
+            };
+            ("403 Forbidden", code, String::new())
+        }
         Fault::Skew => {
             let ahead =
                 httpdate(std::time::SystemTime::now() + std::time::Duration::from_secs(600));
@@ -235,10 +250,12 @@ pub fn answer(client: &mut TcpStream, fault: Fault, json: bool, rest_json: bool)
             ("403 Forbidden", code, format!("date: {ahead}\r\n"))
         }
     };
-    let message = if matches!(fault, Fault::Skew) {
-        "Signature expired: the request's time is now earlier than the server's minus 5 min"
-    } else {
-        "injected by ferry's test proxy"
+    let message = match fault {
+        Fault::Skew => {
+            "Signature expired: the request's time is now earlier than the server's minus 5 min"
+        }
+        Fault::ExpiredToken => "The security token included in the request is expired",
+        _ => "injected by ferry's test proxy",
     };
     let (content_type, body) = if json {
         (

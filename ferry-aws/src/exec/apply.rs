@@ -3,6 +3,7 @@
 //! order and grouping of actions is decided by [`phase`].
 
 use std::collections::BTreeMap;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Mutex;
 use std::time::Instant;
 
@@ -100,6 +101,7 @@ pub async fn apply(
                 .map(|d| (d.id.clone(), d.domain_name.clone())),
         ),
         uploaded: Mutex::new(0),
+        failed: AtomicBool::new(false),
     };
     let mut outcome = Outcome::default();
     for current in 1..=5u8 {
@@ -147,9 +149,14 @@ pub async fn apply(
 async fn run_chain(ctx: &Ctx<'_>, chain: Vec<&Action>) -> Result<Vec<Applied>, AwsError> {
     let mut done = Vec::new();
     for action in chain {
+        if ctx.failed.load(Ordering::SeqCst) {
+            break;
+        }
         let started = Instant::now();
         eprintln!("ferry: {}", ferry::deploy::render::line(action).trim());
-        let result = super::execute::execute(ctx, action).await?;
+        let result = super::execute::execute(ctx, action)
+            .await
+            .inspect_err(|_| ctx.failed.store(true, Ordering::SeqCst))?;
         done.push(Applied {
             action: action.clone(),
             seconds: started.elapsed().as_secs_f64(),

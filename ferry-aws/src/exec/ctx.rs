@@ -3,6 +3,7 @@
 //! (a new API's id, published layer versions, RevisionIds, the distribution).
 
 use std::collections::{BTreeMap, HashMap};
+use std::sync::atomic::AtomicBool;
 use std::sync::Mutex;
 
 use ferry::deploy::Plan;
@@ -23,4 +24,7 @@ pub(crate) struct Ctx<'a> {
     /// The stage's distribution (id, domain name): live, or created now.
     pub distribution: Mutex<Option<(String, String)>>,
     pub uploaded: Mutex<u64>,
+    /// Set when an action fails: the other functions' chains stop before
+    /// their next write instead of going on with a deploy that has failed.
+    pub failed: AtomicBool,
 }

@@ -4,6 +4,7 @@
 
 use std::time::Duration;
 
+use aws_config::identity::IdentityCache;
 use aws_config::retry::RetryConfig;
 use aws_config::timeout::TimeoutConfig;
 use aws_config::{BehaviorVersion, Region};
@@ -14,6 +15,7 @@ use aws_smithy_runtime_api::client::http::SharedHttpClient;
 /// `Throttling*`, `TooManyRequests*`), 5xx and dropped connections are retried with jittered exponential backoff
 /// (200 ms doubling to 10 s), so a call gives up after about a minute.
 const MAX_ATTEMPTS: u32 = 8;
+const CREDENTIALS_RENEWED_BEFORE_EXPIRY: Duration = Duration::from_secs(300);
 
 use crate::sdk::fail::{self, AwsError};
 use crate::sdk::pace::{Pacer, Quota};
@@ -48,6 +50,14 @@ impl Clients {
     pub async fn connect(region: &str) -> Self {
         let mut loader = aws_config::defaults(BehaviorVersion::latest())
             .http_client(http_client())
+            // Renew expiring credentials (a CI job's web identity session,
+            // SSO) five minutes early rather than the SDK's ten seconds, so
+            // that a long deploy does not meet their expiry mid-write.
+            .identity_cache(
+                IdentityCache::lazy()
+                    .buffer_time(CREDENTIALS_RENEWED_BEFORE_EXPIRY)
+                    .build(),
+            )
             .region(Region::new(region.to_owned()))
             .timeout_config(
                 TimeoutConfig::builder()

@@ -76,7 +76,10 @@ where
         "AccessDenied" | "AccessDeniedException" | "UnauthorizedOperation" => {
             format!("the credentials may not call {call}; grant it to the deploying role or user")
         }
-        "ExpiredToken" | "ExpiredTokenException" | "UnrecognizedClientException" => {
+        "ExpiredToken" | "ExpiredTokenException" | "RequestExpired" => {
+            "the credentials expired during the run and their source could not renew them; get fresh ones (`aws sso login`, or a new CI session) and run again: a deploy continues where this one stopped".to_owned()
+        }
+        "UnrecognizedClientException" => {
             "refresh the credentials (e.g. `aws sso login`) and run again".to_owned()
         }
         "TooManyRequestsException" | "Throttling" | "ThrottlingException" => {
