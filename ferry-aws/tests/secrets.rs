@@ -1,7 +1,7 @@
 //! Secret environment values against moto: a stage whose functions take one
 //! value from an SSM SecureString and one from the deploying process's
 //! environment. The values reach Lambda's configuration and appear in no
-//! output of plan or deploy (text or JSON); rotating
+//! output of plan or deploy (text or JSON), nor in a saved plan; rotating
 //! the parameter is a configuration update; a missing variable or parameter
 //! stops the run before any write, naming it and where it is declared.
 
@@ -126,14 +126,19 @@ fn secrets_reach_lambda_and_no_output() {
 
     // A rotated parameter: the plan names the variable, never the value, and
     // the deploy updates each function's configuration and nothing else.
+    //    Saved for review, the plan holds each secret's source and no value;
+    //    applied, it resolves the values then.
     rt.block_on(put_param(&aws, ROTATED));
-    let plan = run(ferry(&ws, &endpoint).env(VAR, TOKEN).args([
-        "plan",
-        "--stage",
-        "test",
-        "--detailed-exitcode",
-    ]));
+    let saved = ws.join("target/rotation.plan.json");
+    let plan = run(ferry(&ws, &endpoint)
+        .env(VAR, TOKEN)
+        .args(["plan", "--stage", "test", "--detailed-exitcode", "--out"])
+        .arg(&saved));
     assert_eq!(plan.status.code(), Some(2));
+    let file = std::fs::read_to_string(&saved).unwrap();
+    assert_secret_free("the saved plan file", &file);
+    assert!(file.contains(&format!(r#""ssm": "{PARAM}""#)), "{file}");
+    assert!(file.contains(&format!(r#""from-env": "{VAR}""#)), "{file}");
     let text = printed(&plan);
     assert_secret_free("plan", &text);
     assert!(
@@ -141,8 +146,11 @@ fn secrets_reach_lambda_and_no_output() {
         "{text}"
     );
     proxy.take();
-    let rotated = deploy(&ws, &endpoint, false);
-    assert!(rotated.status.success());
+    let rotated = run(ferry(&ws, &endpoint)
+        .env(VAR, TOKEN)
+        .args(["deploy", "--stage", "test", "--plan"])
+        .arg(&saved));
+    assert!(rotated.status.success(), "{}", printed(&rotated));
     assert_secret_free("deploy", &printed(&rotated));
     let writes = stage_writes(&proxy.take());
     assert!(
