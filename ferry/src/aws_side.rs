@@ -26,6 +26,30 @@ pub enum AwsCommand {
 }
 
 impl AwsCommand {
+    /// The command with its file paths made absolute against the caller's
+    /// working directory: the AWS binary runs in the workspace root.
+    pub fn with_absolute_paths(mut self) -> Self {
+        let absolute = |p: &mut Option<PathBuf>| {
+            if let Some(path) = p.as_mut() {
+                if let Ok(abs) = std::path::absolute(&*path) {
+                    *path = abs;
+                }
+            }
+        };
+        match &mut self {
+            AwsCommand::Plan(a) => {
+                absolute(&mut a.stage.manifest);
+                absolute(&mut a.out);
+            }
+            AwsCommand::Deploy(a) => {
+                absolute(&mut a.stage.manifest);
+                absolute(&mut a.plan);
+            }
+            AwsCommand::Doctor(a) => absolute(&mut a.manifest),
+        }
+        self
+    }
+
     pub fn stage(&self) -> &str {
         match self {
             AwsCommand::Plan(a) => &a.stage.stage,
@@ -52,7 +76,7 @@ pub fn run(root: &Path, command: AwsCommand, aws: Option<AwsEntry>) -> miette::R
     crate::deploy::find_stage(&workspace, command.stage())?;
     let invocation = AwsInvocation {
         root: root.to_path_buf(),
-        command,
+        command: command.with_absolute_paths(),
     };
     if let Some(entry) = aws {
         return entry(invocation);
@@ -263,5 +287,20 @@ mod tests {
         let back: AwsInvocation = serde_json::from_str(&json).unwrap();
         assert_eq!(back.command.stage(), "prod");
         assert_eq!(serde_json::to_string(&back).unwrap(), json);
+    }
+
+    #[test]
+    fn relative_paths_are_handed_over_absolute() {
+        let here = std::env::current_dir().unwrap();
+        let command = AwsCommand::Doctor(DoctorArgs {
+            stage: "prod".into(),
+            manifest: Some("dist/manifest.json".into()),
+            json: false,
+        })
+        .with_absolute_paths();
+        let AwsCommand::Doctor(args) = command else {
+            unreachable!()
+        };
+        assert_eq!(args.manifest, Some(here.join("dist/manifest.json")));
     }
 }
