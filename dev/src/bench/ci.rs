@@ -14,7 +14,7 @@ use std::time::Duration;
 
 use miette::{miette, IntoDiagnostic};
 
-use super::{print_table, timed, with_tools, Row};
+use super::{print_table_against, timed, with_tools, Row};
 use crate::tools::{self, Venv};
 use ferry::model::Arch;
 use ferry_testkit::moto::Moto;
@@ -79,7 +79,7 @@ pub fn run(root: &Path) -> miette::Result<()> {
         Row(
             "AWS side, first compile (after `build`)".into(),
             secs(aws_now),
-            format!("{} at {}", secs(aws_before), &BEFORE[..10]),
+            secs(aws_before),
             format!("{:.2}x", aws_now.as_secs_f64() / aws_before.as_secs_f64()),
         ),
         Row(
@@ -105,7 +105,7 @@ pub fn run(root: &Path) -> miette::Result<()> {
         "\nwhat CI pays for ferry itself (2 cores here: {} logical CPUs)\n",
         num_cpus()
     );
-    print_table(&rows);
+    print_table_against(&rows, &format!("before ({})", &BEFORE[..10]));
     let _ = std::fs::remove_dir_all(before.join("target"));
     let _ = std::fs::remove_dir_all(now.join("target"));
     Ok(())

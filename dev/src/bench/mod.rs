@@ -30,13 +30,20 @@ pub fn run(root: &Path, args: &BenchArgs) -> miette::Result<()> {
 pub(crate) struct Row(pub String, pub String, pub String, pub String);
 
 pub(crate) fn print_table(rows: &[Row]) {
+    print_table_against(rows, "cargo-lambda");
+}
+
+/// The table with `peer` naming the third column.
+pub(crate) fn print_table_against(rows: &[Row], peer: &str) {
     let w0 = rows.iter().map(|r| r.0.len()).max().unwrap_or(0);
     let w1 = rows.iter().map(|r| r.1.len()).max().unwrap_or(0).max(5);
-    let w2 = rows.iter().map(|r| r.2.len()).max().unwrap_or(0).max(12);
-    println!(
-        "{:<w0$}  {:<w1$}  {:<w2$}  ratio",
-        "metric", "ferry", "cargo-lambda"
-    );
+    let w2 = rows
+        .iter()
+        .map(|r| r.2.len())
+        .max()
+        .unwrap_or(0)
+        .max(peer.len());
+    println!("{:<w0$}  {:<w1$}  {:<w2$}  ratio", "metric", "ferry", peer);
     for Row(a, b, c, d) in rows {
         println!("{a:<w0$}  {b:<w1$}  {c:<w2$}  {d}");
     }
