@@ -50,7 +50,7 @@ pub async fn run(root: &Path, args: &StageArgs, mode: Mode) -> miette::Result<Ex
     };
     let prune = saved.as_ref().map_or(args.prune, |s| s.prune);
     // Credentials first: a missing profile should not wait for a build.
-    let clients = Clients::connect(&stage.region).await;
+    let clients = Clients::connect(&stage.region).await?;
     let account = clients.account_id().await?;
     live::preflight(&clients, stage, &account).await?;
     let secrets = secrets::resolve(&clients, &workspace, stage).await?;

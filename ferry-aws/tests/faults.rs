@@ -5,7 +5,9 @@
 //! - a fifth of all requests answered 500, 429, with a dropped connection,
 //!   forwarded with their response lost (AWS acted; ferry cannot know) or
 //!   stalled halfway, a 429 whose body no AWS parser reads, a gateway's
-//!   HTML 502/503, or a signature refused for clock skew;
+//!   HTML 502/503, a signature refused for clock skew, or a large upload
+//!   the proxy stops reading halfway;
+//! - expired credentials, renewed from a web identity, or not renewable;
 //! - a deploy cut after its N-th write, for every N, then a normal deploy;
 //! - two deploys of the stage started at once.
 
@@ -45,9 +47,17 @@ fn reset(rt: &tokio::runtime::Runtime, cloud: &Cloud, base_toml: &str, ws: &Path
     std::fs::write(ws.join("deploy.toml"), door).unwrap();
 }
 
+/// Stall limits short enough for a test (20 s and 120 s by default); the
+/// proxy holds a stalled transfer for longer.
+fn limits(command: &mut Command) -> &mut Command {
+    command
+        .env("FERRY_STALL_SECS", "2")
+        .env("FERRY_ANSWER_SECS", "10")
+}
+
 fn deploy(ws: &Path, cloud: &Cloud, max_attempts: Option<u32>) -> (bool, String, Value) {
     let mut command = ferry(ws, &cloud.proxy.url());
-    command.args(["deploy", "--stage", "test", "--json"]);
+    limits(&mut command).args(["deploy", "--stage", "test", "--json"]);
     if let Some(n) = max_attempts {
         command.env("AWS_MAX_ATTEMPTS", n.to_string());
     }
@@ -55,6 +65,29 @@ fn deploy(ws: &Path, cloud: &Cloud, max_attempts: Option<u32>) -> (bool, String,
     let stderr = String::from_utf8_lossy(&out.stderr).into_owned();
     let json = serde_json::from_slice(&out.stdout).unwrap_or(Value::Null);
     (out.status.success(), stderr, json)
+}
+
+fn per_mode(c: &support::FaultCounts) -> String {
+    format!(
+        "{} 500, {} 429, {} dropped, {} responses lost, {} odd-bodied 429, {} HTML 502/503, {} clock skew, {} responses stalled, {} uploads stalled",
+        c.server_errors, c.throttles, c.dropped, c.lost, c.odd_throttles, c.gateway_errors, c.skews, c.stalls, c.upload_stalls
+    )
+}
+
+fn add(a: support::FaultCounts, b: support::FaultCounts) -> support::FaultCounts {
+    support::FaultCounts {
+        server_errors: a.server_errors + b.server_errors,
+        throttles: a.throttles + b.throttles,
+        dropped: a.dropped + b.dropped,
+        lost: a.lost + b.lost,
+        odd_throttles: a.odd_throttles + b.odd_throttles,
+        gateway_errors: a.gateway_errors + b.gateway_errors,
+        skews: a.skews + b.skews,
+        stalls: a.stalls + b.stalls,
+        upload_stalls: a.upload_stalls + b.upload_stalls,
+        expired: a.expired + b.expired,
+        after_cut: a.after_cut + b.after_cut,
+    }
 }
 
 fn state(rt: &tokio::runtime::Runtime, cloud: &Cloud) -> BTreeMap<String, String> {
@@ -92,13 +125,16 @@ fn deploys_converge_through_faults_cuts_and_each_other() {
 
     // 1. A fifth of all requests faulted: the deploy retries and converges.
     let mut lost = 0;
+    let mut total = support::FaultCounts::default();
     for seed in [1, 2, 3] {
         reset(&rt, &cloud, &base_toml, &ws);
         cloud.proxy.take();
         cloud
             .proxy
             .faults(|f| *f = support::FaultPlan::new(20, seed));
+        let started = std::time::Instant::now();
         let (ok, stderr, _) = deploy(&ws, &cloud, None);
+        let seconds = started.elapsed().as_secs_f64();
         let counts = cloud.proxy.faults(std::mem::take).counts;
         let calls = cloud.proxy.take().len();
         assert!(ok, "seed {seed}, {counts:?}: {stderr}");
@@ -109,14 +145,20 @@ fn deploys_converge_through_faults_cuts_and_each_other() {
             "seed {seed}"
         );
         eprintln!(
-            "faulted deploy (seed {seed}): {calls} requests forwarded, {} faults injected ({} 500, {} 429, {} dropped, {} responses lost, {} odd-bodied 429, {} HTML 502/503, {} clock skew, {} stalled), each retried",
-            counts.injected(), counts.server_errors, counts.throttles, counts.dropped, counts.lost,
-            counts.odd_throttles, counts.gateway_errors, counts.skews, counts.stalls
+            "faulted deploy (seed {seed}): {seconds:.1} s, {calls} requests forwarded, {} faults injected and retried: {}",
+            counts.injected(),
+            per_mode(&counts)
         );
         assert!(counts.injected() > 0);
         lost += counts.lost;
+        total = add(total, counts);
     }
     assert!(lost > 0, "no response was lost: the seeds do not test that");
+    eprintln!(
+        "three faulted deploys: {} faults: {}",
+        total.injected(),
+        per_mode(&total)
+    );
 
     // 2. The first answer of every kind of create meets one fault, each
     //    fault in turn: lost (AWS acted; ferry cannot know) or stalled
@@ -136,17 +178,20 @@ fn deploys_converge_through_faults_cuts_and_each_other() {
         ("lock:CreateLogGroup", ""),
     ];
     use ferry_testkit::faults::Fault;
+    // The writes that upload a zip, multi-MB in the example.
+    let uploads = [kinds[1], kinds[4]];
     let modes = [
-        Fault::LoseResponse,
-        Fault::StallBody,
-        Fault::OddThrottle(0),
-        Fault::OddThrottle(1),
-        Fault::OddThrottle(2),
-        Fault::GatewayError(0),
-        Fault::GatewayError(1),
-        Fault::Skew,
+        (Fault::LoseResponse, &kinds[..]),
+        (Fault::StallBody, &kinds[..]),
+        (Fault::StallUpload, &uploads[..]),
+        (Fault::OddThrottle(0), &kinds[..]),
+        (Fault::OddThrottle(1), &kinds[..]),
+        (Fault::OddThrottle(2), &kinds[..]),
+        (Fault::GatewayError(0), &kinds[..]),
+        (Fault::GatewayError(1), &kinds[..]),
+        (Fault::Skew, &kinds[..]),
     ];
-    for mode in modes {
+    for (mode, kinds) in modes {
         reset(&rt, &cloud, &base_toml, &ws);
         cloud.proxy.take();
         cloud.proxy.faults(|f| {
@@ -177,7 +222,64 @@ fn deploys_converge_through_faults_cuts_and_each_other() {
         );
     }
 
-    // 2b. Credentials that expire mid-deploy and cannot be renewed (static
+    // 2b. Credentials that AWS calls expired mid-deploy, from a source that
+    //     issues new ones (a CI job's web identity): renewed, and the refused
+    //     writes made with the new ones; the deploy succeeds.
+    reset(&rt, &cloud, &base_toml, &ws);
+    cloud.proxy.take();
+    let token = ws.join("target/ferry-web-identity-token");
+    std::fs::write(&token, "a-ci-job-oidc-token").unwrap();
+    cloud.proxy.faults(|f| {
+        f.first = vec![
+            ("iam:CreateRole".into(), "".into(), Fault::ExpiredToken),
+            (
+                "lambda:POST /2018-10-31/layers/".into(),
+                "/versions".into(),
+                Fault::ExpiredToken,
+            ),
+            (
+                "lambda:POST /2015-03-31/functions".into(),
+                "functions".into(),
+                Fault::ExpiredToken,
+            ),
+        ]
+    });
+    let mut command = ferry(&ws, &cloud.proxy.url());
+    let out = limits(&mut command)
+        .env_remove("AWS_ACCESS_KEY_ID")
+        .env_remove("AWS_SECRET_ACCESS_KEY")
+        .env("AWS_WEB_IDENTITY_TOKEN_FILE", &token)
+        .env("AWS_ROLE_ARN", "arn:aws:iam::123456789012:role/ci-deploy")
+        .env("AWS_ROLE_SESSION_NAME", "ferry-faults")
+        .args(["deploy", "--stage", "test", "--json"])
+        .output()
+        .unwrap();
+    let _ = std::fs::remove_file(&token);
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    let plan = cloud.proxy.faults(std::mem::take);
+    assert!(out.status.success(), "renewable credentials: {stderr}");
+    assert_eq!(plan.first, Vec::new(), "writes the deploy never made");
+    let sessions = cloud
+        .proxy
+        .take()
+        .iter()
+        .filter(|c| c.name.ends_with(":AssumeRoleWithWebIdentity"))
+        .count();
+    assert!(
+        (2..=4).contains(&sessions),
+        "one session, then one renewal per refusal at most: {sessions}"
+    );
+    assert_eq!(
+        differences(&clean, &state(&rt, &cloud)),
+        Vec::<String>::new(),
+        "after renewed credentials"
+    );
+    eprintln!(
+        "expired web identity credentials: {} refusals, {sessions} sessions asked for, the deploy succeeded",
+        plan.counts.expired
+    );
+
+    // 2c. Credentials that expire mid-deploy and cannot be renewed (static
     //     test keys): the deploy stops, saying what expired and that a rerun
     //     continues, and the rerun converges to the clean state.
     reset(&rt, &cloud, &base_toml, &ws);

@@ -5,7 +5,8 @@
 //! know); and the odd answers of real networks: a 429 whose body no AWS
 //! parser reads (empty, HTML, another protocol's format), a gateway's 502 or
 //! 503 in HTML, a signature refused for clock skew (with the server's `Date`
-//! ten minutes ahead), and a response that stalls halfway through its body.
+//! ten minutes ahead), a response that stalls halfway through its body, and
+//! an upload that the proxy stops reading halfway.
 //! Decided by a seeded sequence so a run can be repeated; and a cut that
 //! stops forwarding after the N-th write, the way a killed deploy stops.
 
@@ -26,6 +27,8 @@ pub struct FaultPlan {
     pub first: Vec<(String, String, Fault)>,
     /// Requests seen, the next fault decision's index.
     seen: u64,
+    /// Large uploads seen, the next upload-stall decision's index.
+    uploads: u64,
     pub writes_forwarded: usize,
     pub counts: FaultCounts,
 }
@@ -46,6 +49,8 @@ pub struct FaultCounts {
     pub skews: usize,
     /// Requests forwarded whose response stalled halfway.
     pub stalls: usize,
+    /// Uploads the proxy stopped reading halfway (never forwarded).
+    pub upload_stalls: usize,
     /// Requests refused for expired credentials.
     pub expired: usize,
     /// Requests dropped because the cut was reached.
@@ -62,6 +67,7 @@ impl FaultCounts {
             + self.gateway_errors
             + self.skews
             + self.stalls
+            + self.upload_stalls
             + self.expired
     }
 }
@@ -84,6 +90,9 @@ pub enum Fault {
     Skew,
     /// Forward the request, then send half the response and stall.
     StallBody,
+    /// Stop reading a large request body halfway, never forwarding it, and
+    /// hold the connection (decided by [`FaultPlan::upload_stall`]).
+    StallUpload,
     /// "The security token included in the request is expired", as a CI
     /// job's session ends (only when a test names it in `first`).
     ExpiredToken,
@@ -108,16 +117,39 @@ impl FaultPlan {
     /// The fault for the next request named `name`: the one `first` names
     /// for it, else as [`FaultPlan::next`] decides.
     pub fn next_for(&mut self, name: &str, write: bool) -> Option<Fault> {
-        let listed = self
-            .first
-            .iter()
-            .position(|(p, s, _)| name.starts_with(p.as_str()) && name.ends_with(s.as_str()));
+        let listed = self.first.iter().position(|(p, s, f)| {
+            *f != Fault::StallUpload && name.starts_with(p.as_str()) && name.ends_with(s.as_str())
+        });
         let Some(i) = listed else {
             return self.next(write);
         };
         let (_, _, fault) = self.first.remove(i);
         self.count(fault, write);
         Some(fault)
+    }
+
+    /// Whether the proxy stops reading the large body of the request named
+    /// `name` halfway: `first` names it with [`Fault::StallUpload`], or, in a
+    /// mixed run, a third of the faulted share of large uploads.
+    pub fn upload_stall(&mut self, name: &str) -> bool {
+        let listed = self.first.iter().position(|(p, s, f)| {
+            *f == Fault::StallUpload && name.starts_with(p.as_str()) && name.ends_with(s.as_str())
+        });
+        let stall = match listed {
+            Some(i) => {
+                self.first.remove(i);
+                true
+            }
+            None => {
+                let r = splitmix64(!self.seed ^ self.uploads.wrapping_mul(0x9E37_79B9_7F4A_7C15));
+                self.uploads += 1;
+                r % 300 < u64::from(self.percent)
+            }
+        };
+        if stall {
+            self.counts.upload_stalls += 1;
+        }
+        stall
     }
 
     /// The fault for the next request, if any, counted; a write that passes
@@ -165,6 +197,7 @@ impl FaultPlan {
             Fault::GatewayError(_) => c.gateway_errors += 1,
             Fault::Skew => c.skews += 1,
             Fault::StallBody => c.stalls += 1,
+            Fault::StallUpload => c.upload_stalls += 1,
             Fault::ExpiredToken => c.expired += 1,
         }
         if write && fault.forwards() {
@@ -185,7 +218,7 @@ fn splitmix64(mut z: u64) -> u64 {
 /// must be one the SDK parses to classify the error as retryable).
 pub fn answer(client: &mut TcpStream, fault: Fault, json: bool, rest_json: bool) -> bool {
     let (status, code, extra) = match fault {
-        Fault::Drop | Fault::LoseResponse | Fault::StallBody => return false,
+        Fault::Drop | Fault::LoseResponse | Fault::StallBody | Fault::StallUpload => return false,
         Fault::ServerError => (
             "500 Internal Server Error",
             "InternalFailure",
@@ -360,5 +393,22 @@ mod tests {
         assert_eq!(plan.next(true), None);
         assert_eq!(plan.next(false), Some(Fault::Drop));
         assert_eq!((plan.writes_forwarded, plan.counts.after_cut), (2, 1));
+    }
+
+    #[test]
+    fn upload_stalls_are_named_or_a_third_of_the_share() {
+        let mut plan = FaultPlan::new(30, 3);
+        plan.first = vec![("lambda:POST /x".into(), "".into(), Fault::StallUpload)];
+        // A listed upload stall is not taken by an ordinary decision.
+        plan.percent = 0;
+        assert_eq!(plan.next_for("lambda:POST /x", true), None);
+        assert!(plan.upload_stall("lambda:POST /x"));
+        assert!(plan.first.is_empty());
+        plan.percent = 30;
+        let n = (0..3000)
+            .filter(|_| plan.upload_stall("lambda:POST /y"))
+            .count();
+        assert!((200..400).contains(&n), "{n} of 3000 at 30%/3");
+        assert_eq!(plan.counts.upload_stalls, n + 1);
     }
 }

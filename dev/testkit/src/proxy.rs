@@ -26,7 +26,7 @@ pub struct Proxy {
 
 impl Proxy {
     pub fn start(upstream: u16) -> std::io::Result<Proxy> {
-        let listener = TcpListener::bind("127.0.0.1:0")?;
+        let listener = listener()?;
         let port = listener.local_addr()?.port();
         let calls = Arc::new(Mutex::new(Vec::new()));
         let faults = Arc::new(Mutex::new(FaultPlan::default()));
@@ -57,6 +57,18 @@ impl Proxy {
     pub fn take(&self) -> Vec<Call> {
         std::mem::take(&mut *self.calls.lock().unwrap_or_else(|e| e.into_inner()))
     }
+}
+
+/// A loopback listener whose connections buffer at most 256 KiB unread, as
+/// a server does, so that an upload it stops reading stalls at the client.
+fn listener() -> std::io::Result<TcpListener> {
+    use socket2::{Domain, Socket, Type};
+    let socket = Socket::new(Domain::IPV4, Type::STREAM, None)?;
+    socket.set_recv_buffer_size(256 * 1024)?;
+    let addr: std::net::SocketAddr = ([127, 0, 0, 1], 0).into();
+    socket.bind(&addr.into())?;
+    socket.listen(128)?;
+    Ok(socket.into())
 }
 
 /// The writes among `calls`, the deploy lock's included.
@@ -111,7 +123,23 @@ fn serve(client: TcpStream, upstream: u16, calls: &Mutex<Vec<Call>>, faults: &Mu
             .and_then(|v| v.parse().ok())
             .unwrap_or(0);
         let mut body = vec![0; length];
-        if reader.read_exact(&mut body).is_err() {
+        // A large upload is named from its first half, and may stall there.
+        let half = if length > UPLOAD { length / 2 } else { 0 };
+        if reader.read_exact(&mut body[..half]).is_err() {
+            return;
+        }
+        if half > 0 {
+            let name = classify(&request_line, &header, &body[..half]).name;
+            let stall = faults
+                .lock()
+                .unwrap_or_else(|e| e.into_inner())
+                .upload_stall(&name);
+            if stall {
+                std::thread::sleep(UPLOAD_STALL);
+                return;
+            }
+        }
+        if reader.read_exact(&mut body[half..]).is_err() {
             return;
         }
         let call = classify(&request_line, &header, &body);
@@ -161,6 +189,13 @@ fn serve(client: TcpStream, upstream: u16, calls: &Mutex<Vec<Call>>, faults: &Mu
         }
     }
 }
+
+/// Bodies larger than this are uploads that may stall halfway.
+const UPLOAD: usize = 64 * 1024;
+/// How long a stalled upload is held, unread, before the proxy closes it:
+/// longer than the limits the fault tests give ferry (FERRY_STALL_SECS,
+/// FERRY_ANSWER_SECS).
+const UPLOAD_STALL: std::time::Duration = std::time::Duration::from_secs(30);
 
 /// How long a stalled response hangs before the proxy closes it: longer
 /// than the SDK's stalled-stream protection waits (5 s grace, 1 s window).

@@ -6,6 +6,7 @@ use std::time::Duration;
 
 use aws_config::identity::IdentityCache;
 use aws_config::retry::RetryConfig;
+use aws_config::stalled_stream_protection::StalledStreamProtectionConfig;
 use aws_config::timeout::TimeoutConfig;
 use aws_config::{BehaviorVersion, Region};
 use aws_smithy_http_client::tls::{self, rustls_provider::CryptoMode};
@@ -15,11 +16,12 @@ use aws_smithy_runtime_api::client::http::SharedHttpClient;
 /// `Throttling*`, `TooManyRequests*`), 5xx and dropped connections are retried with jittered exponential backoff
 /// (200 ms doubling to 10 s), so a call gives up after about a minute.
 const MAX_ATTEMPTS: u32 = 8;
-const CREDENTIALS_RENEWED_BEFORE_EXPIRY: Duration = Duration::from_secs(300);
 
+use crate::sdk::credentials::{ExpiredCredentials, Renewing};
 use crate::sdk::fail::{self, AwsError};
 use crate::sdk::pace::{Pacer, Quota};
 use crate::sdk::retry::ThrottlingByStatus;
+use crate::sdk::stall::{self, Limits};
 
 /// The HTTP client of every AWS client ferry makes: hyper 1 with rustls on
 /// ring, trusting the platform's root certificates. (The SDK's default
@@ -44,25 +46,29 @@ pub struct Clients {
     pub ssm: aws_sdk_ssm::Client,
     /// The account's control-plane quotas, shared by every task of the run.
     pub pace: Pacer,
+    /// What every client signs with; renewed when AWS calls it expired.
+    pub credentials: Renewing,
 }
 
 impl Clients {
-    pub async fn connect(region: &str) -> Self {
+    pub async fn connect(region: &str) -> Result<Self, AwsError> {
+        let limits = Limits::from_env()?;
         let mut loader = aws_config::defaults(BehaviorVersion::latest())
-            .http_client(http_client())
-            // Renew expiring credentials (a CI job's web identity session,
-            // SSO) five minutes early rather than the SDK's ten seconds, so
-            // that a long deploy does not meet their expiry mid-write.
-            .identity_cache(
-                IdentityCache::lazy()
-                    .buffer_time(CREDENTIALS_RENEWED_BEFORE_EXPIRY)
-                    .build(),
-            )
+            .http_client(stall::guarded(http_client(), limits))
+            // `Renewing` holds the credentials instead (credentials.rs).
+            .identity_cache(IdentityCache::no_cache())
             .region(Region::new(region.to_owned()))
             .timeout_config(
                 TimeoutConfig::builder()
                     .connect_timeout(Duration::from_secs(10))
-                    .operation_attempt_timeout(Duration::from_secs(300))
+                    .operation_attempt_timeout(limits.attempt)
+                    .build(),
+            )
+            // A response body that stops moving; uploads are watched by
+            // `stall::guarded`.
+            .stalled_stream_protection(
+                StalledStreamProtectionConfig::enabled()
+                    .grace_period(limits.stall)
                     .build(),
             );
         // The user's own retry settings win (AWS_MAX_ATTEMPTS, AWS_RETRY_MODE).
@@ -77,17 +83,24 @@ impl Clients {
             );
         }
         let config = loader.load().await;
-        // Each service's client, with throttling recognised by status too.
+        let chain = config.credentials_provider().ok_or_else(|| {
+            AwsError::Credentials("the SDK's credential chain is not configured".into())
+        })?;
+        let credentials = Renewing::new(chain);
+        // Each service's client, with throttling recognised by status too,
+        // and expired credentials renewed where their source can.
         macro_rules! client {
             ($sdk:ident) => {
                 $sdk::Client::from_conf(
                     $sdk::config::Builder::from(&config)
+                        .credentials_provider(credentials.clone())
                         .retry_classifier(ThrottlingByStatus)
+                        .retry_classifier(ExpiredCredentials(credentials.clone()))
                         .build(),
                 )
             };
         }
-        Clients {
+        Ok(Clients {
             lambda: client!(aws_sdk_lambda),
             apigw: client!(aws_sdk_apigateway),
             iam: client!(aws_sdk_iam),
@@ -97,7 +110,8 @@ impl Clients {
             route53: client!(aws_sdk_route53),
             ssm: client!(aws_sdk_ssm),
             pace: Pacer::default(),
-        }
+            credentials,
+        })
     }
 
     /// Lambda's client once the control-plane quota allows one more call

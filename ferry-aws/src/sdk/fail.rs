@@ -53,6 +53,14 @@ pub enum AwsError {
     ))]
     Secrets(String),
 
+    #[error("{name}={value:?} is not usable: it must be {why}")]
+    #[diagnostic(help("set {name} to {why}, or unset it for the default"))]
+    Setting {
+        name: &'static str,
+        value: String,
+        why: String,
+    },
+
     #[error("{what} did not settle within {seconds} s: {status}")]
     #[diagnostic(help("look at the function in the Lambda console, then run the deploy again"))]
     Timeout {

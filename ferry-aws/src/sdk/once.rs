@@ -13,6 +13,7 @@ use aws_smithy_runtime_api::client::orchestrator::HttpResponse;
 use aws_smithy_runtime_api::client::result::{CreateUnhandledError, SdkError};
 use aws_smithy_types::error::metadata::ProvideErrorMetadata;
 
+use crate::sdk::credentials::{self, Renewing};
 use crate::sdk::fail::{self, AwsError};
 use crate::sdk::retry;
 
@@ -48,11 +49,30 @@ pub fn transient<E: ProvideErrorMetadata>(err: &SdkError<E, HttpResponse>) -> bo
     }
 }
 
+/// Whether AWS refused the call's credentials as expired (nothing landed).
+pub fn expired<E: ProvideErrorMetadata>(err: &SdkError<E, HttpResponse>) -> bool {
+    let SdkError::ServiceError(ctx) = err else {
+        return false;
+    };
+    let raw = ctx.raw();
+    ctx.err()
+        .code()
+        .is_some_and(|c| c.starts_with("ExpiredToken"))
+        || credentials::expired_answer(
+            raw.status().as_u16(),
+            raw.headers(),
+            raw.body().bytes().unwrap_or_default(),
+        )
+}
+
 /// Runs `attempt` (which must disable the SDK's own retries) until it
 /// succeeds; after each transient failure `landed` reads whether an earlier
-/// attempt took effect, and its answer is used instead of trying again.
+/// attempt took effect, and its answer is used instead of trying again. An
+/// answer that the credentials expired is tried again at once when they
+/// could be renewed.
 pub async fn write<T, E, A, AFut, L, LFut>(
     call: &'static str,
+    credentials: &Renewing,
     mut attempt: A,
     mut landed: L,
 ) -> Result<T, AwsError>
@@ -68,6 +88,9 @@ where
     loop {
         match attempt().await {
             Ok(value) => return Ok(value),
+            Err(e) if expired(&e) && tries < ATTEMPTS && credentials.renew_after_expired() => {
+                tries += 1;
+            }
             Err(e) if transient(&e) && tries < ATTEMPTS => {
                 if let Some(value) = landed().await? {
                     return Ok(value);
@@ -122,6 +145,14 @@ mod tests {
 
     use super::*;
 
+    fn static_keys() -> Renewing {
+        Renewing::new(
+            aws_credential_types::provider::SharedCredentialsProvider::new(
+                aws_credential_types::Credentials::new("AKID", "secret", None, None, "test"),
+            ),
+        )
+    }
+
     fn failure(status: u16, code: &str) -> SdkError<PublishLayerVersionError, HttpResponse> {
         let err = PublishLayerVersionError::generic(ErrorMetadata::builder().code(code).build());
         let raw = HttpResponse::new(StatusCode::try_from(status).unwrap(), SdkBody::empty());
@@ -134,6 +165,7 @@ mod tests {
         let started = tokio::time::Instant::now();
         let out = write(
             "lambda:PublishLayerVersion",
+            &static_keys(),
             || {
                 attempts.set(attempts.get() + 1);
                 let first = attempts.get() == 1;
@@ -186,6 +218,7 @@ mod tests {
         let looks = Cell::new(0);
         let out = write(
             "lambda:PublishLayerVersion",
+            &static_keys(),
             || {
                 attempts.set(attempts.get() + 1);
                 async { Err::<String, _>(failure(500, "InternalFailure")) }
@@ -205,6 +238,7 @@ mod tests {
         let attempts = Cell::new(0);
         let out = write(
             "lambda:PublishLayerVersion",
+            &static_keys(),
             || {
                 attempts.set(attempts.get() + 1);
                 async { Err::<String, _>(failure(503, "ServiceUnavailable")) }
@@ -218,10 +252,50 @@ mod tests {
     }
 
     #[tokio::test(start_paused = true)]
+    async fn expired_credentials_are_tried_again_only_when_renewable() {
+        let session = Renewing::new(
+            aws_credential_types::provider::SharedCredentialsProvider::new(
+                aws_credential_types::Credentials::new(
+                    "ASIA",
+                    "secret",
+                    Some("token".into()),
+                    Some(SystemTime::now() + Duration::from_secs(3600)),
+                    "WebIdentityToken",
+                ),
+            ),
+        );
+        use aws_credential_types::provider::ProvideCredentials;
+        for (credentials, attempts_made) in [(session, 2), (static_keys(), 1)] {
+            credentials.provide_credentials().await.unwrap();
+            let attempts = Cell::new(0);
+            let out = write(
+                "lambda:PublishLayerVersion",
+                &credentials,
+                || {
+                    attempts.set(attempts.get() + 1);
+                    let first = attempts.get() == 1;
+                    async move {
+                        if first {
+                            Err(failure(403, "ExpiredTokenException"))
+                        } else {
+                            Ok("arn:layer:9".to_owned())
+                        }
+                    }
+                },
+                || async { panic!("an expired answer landed nothing to look for") },
+            )
+            .await;
+            assert_eq!(attempts.get(), attempts_made);
+            assert_eq!(out.is_ok(), attempts_made == 2);
+        }
+    }
+
+    #[tokio::test(start_paused = true)]
     async fn a_refusal_is_not_retried() {
         let attempts = Cell::new(0);
         let out = write(
             "lambda:PublishLayerVersion",
+            &static_keys(),
             || {
                 attempts.set(attempts.get() + 1);
                 async { Err::<String, _>(failure(400, "InvalidParameterValueException")) }

@@ -282,7 +282,7 @@ pub async fn add_permission(
         let current = live::permission_source(c, name).await?;
         Ok((current.as_deref() == Some(source)).then_some(()))
     };
-    once::write("lambda:AddPermission", add, added).await
+    once::write("lambda:AddPermission", &c.credentials, add, added).await
 }
 
 #[cfg(test)]

@@ -96,7 +96,13 @@ pub async fn publish_layer(
         Ok(out.layer_version_arn().unwrap_or_default().to_owned())
     };
     let published = || live::layer_version_with(c, version.layer, version.description);
-    once::write("lambda:PublishLayerVersion", publish, published).await
+    once::write(
+        "lambda:PublishLayerVersion",
+        &c.credentials,
+        publish,
+        published,
+    )
+    .await
 }
 
 /// Creates the log group (or keeps the one that exists) with its retention.
@@ -166,7 +172,7 @@ pub async fn create_api(c: &Clients, api: &NewApi<'_>) -> Result<String, AwsErro
         Ok(out.id().unwrap_or_default().to_owned())
     };
     let created = || live_api::api_id_named(c, api.name);
-    once::write("apigateway:CreateRestApi", create, created).await
+    once::write("apigateway:CreateRestApi", &c.credentials, create, created).await
 }
 
 /// Replaces the API's whole definition with `definition` (OpenAPI 3).
@@ -213,5 +219,11 @@ pub async fn deploy_stage(
         Ok(out.id().unwrap_or_default().to_owned())
     };
     let deployed = || live_api::stage_deployment_with(c, api_id, stage, description);
-    once::write("apigateway:CreateDeployment", deploy, deployed).await
+    once::write(
+        "apigateway:CreateDeployment",
+        &c.credentials,
+        deploy,
+        deployed,
+    )
+    .await
 }

@@ -7,7 +7,7 @@ pub mod stage;
 pub mod state;
 
 #[allow(unused_imports)]
-pub use ferry_testkit::faults::FaultPlan;
+pub use ferry_testkit::faults::{FaultCounts, FaultPlan};
 pub use ferry_testkit::moto::Moto;
 #[allow(unused_imports)]
 pub use ferry_testkit::proxy::{stage_writes, writes, Proxy};
