@@ -18,6 +18,7 @@ mod exec;
 
 mod artifacts;
 mod doctor;
+mod logs;
 mod report;
 mod run;
 
@@ -53,6 +54,10 @@ pub fn main() -> ExitCode {
 
 /// Runs one AWS-side command to its exit code.
 pub fn run_invocation(invocation: AwsInvocation) -> miette::Result<ExitCode> {
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+        .map_err(|e| miette::miette!("cannot start the async runtime: {e}"))?;
     let doctor_args;
     let (args, mode) = match &invocation.command {
         AwsCommand::Plan(a) => (
@@ -86,10 +91,7 @@ pub fn run_invocation(invocation: AwsInvocation) -> miette::Result<ExitCode> {
             };
             (&doctor_args, Mode::Doctor)
         }
+        AwsCommand::Logs(a) => return runtime.block_on(logs::run(&invocation.root, a)),
     };
-    let runtime = tokio::runtime::Builder::new_multi_thread()
-        .enable_all()
-        .build()
-        .map_err(|e| miette::miette!("cannot start the async runtime: {e}"))?;
     runtime.block_on(run::run(&invocation.root, args, mode))
 }

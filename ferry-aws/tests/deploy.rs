@@ -13,6 +13,26 @@ use support::stage::{check_stage, methods};
 use support::stage_writes;
 use support::{ferry, fresh_copy, run, run_json, Readback};
 
+/// One architecture's part of the workspace's build, as a CI job for that
+/// architecture uploads it: a manifest with its artifacts, their zips next to
+/// it. Returns the manifest's path.
+fn split(ws: &Path, dir: &Path, arch: &str) -> std::path::PathBuf {
+    let mut m = manifest(ws);
+    m["artifacts"]
+        .as_array_mut()
+        .unwrap()
+        .retain(|a| a["architecture"] == arch);
+    for a in m["artifacts"].as_array().unwrap() {
+        let rel = a["path"].as_str().unwrap();
+        let to = dir.join(rel.strip_prefix("target/lambda/").unwrap());
+        std::fs::create_dir_all(to.parent().unwrap()).unwrap();
+        std::fs::copy(ws.join(rel), to).unwrap();
+    }
+    let path = dir.join("manifest.json");
+    std::fs::write(&path, serde_json::to_vec_pretty(&m).unwrap()).unwrap();
+    path
+}
+
 fn manifest(ws: &Path) -> Value {
     serde_json::from_slice(&std::fs::read(ws.join("target/lambda/manifest.json")).unwrap()).unwrap()
 }
@@ -116,11 +136,34 @@ fn deploy_lifecycle_against_moto() {
     }
 
     // 3. `--manifest` built elsewhere, to another stage: nothing is built in
-    //    the deploying directory, and the `test` stage is untouched.
+    //    the deploying directory, and the `test` stage is untouched. The
+    //    manifest is the join (`manifest merge`) of one per architecture, as
+    //    two CI jobs would upload them (their bytes are the two-architecture
+    //    build's: the build test holds builds to that).
     let other = base.join("other");
     fresh_copy(&other);
     let _ = std::fs::remove_dir_all(other.join("target"));
-    let manifest_path = ws.join("target/lambda/manifest.json");
+    let ci = base.join("ci");
+    let _ = std::fs::remove_dir_all(&ci);
+    let per_arch = ["arm64", "x86_64"].map(|arch| split(&ws, &ci.join(arch), arch));
+    let manifest_path = ci.join("joined/manifest.json");
+    let out = run(ferry(&other, &endpoint)
+        .args(["manifest", "merge"])
+        .args(&per_arch)
+        .arg("-o")
+        .arg(&manifest_path));
+    assert!(out.status.success(), "manifest merge");
+    assert!(
+        String::from_utf8_lossy(&out.stderr).contains("12 artifacts (6 arm64, 6 x86_64)"),
+        "manifest merge"
+    );
+    let joined: Value = serde_json::from_slice(&std::fs::read(&manifest_path).unwrap()).unwrap();
+    assert_eq!(
+        joined,
+        manifest(&ws),
+        "the join equals the two-architecture build's manifest"
+    );
+    assert!(proxy.take().is_empty(), "manifest merge called AWS");
     let prod = run_json(
         ferry(&other, &endpoint)
             .args(["deploy", "--stage", "prod", "--manifest"])

@@ -1,4 +1,4 @@
-//! `plan`, `deploy` and `doctor`: ferry validates the workspace and the
+//! `plan`, `deploy`, `doctor` and `logs`: ferry validates the workspace and the
 //! stage here, then runs them in its AWS side, the only part of ferry that
 //! compiles the AWS SDK. In process when this binary has it (`ferry-aws`),
 //! else in the workspace's AWS binary: the bin named after this one with
@@ -11,7 +11,7 @@ use std::process::{Command, ExitCode};
 use miette::{miette, IntoDiagnostic};
 use serde::{Deserialize, Serialize};
 
-use crate::cli::{DeployArgs, DoctorArgs, PlanArgs};
+use crate::cli::{DeployArgs, DoctorArgs, LogsArgs, PlanArgs};
 use crate::model::glob;
 
 /// The flag that hands a serialized [`AwsInvocation`] to the AWS binary.
@@ -23,6 +23,7 @@ pub enum AwsCommand {
     Plan(PlanArgs),
     Deploy(DeployArgs),
     Doctor(DoctorArgs),
+    Logs(LogsArgs),
 }
 
 impl AwsCommand {
@@ -46,6 +47,7 @@ impl AwsCommand {
                 absolute(&mut a.plan);
             }
             AwsCommand::Doctor(a) => absolute(&mut a.manifest),
+            AwsCommand::Logs(_) => {}
         }
         self
     }
@@ -55,6 +57,7 @@ impl AwsCommand {
             AwsCommand::Plan(a) => &a.stage.stage,
             AwsCommand::Deploy(a) => &a.stage.stage,
             AwsCommand::Doctor(a) => &a.stage,
+            AwsCommand::Logs(a) => &a.stage,
         }
     }
 }

@@ -47,6 +47,56 @@ pub enum Command {
     /// Check a stage's live chain link by link (DNS, CloudFront, API stage,
     /// routes, permissions, functions, log groups); exit 2 when one is broken.
     Doctor(DoctorArgs),
+    /// Print what a stage's functions logged, interleaved in time, each line
+    /// prefixed with its service.
+    Logs(LogsArgs),
+    /// Work with build manifests (`merge`: join per-architecture builds).
+    Manifest {
+        #[command(subcommand)]
+        command: ManifestCommand,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+pub enum ManifestCommand {
+    /// Join the manifests of builds made on several machines (one per
+    /// architecture) into one for `deploy --manifest`, copying their zips.
+    Merge(MergeArgs),
+}
+
+#[derive(Debug, Clone, clap::Args)]
+pub struct MergeArgs {
+    /// The manifest.json files to join, each with its zips next to it.
+    #[arg(required = true, num_args = 1.., value_name = "MANIFEST")]
+    pub inputs: Vec<PathBuf>,
+    /// Where to write the merged manifest; the zips go next to it.
+    #[arg(short = 'o', long = "out", value_name = "PATH")]
+    pub out: PathBuf,
+    /// Print the merged manifest as JSON on stdout.
+    #[arg(long)]
+    pub json: bool,
+}
+
+#[derive(Debug, Clone, clap::Args, Serialize, Deserialize)]
+pub struct LogsArgs {
+    /// The deploy.toml stage whose functions' logs to read.
+    #[arg(long)]
+    pub stage: String,
+    /// Only this service's function (repeatable). Default: every service.
+    #[arg(short = 'p', long = "service", value_name = "SERVICE")]
+    pub services: Vec<String>,
+    /// How far back to start: a duration such as 90s, 15m, 2h or 1d.
+    #[arg(long, value_name = "DURATION", default_value = "15m", value_parser = crate::logs::parse_since)]
+    pub since: u64,
+    /// Keep printing new lines as they arrive, until Ctrl-C.
+    #[arg(long)]
+    pub follow: bool,
+    /// Only lines containing this text.
+    #[arg(long, value_name = "TEXT")]
+    pub filter: Option<String>,
+    /// One JSON object per line ({timestamp_ms, service, message}).
+    #[arg(long)]
+    pub json: bool,
 }
 
 #[derive(Debug, Clone, clap::Args, Serialize, Deserialize)]

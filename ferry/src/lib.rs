@@ -12,7 +12,9 @@ pub mod check;
 pub mod cli;
 pub mod deploy;
 pub mod init;
+pub mod logs;
 pub mod manifest;
+pub mod merge;
 pub mod model;
 pub mod routes;
 pub mod schema;
@@ -25,7 +27,7 @@ use std::process::ExitCode;
 use clap::Parser;
 
 use aws_side::{AwsCommand, AwsEntry};
-use cli::{Cli, Command};
+use cli::{Cli, Command, ManifestCommand};
 
 /// The `cargo xtask` command line of a workspace's shim, without the AWS side
 /// in process: `plan`, `deploy` and `doctor` run the shim's AWS binary.
@@ -52,9 +54,12 @@ pub fn report(outcome: miette::Result<ExitCode>) -> ExitCode {
 fn dispatch(cli: Cli, aws: Option<AwsEntry>) -> miette::Result<ExitCode> {
     let in_workspace = || workspace_root(cli.root.as_deref());
     let done = match cli.command {
-        // These two need no ferry workspace.
+        // These need no ferry workspace.
         Command::Init(args) => init::run(&args),
         Command::Schema(args) => schema::run(args.what),
+        Command::Manifest {
+            command: ManifestCommand::Merge(args),
+        } => merge::command(&args),
         Command::Build(args) => build::run(&in_workspace()?, &args),
         Command::Check => check::run(&in_workspace()?),
         Command::Routes { json } => routes::run(&in_workspace()?, json),
@@ -66,6 +71,7 @@ fn dispatch(cli: Cli, aws: Option<AwsEntry>) -> miette::Result<ExitCode> {
         Command::Doctor(args) => {
             return aws_side::run(&in_workspace()?, AwsCommand::Doctor(args), aws)
         }
+        Command::Logs(args) => return aws_side::run(&in_workspace()?, AwsCommand::Logs(args), aws),
     };
     done.map(|()| ExitCode::SUCCESS)
 }

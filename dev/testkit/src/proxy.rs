@@ -1,6 +1,6 @@
 //! A recording proxy between a deploy tool and moto: every request passes
 //! through it, so the tests and the deploy benchmark count reads, writes and
-//! uploaded bytes where they cannot be missed. A call is a write unless its action reads (Get/List/Describe,
+//! uploaded bytes where they cannot be missed. A call is a write unless its action reads (Get/List/Describe/Filter,
 //! or an HTTP GET/HEAD of a REST API).
 
 use std::io::{BufRead, BufReader, Read, Write};
@@ -304,7 +304,7 @@ fn classify(request_line: &str, header: &dyn Fn(&str) -> Option<String>, body: &
     };
     let (name, write) = match action {
         Some(action) => {
-            let read = ["Get", "List", "Describe"]
+            let read = ["Get", "List", "Describe", "Filter"]
                 .iter()
                 .any(|p| action.starts_with(p));
             (format!("{service}:{action}"), !read)

@@ -1,5 +1,6 @@
 //! Reading live state, above the SDK plumbing: a stage's functions, layers,
-//! REST API, permissions, log groups and front door; secret values; and the
+//! REST API, permissions, log groups and front door; secret values; the
+//! functions' log events; and the
 //! reads that tell whether a write already landed or a function settled.
 //! Makes no write.
 
@@ -7,5 +8,6 @@ pub mod front_live;
 pub mod landed;
 pub mod live;
 pub mod live_api;
+pub mod log_events;
 pub mod secrets;
 pub mod wait;
