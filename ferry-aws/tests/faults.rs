@@ -7,13 +7,15 @@
 //!   stalled halfway, a 429 whose body no AWS parser reads, a gateway's
 //!   HTML 502/503, a signature refused for clock skew, or a large upload
 //!   the proxy stops reading halfway;
+//! - each of those faults on the first answer of every kind of write a clean
+//!   deploy makes, and an update;
 //! - expired credentials, renewed from a web identity, or not renewable;
 //! - a deploy cut after its N-th write, for every N, then a normal deploy;
 //! - two deploys of the stage started at once.
 
 mod support;
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 use std::path::Path;
 use std::process::{Command, Stdio};
 
@@ -90,6 +92,31 @@ fn add(a: support::FaultCounts, b: support::FaultCounts) -> support::FaultCounts
     }
 }
 
+fn deploy_manifest(ws: &Path, cloud: &Cloud, dir: &Path) -> (bool, String, Value) {
+    let mut command = ferry(ws, &cloud.proxy.url());
+    limits(&mut command)
+        .args(["deploy", "--stage", "test", "--json", "--manifest"])
+        .arg(dir.join("manifest.json"));
+    let out = command.output().unwrap();
+    let stderr = String::from_utf8_lossy(&out.stderr).into_owned();
+    let json = serde_json::from_slice(&out.stdout).unwrap_or(Value::Null);
+    (out.status.success(), stderr, json)
+}
+
+fn copy_dir(from: &Path, to: &Path) {
+    let _ = std::fs::remove_dir_all(to);
+    std::fs::create_dir_all(to).unwrap();
+    for entry in std::fs::read_dir(from).unwrap() {
+        let entry = entry.unwrap();
+        let path = entry.path();
+        if entry.file_type().unwrap().is_dir() {
+            copy_dir(&path, &to.join(entry.file_name()));
+        } else {
+            std::fs::copy(&path, to.join(entry.file_name())).unwrap();
+        }
+    }
+}
+
 fn state(rt: &tokio::runtime::Runtime, cloud: &Cloud) -> BTreeMap<String, String> {
     rt.block_on(snapshot(&cloud.aws, "items", "test"))
 }
@@ -114,7 +141,8 @@ fn deploys_converge_through_faults_cuts_and_each_other() {
     cloud.proxy.take();
     let (ok, stderr, _) = deploy(&ws, &cloud, None);
     assert!(ok, "{stderr}");
-    let full_writes = writes(&cloud.proxy.take()).len();
+    let clean_calls = cloud.proxy.take();
+    let full_writes = writes(&clean_calls).len();
     let clean = state(&rt, &cloud);
     assert_eq!(clean["distributions"], "1");
     assert_eq!(clean["rest apis named"], "1");
@@ -160,54 +188,59 @@ fn deploys_converge_through_faults_cuts_and_each_other() {
         per_mode(&total)
     );
 
-    // 2. The first answer of every kind of create meets one fault, each
-    //    fault in turn: lost (AWS acted; ferry cannot know) or stalled
-    //    halfway, so each retry must recognise what it made; a 429 with a
-    //    body no parser reads (with and without Retry-After); a gateway's
-    //    HTML 502 and 503; a signature refused for clock skew. Each deploy
+    // 2. The first answer of every kind of write the clean deploy made meets
+    //    one fault, each fault in turn: lost (AWS acted; ferry cannot know)
+    //    or stalled halfway, so each retry must recognise what it made; a 429
+    //    with a body no parser reads (with and without Retry-After); a
+    //    gateway's HTML 502 and 503; a signature refused for clock skew; and,
+    //    for every kind of zip upload, an upload stalled halfway. Each deploy
     //    succeeds and leaves the clean state: nothing made twice.
-    let kinds = [
-        ("iam:CreateRole", ""),
-        ("lambda:POST /2018-10-31/layers/", "/versions"),
-        ("apigateway:POST /restapis", "restapis"),
-        ("logs:CreateLogGroup", ""),
-        ("lambda:POST /2015-03-31/functions", "functions"),
-        ("lambda:POST /2015-03-31/functions/", "/policy"),
-        ("apigateway:POST /restapis/", "/deployments"),
-        ("cloudfront:POST /2020-05-31/distribution", "distribution"),
-        ("lock:CreateLogGroup", ""),
-    ];
-    use ferry_testkit::faults::Fault;
-    // The writes that upload a zip, multi-MB in the example.
-    let uploads = [kinds[1], kinds[4]];
+    use ferry_testkit::faults::{kind, Fault};
+    let write_kinds: BTreeSet<String> = clean_calls
+        .iter()
+        .filter(|c| c.write)
+        .map(|c| kind(&c.name))
+        .collect();
+    let upload_kinds: BTreeSet<String> = clean_calls
+        .iter()
+        .filter(|c| c.write && c.bytes > 64 * 1024)
+        .map(|c| kind(&c.name))
+        .collect();
+    assert!(upload_kinds.len() >= 2, "{upload_kinds:?}");
+    eprintln!(
+        "{} kinds of write in a clean deploy ({} upload zips): {write_kinds:?}",
+        write_kinds.len(),
+        upload_kinds.len()
+    );
     let modes = [
-        (Fault::LoseResponse, &kinds[..]),
-        (Fault::StallBody, &kinds[..]),
-        (Fault::StallUpload, &uploads[..]),
-        (Fault::OddThrottle(0), &kinds[..]),
-        (Fault::OddThrottle(1), &kinds[..]),
-        (Fault::OddThrottle(2), &kinds[..]),
-        (Fault::GatewayError(0), &kinds[..]),
-        (Fault::GatewayError(1), &kinds[..]),
-        (Fault::Skew, &kinds[..]),
+        Fault::LoseResponse,
+        Fault::StallBody,
+        Fault::StallUpload,
+        Fault::OddThrottle(0),
+        Fault::OddThrottle(1),
+        Fault::OddThrottle(2),
+        Fault::GatewayError(0),
+        Fault::GatewayError(1),
+        Fault::Skew,
     ];
-    for (mode, kinds) in modes {
+    for mode in modes {
         reset(&rt, &cloud, &base_toml, &ws);
         cloud.proxy.take();
-        cloud.proxy.faults(|f| {
-            f.first = kinds
-                .iter()
-                .map(|(p, s)| (p.to_string(), s.to_string(), mode))
-                .collect()
-        });
+        cloud.proxy.faults(|f| f.each_first = Some(mode));
         let started = std::time::Instant::now();
         let (ok, stderr, _) = deploy(&ws, &cloud, None);
         let plan = cloud.proxy.faults(std::mem::take);
         assert!(ok, "{mode:?} on the first answer of each write: {stderr}");
+        let expected = if mode == Fault::StallUpload {
+            &upload_kinds
+        } else {
+            &write_kinds
+        };
+        let missed: Vec<&String> = expected.difference(&plan.faulted_kinds).collect();
         assert_eq!(
-            plan.first,
-            Vec::new(),
-            "kinds of write the deploy never made"
+            missed,
+            Vec::<&String>::new(),
+            "{mode:?}: kinds of write not faulted"
         );
         let now = state(&rt, &cloud);
         assert_eq!(
@@ -217,10 +250,95 @@ fn deploys_converge_through_faults_cuts_and_each_other() {
         );
         eprintln!(
             "{mode:?} on the first answer of {} kinds of write: deploy succeeded in {:.1} s, nothing made twice",
-            kinds.len(),
+            plan.faulted_kinds.len(),
             started.elapsed().as_secs_f64()
         );
     }
+
+    // 2a. The same for the writes of an update: from the clean state, a
+    //     deploy of a code change to get-item (a multi-MB zip upload) and a
+    //     memory change to list-items, both builds given as manifests. Every
+    //     kind of write it makes meets each fault in turn; each ends in the
+    //     state the update leaves without faults.
+    let base = ws.parent().unwrap().to_path_buf();
+    let (before, after) = (base.join("faults-before"), base.join("faults-after"));
+    let (ok, stderr, _) = deploy(&ws, &cloud, None);
+    assert!(ok, "{stderr}");
+    copy_dir(&ws.join("target/lambda"), &before);
+    let get_item = ws.join("services/get-item/src/main.rs");
+    let source = std::fs::read_to_string(&get_item).unwrap();
+    assert!(source.contains("no item {id}"));
+    std::fs::write(
+        &get_item,
+        source.replacen("no item {id}", "not an item: {id}", 1),
+    )
+    .unwrap();
+    let out = run(ferry(&ws, &cloud.proxy.url()).args(["build"]));
+    std::fs::write(&get_item, &source).unwrap();
+    assert!(out.status.success(), "build of the code change");
+    copy_dir(&ws.join("target/lambda"), &after);
+    let update = |faults: Option<Fault>| {
+        reset(&rt, &cloud, &base_toml, &ws);
+        let (ok, stderr, _) = deploy_manifest(&ws, &cloud, &before);
+        assert!(ok, "the deploy before the update: {stderr}");
+        // The door's hosted zone is new after each reset: change its toml.
+        let toml = std::fs::read_to_string(ws.join("deploy.toml")).unwrap();
+        let changed = format!("{toml}\n[stages.test.services.list-items]\nmemory = 384\n");
+        std::fs::write(ws.join("deploy.toml"), changed).unwrap();
+        cloud.proxy.take();
+        cloud.proxy.faults(|f| f.each_first = faults);
+        let started = std::time::Instant::now();
+        let (ok, stderr, _) = deploy_manifest(&ws, &cloud, &after);
+        let seconds = started.elapsed().as_secs_f64();
+        let plan = cloud.proxy.faults(std::mem::take);
+        assert!(
+            ok,
+            "{faults:?} on the first answer of each write of an update: {stderr}"
+        );
+        (state(&rt, &cloud), cloud.proxy.take(), plan, seconds)
+    };
+    let (updated, calls, _, _) = update(None);
+    let update_kinds: BTreeSet<String> = calls
+        .iter()
+        .filter(|c| c.write)
+        .map(|c| kind(&c.name))
+        .collect();
+    let update_uploads: BTreeSet<String> = calls
+        .iter()
+        .filter(|c| c.write && c.bytes > 64 * 1024)
+        .map(|c| kind(&c.name))
+        .collect();
+    assert!(
+        update_kinds.contains("lambda:PUT /2015-03-31/functions/*/code")
+            && update_kinds.contains("lambda:PUT /2015-03-31/functions/*/configuration"),
+        "{update_kinds:?}"
+    );
+    assert_ne!(differences(&clean, &updated), Vec::<String>::new());
+    for mode in modes {
+        let (now, _, plan, seconds) = update(Some(mode));
+        let expected = if mode == Fault::StallUpload {
+            &update_uploads
+        } else {
+            &update_kinds
+        };
+        let missed: Vec<&String> = expected.difference(&plan.faulted_kinds).collect();
+        assert_eq!(
+            missed,
+            Vec::<&String>::new(),
+            "{mode:?}: kinds of update not faulted"
+        );
+        assert_eq!(
+            differences(&updated, &now),
+            Vec::<String>::new(),
+            "{mode:?} on the first answer of each write of an update"
+        );
+        eprintln!(
+            "{mode:?} on the first answer of {} kinds of write of an update: succeeded in {seconds:.1} s, state as without faults",
+            plan.faulted_kinds.len()
+        );
+    }
+    let _ = std::fs::remove_dir_all(&before);
+    let _ = std::fs::remove_dir_all(&after);
 
     // 2b. Credentials that AWS calls expired mid-deploy, from a source that
     //     issues new ones (a CI job's web identity): renewed, and the refused

@@ -25,6 +25,11 @@ pub struct FaultPlan {
     /// suffix) as the proxy names calls, e.g.
     /// `("apigateway:POST /restapis/", "/deployments")`, and the fault.
     pub first: Vec<(String, String, Fault)>,
+    /// A fault for the first answer of every kind of write (see [`kind`]);
+    /// with [`Fault::StallUpload`], of every kind of large upload.
+    pub each_first: Option<Fault>,
+    /// The kinds of write `each_first` met so far.
+    pub faulted_kinds: std::collections::BTreeSet<String>,
     /// Requests seen, the next fault decision's index.
     seen: u64,
     /// Large uploads seen, the next upload-stall decision's index.
@@ -121,6 +126,12 @@ impl FaultPlan {
             *f != Fault::StallUpload && name.starts_with(p.as_str()) && name.ends_with(s.as_str())
         });
         let Some(i) = listed else {
+            if let Some(fault) = self.each_first.filter(|f| *f != Fault::StallUpload) {
+                if write && self.faulted_kinds.insert(kind(name)) {
+                    self.count(fault, write);
+                    return Some(fault);
+                }
+            }
             return self.next(write);
         };
         let (_, _, fault) = self.first.remove(i);
@@ -139,6 +150,9 @@ impl FaultPlan {
             Some(i) => {
                 self.first.remove(i);
                 true
+            }
+            None if self.each_first == Some(Fault::StallUpload) => {
+                self.faulted_kinds.insert(kind(name))
             }
             None => {
                 let r = splitmix64(!self.seed ^ self.uploads.wrapping_mul(0x9E37_79B9_7F4A_7C15));
@@ -204,6 +218,29 @@ impl FaultPlan {
             self.writes_forwarded += 1;
         }
     }
+}
+
+/// The kind of a call as the proxy names it: in a REST path, after the API
+/// version date, collections and the names in them alternate
+/// (`/functions/{name}/policy`, `/restapis/{id}/deployments`), and each name
+/// becomes `*`, so `lambda:POST /2015-03-31/functions/items-test-get-item/policy`
+/// is `lambda:POST /2015-03-31/functions/*/policy`.
+pub fn kind(name: &str) -> String {
+    let Some((head, path)) = name.split_once(' ') else {
+        return name.to_owned();
+    };
+    let date = |seg: &str| seg.len() == 10 && seg.bytes().all(|b| b.is_ascii_digit() || b == b'-');
+    let mut out = Vec::new();
+    let mut position = 0;
+    for (i, seg) in path.split('/').enumerate() {
+        if seg.is_empty() || (i == 1 && date(seg)) {
+            out.push(seg);
+            continue;
+        }
+        out.push(if position % 2 == 1 { "*" } else { seg });
+        position += 1;
+    }
+    format!("{head} {}", out.join("/"))
 }
 
 fn splitmix64(mut z: u64) -> u64 {
@@ -393,6 +430,50 @@ mod tests {
         assert_eq!(plan.next(true), None);
         assert_eq!(plan.next(false), Some(Fault::Drop));
         assert_eq!((plan.writes_forwarded, plan.counts.after_cut), (2, 1));
+    }
+
+    #[test]
+    fn kinds_of_call_leave_out_resource_names() {
+        assert_eq!(
+            kind("lambda:POST /2015-03-31/functions/items-test-get-item/policy"),
+            "lambda:POST /2015-03-31/functions/*/policy"
+        );
+        assert_eq!(
+            kind("apigateway:POST /restapis/x7ab1q2z3c/deployments"),
+            "apigateway:POST /restapis/*/deployments"
+        );
+        assert_eq!(
+            kind("cloudfront:PUT /2020-05-31/distribution/E2QWRUHAPOMQZL/config"),
+            "cloudfront:PUT /2020-05-31/distribution/*/config"
+        );
+        assert_eq!(kind("iam:CreateRole"), "iam:CreateRole");
+        // An id of letters only is still an id.
+        assert_eq!(
+            kind("apigateway:PUT /restapis/qwvsebgpgx"),
+            "apigateway:PUT /restapis/*"
+        );
+        assert_eq!(
+            kind("route53:POST /2013-04-01/hostedzone/H3ZTU36OX7JGHOFMQHVDQ2/rrset/"),
+            "route53:POST /2013-04-01/hostedzone/*/rrset/"
+        );
+    }
+
+    #[test]
+    fn each_kind_of_write_meets_its_fault_once() {
+        let mut plan = FaultPlan {
+            each_first: Some(Fault::ServerError),
+            ..FaultPlan::default()
+        };
+        let a = "lambda:PUT /2015-03-31/functions/a/code";
+        let b = "lambda:PUT /2015-03-31/functions/b/code";
+        assert_eq!(plan.next_for(a, true), Some(Fault::ServerError));
+        assert_eq!(plan.next_for(b, true), None, "same kind");
+        assert_eq!(plan.next_for("lambda:GET /x", false), None, "a read");
+        assert_eq!(
+            plan.next_for("iam:CreateRole", true),
+            Some(Fault::ServerError)
+        );
+        assert_eq!(plan.faulted_kinds.len(), 2);
     }
 
     #[test]

@@ -26,6 +26,10 @@ const RENEW_BEFORE: Duration = Duration::from_secs(300);
 /// Renewals after an "expired" answer in one run: a source that keeps
 /// issuing credentials AWS refuses is not asked forever.
 const MAX_RENEWALS: u32 = 3;
+/// Credentials loaded this recently are used until they expire even when
+/// inside [`RENEW_BEFORE`]: a source that only has short-lived ones (an SSO
+/// session near its end) is not asked again for every request.
+const MIN_RELOAD_INTERVAL: Duration = Duration::from_secs(10);
 
 #[derive(Clone, Debug)]
 pub struct Renewing(Arc<Inner>);
@@ -42,6 +46,7 @@ struct Inner {
 #[derive(Debug, Default)]
 struct Held {
     current: Option<Credentials>,
+    loaded_at: Option<std::time::Instant>,
     renewals: u32,
 }
 
@@ -59,10 +64,14 @@ impl Renewing {
     }
 
     fn fresh(&self, now: SystemTime) -> Option<Credentials> {
-        self.held()
-            .current
-            .clone()
-            .filter(|c| c.expiry().is_none_or(|at| at > now + RENEW_BEFORE))
+        let held = self.held();
+        let recent = held
+            .loaded_at
+            .is_some_and(|at| at.elapsed() < MIN_RELOAD_INTERVAL);
+        held.current.clone().filter(|c| match c.expiry() {
+            None => true,
+            Some(at) => at > now + RENEW_BEFORE || (recent && at > now),
+        })
     }
 
     async fn load(&self) -> provider::Result {
@@ -74,7 +83,9 @@ impl Renewing {
             return Ok(c);
         }
         let loaded = self.0.chain.provide_credentials().await?;
-        self.held().current = Some(loaded.clone());
+        let mut held = self.held();
+        held.current = Some(loaded.clone());
+        held.loaded_at = Some(std::time::Instant::now());
         Ok(loaded)
     }
 
@@ -164,6 +175,7 @@ mod tests {
     struct Source {
         issued: AtomicU32,
         expiring: bool,
+        lifetime: Duration,
     }
 
     impl ProvideCredentials for Source {
@@ -172,9 +184,7 @@ mod tests {
             Self: 'a,
         {
             let n = self.issued.fetch_add(1, Ordering::SeqCst);
-            let expiry = self
-                .expiring
-                .then(|| SystemTime::now() + Duration::from_secs(3600));
+            let expiry = self.expiring.then(|| SystemTime::now() + self.lifetime);
             future::ProvideCredentials::ready(Ok(Credentials::new(
                 format!("AKID{n}"),
                 "secret",
@@ -186,9 +196,14 @@ mod tests {
     }
 
     fn renewing(expiring: bool) -> Renewing {
+        lasting(expiring, Duration::from_secs(3600))
+    }
+
+    fn lasting(expiring: bool, lifetime: Duration) -> Renewing {
         Renewing::new(SharedCredentialsProvider::new(Source {
             issued: AtomicU32::new(0),
             expiring,
+            lifetime,
         }))
     }
 
@@ -215,6 +230,20 @@ mod tests {
             key(&r).await;
         }
         assert!(!r.renew_after_expired(), "renewals are bounded");
+    }
+
+    #[tokio::test]
+    async fn short_lived_credentials_are_not_reloaded_for_every_request() {
+        // Two minutes left: inside the renewal window from the start.
+        let r = lasting(true, Duration::from_secs(120));
+        assert_eq!(key(&r).await, "AKID0");
+        assert_eq!(key(&r).await, "AKID0");
+        r.held().loaded_at = Some(std::time::Instant::now() - MIN_RELOAD_INTERVAL);
+        assert_eq!(
+            key(&r).await,
+            "AKID1",
+            "asked again once the interval passed"
+        );
     }
 
     #[tokio::test]
