@@ -22,29 +22,14 @@ pub fn artifacts(
 ) -> miette::Result<(Manifest, Zips, PathBuf)> {
     match manifest {
         Some(path) => {
-            let text = std::fs::read_to_string(path).map_err(|e| {
+            let manifest = Manifest::load(path).map_err(|why| {
                 miette!(
-                    help = "pass the manifest.json a `cargo xtask build` wrote",
-                    "cannot read {}: {e}",
+                    help =
+                        "pass the manifest.json a `cargo xtask build` of this ferry version wrote",
+                    "cannot use {}: {why}",
                     path.display()
                 )
             })?;
-            let manifest: Manifest = serde_json::from_str(&text).map_err(|e| {
-                miette!(
-                    help = "pass the manifest.json a `cargo xtask build` wrote",
-                    "{} is not a ferry manifest: {e}",
-                    path.display()
-                )
-            })?;
-            if manifest.schema_version != ferry::manifest::SCHEMA_VERSION {
-                return Err(miette!(
-                    help = "build it again with this version of ferry",
-                    "{} has manifest schema {}, this ferry reads {}",
-                    path.display(),
-                    manifest.schema_version,
-                    ferry::manifest::SCHEMA_VERSION
-                ));
-            }
             let file = std::path::absolute(path).into_diagnostic()?;
             let dir = file.parent().unwrap_or(Path::new("/")).to_path_buf();
             Ok((manifest, Zips::NextTo(dir), file))
@@ -62,7 +47,7 @@ pub fn resolve_zips(desired: &mut Desired, zips: &Zips) {
     let resolve = |rel: &str| -> String {
         let path = match zips {
             Zips::Root(root) => root.join(rel),
-            Zips::NextTo(dir) => dir.join(rel.strip_prefix("target/lambda/").unwrap_or(rel)),
+            Zips::NextTo(dir) => ferry::manifest::zip_in(dir, rel),
         };
         path.to_string_lossy().into_owned()
     };

@@ -31,6 +31,13 @@ pub enum ArtifactKind {
     Layer,
 }
 
+/// Where the zip at `path` (relative to the workspace root, as a manifest
+/// names it) is in `dir`, a folder holding a copy of `target/lambda/` with
+/// the manifest (what CI keeps between jobs).
+pub fn zip_in(dir: &Path, path: &str) -> std::path::PathBuf {
+    dir.join(path.strip_prefix("target/lambda/").unwrap_or(path))
+}
+
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Artifact {
     pub name: String,
@@ -97,10 +104,22 @@ pub struct ManifestRoute {
 impl Manifest {
     /// Reads a manifest, or `None` when there is none or it is of another schema.
     pub fn read(path: &Path) -> Option<Self> {
-        let text = std::fs::read_to_string(path).ok()?;
-        serde_json::from_str::<Self>(&text)
-            .ok()
-            .filter(|m| m.schema_version == SCHEMA_VERSION)
+        Self::load(path).ok()
+    }
+
+    /// Reads the manifest at `path`, saying why when it cannot: unreadable,
+    /// not a manifest, or of another schema.
+    pub fn load(path: &Path) -> Result<Self, String> {
+        let text = std::fs::read_to_string(path).map_err(|e| e.to_string())?;
+        let manifest: Self =
+            serde_json::from_str(&text).map_err(|e| format!("not a ferry manifest: {e}"))?;
+        if manifest.schema_version != SCHEMA_VERSION {
+            return Err(format!(
+                "manifest schema {}, this ferry reads {SCHEMA_VERSION}",
+                manifest.schema_version
+            ));
+        }
+        Ok(manifest)
     }
 
     pub fn find(&self, kind: ArtifactKind, name: &str, arch: Arch) -> Option<&Artifact> {

@@ -10,7 +10,7 @@ use std::path::{Path, PathBuf};
 
 use sha2::{Digest, Sha256};
 
-use crate::manifest::{Artifact, ArtifactKind, Manifest, SCHEMA_VERSION};
+use crate::manifest::{zip_in, Artifact, ArtifactKind, Manifest, SCHEMA_VERSION};
 use crate::model::Arch;
 
 #[derive(Debug, thiserror::Error, miette::Diagnostic)]
@@ -46,19 +46,10 @@ pub struct Input {
 
 impl Input {
     pub fn read(path: &Path) -> Result<Self, MergeError> {
-        let read = |why: String| MergeError::Read {
+        let manifest = Manifest::load(path).map_err(|why| MergeError::Read {
             path: path.to_path_buf(),
             why,
-        };
-        let text = std::fs::read_to_string(path).map_err(|e| read(e.to_string()))?;
-        let manifest: Manifest =
-            serde_json::from_str(&text).map_err(|e| read(format!("not a ferry manifest: {e}")))?;
-        if manifest.schema_version != SCHEMA_VERSION {
-            return Err(read(format!(
-                "manifest schema {}, this ferry reads {SCHEMA_VERSION}",
-                manifest.schema_version
-            )));
-        }
+        })?;
         Ok(Input {
             path: path.to_path_buf(),
             manifest,
@@ -67,16 +58,8 @@ impl Input {
 
     /// Where the zip of `artifact` is: next to the manifest.
     pub fn zip(&self, artifact: &Artifact) -> PathBuf {
-        let dir = self.path.parent().unwrap_or(Path::new("."));
-        dir.join(zip_name(artifact))
+        zip_in(self.path.parent().unwrap_or(Path::new(".")), &artifact.path)
     }
-}
-
-fn zip_name(artifact: &Artifact) -> &str {
-    artifact
-        .path
-        .strip_prefix("target/lambda/")
-        .unwrap_or(&artifact.path)
 }
 
 /// The merged manifest, and for each of its artifacts the input it comes
@@ -208,7 +191,7 @@ pub fn run(paths: &[PathBuf], out: &Path) -> Result<Manifest, MergeError> {
     std::fs::create_dir_all(dir).map_err(|e| write(dir, e.to_string()))?;
     for (artifact, &i) in merged.artifacts.iter().zip(&sources) {
         let from = inputs[i].zip(artifact);
-        let to = dir.join(zip_name(artifact));
+        let to = zip_in(dir, &artifact.path);
         if let Some(parent) = to.parent() {
             std::fs::create_dir_all(parent).map_err(|e| write(parent, e.to_string()))?;
         }
