@@ -18,6 +18,7 @@ mod exec;
 
 mod artifacts;
 mod doctor;
+mod invalidate;
 mod logs;
 mod report;
 mod run;
@@ -92,6 +93,7 @@ pub fn run_invocation(invocation: AwsInvocation) -> miette::Result<ExitCode> {
             (&doctor_args, Mode::Doctor)
         }
         AwsCommand::Logs(a) => return runtime.block_on(logs::run(&invocation.root, a)),
+        AwsCommand::Invalidate(a) => return runtime.block_on(invalidate::run(&invocation.root, a)),
     };
     runtime.block_on(run::run(&invocation.root, args, mode))
 }

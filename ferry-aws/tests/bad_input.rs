@@ -16,9 +16,14 @@ enum Edit {
     Replace(&'static str, &'static str, &'static str),
     /// Append text to the file.
     Append(&'static str, &'static str),
+    /// Several edits, each as above.
+    Many(&'static [Edit]),
     /// Nothing in the files; the case is in the arguments or environment.
     None,
 }
+
+/// A front door for the test stage, for the caching cases.
+const DOOR: &str = "\n[stages.test.cloudfront]\ndomain = \"api.items.test\"\ncertificate = \"arn:aws:acm:us-east-1:123456789012:certificate/c\"\n";
 
 /// What a case must report: the file (or subject) and the key it names.
 struct Case {
@@ -102,6 +107,15 @@ fn corpus() -> Vec<Case> {
         case("service env reserved", Replace(LIST, "env = { RUST_LOG = \"info\" }", "env = { _HANDLER = \"x\" }"), LIST, "_HANDLER"),
         case("routes type", Replace(GET, "routes = [\"GET /items/{id}\"]", "routes = \"GET /items/{id}\""), GET, "routes"),
         case("service Cargo.toml broken", Replace(GET, "[package.metadata.ferry]", "[package.metadata.ferry"), GET, "Cargo.toml"),
+        // Caching.
+        case("cache TTL", Replace(GET, "ttl = 60", "ttl = 40000000"), GET, "cache.\"GET /items/{id}\".ttl"),
+        case("cache header name", Replace(LIST, "query = [\"limit\", \"tag\"]", "query = [\"limit\", \"tag\"]\nheaders = [\"Accept Language\"]"), LIST, "cache.\"GET /items\".headers"),
+        case("cache unknown key", Replace(GET, "ttl = 60", "ttl = 60\nttl-seconds = 5"), GET, "ttl-seconds"),
+        case("cache of a route not the service's", Replace(GET, "cache.\"GET /items/{id}\"]", "cache.\"GET /item/{id}\"]"), GET, "GET /item/{id}"),
+        case("cached route behind auth without its header", Many(&[Replace(GET, "memory = 128", "memory = 128\nauth-header = \"Authorization\""), Append(D, DOOR)]), GET, "cache.\"GET /items/{id}\""),
+        case("stage cache of an unknown route", Many(&[Append(D, DOOR), Append(D, "\n[stages.test.cloudfront.cache.routes.\"GET /nowhere\"]\nttl = 5\n")]), D, "stages.test.cloudfront.cache.routes"),
+        case("stage cache of a POST", Many(&[Append(D, DOOR), Append(D, "\n[stages.test.cloudfront.cache.routes.\"POST /items\"]\nttl = 5\n")]), D, "POST /items"),
+        case("stage cache TTLs crossed", Many(&[Append(D, DOOR), Append(D, "\n[stages.test.cloudfront.cache.routes.\"GET /items\"]\nmin-ttl = 100\n")]), D, "min-ttl <= ttl <= max-ttl"),
         // Layer metadata.
         case("layer source missing", Replace(JWKS, "\"ferry/jwks\" = \"keys\"", "\"ferry/jwks\" = \"no-such-dir\""), JWKS, "no-such-dir"),
         case("layer unknown key", Replace(JWKS, "compatible-architectures", "architectures"), JWKS, "architectures"),
@@ -179,10 +193,13 @@ fn corpus() -> Vec<Case> {
     cases
 }
 
-fn apply(ws: &Path, edit: &Edit) -> Option<(std::path::PathBuf, String)> {
+/// Makes the edits; returns each file's text before, to restore (last
+/// edit first).
+fn apply(ws: &Path, edit: &Edit) -> Vec<(std::path::PathBuf, String)> {
     let file = match edit {
         Edit::Replace(f, ..) | Edit::Append(f, _) => f,
-        Edit::None => return None,
+        Edit::Many(edits) => return edits.iter().flat_map(|e| apply(ws, e)).collect(),
+        Edit::None => return Vec::new(),
     };
     let path = ws.join(file);
     let before = std::fs::read_to_string(&path).unwrap();
@@ -192,10 +209,10 @@ fn apply(ws: &Path, edit: &Edit) -> Option<(std::path::PathBuf, String)> {
             before.replacen(from, to, 1)
         }
         Edit::Append(_, text) => format!("{before}{text}"),
-        Edit::None => unreachable!(),
+        Edit::Many(_) | Edit::None => unreachable!(),
     };
     std::fs::write(&path, after).unwrap();
-    Some((path, before))
+    vec![(path, before)]
 }
 
 #[test]
@@ -250,7 +267,7 @@ fn every_bad_input_fails_before_any_write() {
         if !wrong.is_empty() {
             failures.push(format!("{}: {}\n{text}", case.name, wrong.join("; ")));
         }
-        if let Some((path, before)) = restore {
+        for (path, before) in restore.into_iter().rev() {
             std::fs::write(path, before).unwrap();
         }
     }

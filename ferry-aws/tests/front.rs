@@ -3,7 +3,8 @@
 //! `/test`) and alias records; a second deploy writes nothing; an origin
 //! changed by hand is found by `plan` and `doctor` and repaired by `deploy`;
 //! `doctor` names each link a test breaks on purpose; pointing the domain at
-//! another stage changes only the distribution's origin.
+//! another stage changes only the distribution's origin. The caching part
+//! is in `support/cache.rs`.
 
 mod support;
 
@@ -173,7 +174,11 @@ fn front_door_against_moto() {
         (0, Vec::<String>::new()),
         "{report}"
     );
-    assert_eq!(report["links"].as_array().unwrap().len(), 9);
+    assert_eq!(report["links"].as_array().unwrap().len(), 10);
+
+    // 2a. Caching: behaviors per cached path, TTL changes, hand edits,
+    //     invalidation after a code change, `invalidate`.
+    support::cache::scenario(&rt, &aws, &ws, &proxy, &id, &with_door);
 
     // 3. Someone points the origin elsewhere by hand: plan and doctor see it,
     //    deploy puts it back (with IfMatch) and invalidates everything.

@@ -11,7 +11,7 @@ use std::process::{Command, ExitCode};
 use miette::{miette, IntoDiagnostic};
 use serde::{Deserialize, Serialize};
 
-use crate::cli::{DeployArgs, DoctorArgs, LogsArgs, PlanArgs};
+use crate::cli::{DeployArgs, DoctorArgs, InvalidateArgs, LogsArgs, PlanArgs};
 use crate::model::glob;
 
 /// The flag that hands a serialized [`AwsInvocation`] to the AWS binary.
@@ -24,6 +24,7 @@ pub enum AwsCommand {
     Deploy(DeployArgs),
     Doctor(DoctorArgs),
     Logs(LogsArgs),
+    Invalidate(InvalidateArgs),
 }
 
 impl AwsCommand {
@@ -47,7 +48,7 @@ impl AwsCommand {
                 absolute(&mut a.plan);
             }
             AwsCommand::Doctor(a) => absolute(&mut a.manifest),
-            AwsCommand::Logs(_) => {}
+            AwsCommand::Logs(_) | AwsCommand::Invalidate(_) => {}
         }
         self
     }
@@ -58,6 +59,7 @@ impl AwsCommand {
             AwsCommand::Deploy(a) => &a.stage.stage,
             AwsCommand::Doctor(a) => &a.stage,
             AwsCommand::Logs(a) => &a.stage,
+            AwsCommand::Invalidate(a) => &a.stage,
         }
     }
 }

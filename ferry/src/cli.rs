@@ -50,6 +50,8 @@ pub enum Command {
     /// Print what a stage's functions logged, interleaved in time, each line
     /// prefixed with its service.
     Logs(LogsArgs),
+    /// Invalidate paths in the CloudFront cache of a stage's front door.
+    Invalidate(InvalidateArgs),
     /// Work with build manifests (`merge`: join per-architecture builds).
     Manifest {
         #[command(subcommand)]
@@ -95,6 +97,20 @@ pub struct LogsArgs {
     #[arg(long, value_name = "TEXT")]
     pub filter: Option<String>,
     /// One JSON object per line ({timestamp_ms, service, message}).
+    #[arg(long)]
+    pub json: bool,
+}
+
+#[derive(Debug, Clone, clap::Args, Serialize, Deserialize)]
+pub struct InvalidateArgs {
+    /// The deploy.toml stage whose distribution to invalidate.
+    #[arg(long)]
+    pub stage: String,
+    /// Viewer paths such as `/items` or `/items/*` (a `*` only at the end).
+    /// Default: `/*`, everything.
+    #[arg(value_name = "PATH", value_parser = crate::deploy::front::invalidation_path)]
+    pub paths: Vec<String>,
+    /// Print {distribution, invalidation, paths} as JSON on stdout.
     #[arg(long)]
     pub json: bool,
 }

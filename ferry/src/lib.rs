@@ -72,6 +72,9 @@ fn dispatch(cli: Cli, aws: Option<AwsEntry>) -> miette::Result<ExitCode> {
             return aws_side::run(&in_workspace()?, AwsCommand::Doctor(args), aws)
         }
         Command::Logs(args) => return aws_side::run(&in_workspace()?, AwsCommand::Logs(args), aws),
+        Command::Invalidate(args) => {
+            return aws_side::run(&in_workspace()?, AwsCommand::Invalidate(args), aws)
+        }
     };
     done.map(|()| ExitCode::SUCCESS)
 }

@@ -66,6 +66,7 @@ fn phase(action: &Action) -> (u8, Option<&str>) {
         // CloudFront points at the stage once it serves the new deployment.
         Action::CreateDistribution { .. }
         | Action::UpdateDistributionOrigin { .. }
+        | Action::UpdateCacheBehaviors { .. }
         | Action::UpsertAliasRecords { .. }
         | Action::CreateInvalidation { .. } => (4, None),
         // A pruned function goes only when no deployment routes to it.

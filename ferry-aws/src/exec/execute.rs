@@ -165,6 +165,7 @@ pub(crate) async fn execute(ctx: &Ctx<'_>, action: &Action) -> Result<Option<Str
             origin_path,
             caller_reference,
             comment,
+            behaviors,
         } => {
             let origin = origin_domain
                 .clone()
@@ -176,6 +177,7 @@ pub(crate) async fn execute(ctx: &Ctx<'_>, action: &Action) -> Result<Option<Str
                 certificate,
                 origin_domain: &origin,
                 origin_path,
+                behaviors,
             };
             let (id, name) = front_apply::create_distribution(c, &new).await?;
             *ctx.distribution.lock().unwrap() = Some((id.clone(), name));
@@ -192,6 +194,15 @@ pub(crate) async fn execute(ctx: &Ctx<'_>, action: &Action) -> Result<Option<Str
                 .clone()
                 .unwrap_or_else(|| api_domain(&current_api(ctx), &plan.region));
             front_apply::retarget(&c.cloudfront, distribution, origin, &domain, to_path).await?;
+            Ok(None)
+        }
+        Action::UpdateCacheBehaviors {
+            distribution,
+            origin,
+            to,
+            ..
+        } => {
+            front_apply::set_behaviors(&c.cloudfront, distribution, origin, to).await?;
             Ok(None)
         }
         Action::UpsertAliasRecords {

@@ -5,9 +5,14 @@
 
 use std::collections::BTreeMap;
 
-use aws_sdk_cloudfront::types::{DistributionConfig, DistributionSummary};
+use aws_sdk_cloudfront::types::{
+    CacheBehavior, CacheBehaviors, DistributionConfig, DistributionSummary, ItemSelection,
+};
 use aws_sdk_route53::types::RrType;
-use ferry::deploy::front::{same_name, DesiredFront, LiveDistribution, LiveFront, LiveOrigin};
+use ferry::deploy::front::{
+    same_name, DesiredFront, LiveDistribution, LiveFront, LiveOrigin, CACHING_DISABLED,
+};
+use ferry::model::cache::{Behavior, CacheSettings, Caching, KeyNames, MAX_TTL_S};
 
 use crate::sdk::clients::Clients;
 use crate::sdk::fail::{self, AwsError};
@@ -62,12 +67,14 @@ async fn by_id(c: &Clients, id: &str, origin: Option<&str>) -> Result<LiveDistri
         .and_then(|c| c.aliases())
         .map(|a| a.items().to_vec())
         .unwrap_or_default();
+    let origin = config_origin(id, config, origin)?;
     Ok(LiveDistribution {
         id: d.id().to_owned(),
         domain_name: d.domain_name().to_owned(),
         status: d.status().to_owned(),
         aliases,
-        origin: config_origin(id, config, origin)?,
+        behaviors: behaviors_of(config.and_then(|c| c.cache_behaviors()), &origin.id),
+        origin,
     })
 }
 
@@ -158,8 +165,64 @@ async fn by_alias(c: &Clients, domain: &str) -> Result<Option<LiveDistribution>,
         domain_name: d.domain_name().to_owned(),
         status: d.status().to_owned(),
         aliases: d.aliases().map(|a| a.items().to_vec()).unwrap_or_default(),
+        behaviors: behaviors_of(d.cache_behaviors(), &origin.id),
         origin,
     }))
+}
+
+/// The cache behaviors whose target is `origin`, in CloudFront's order.
+pub(crate) fn behaviors_of(list: Option<&CacheBehaviors>, origin: &str) -> Vec<Behavior> {
+    list.map(|l| l.items())
+        .unwrap_or_default()
+        .iter()
+        .filter(|b| b.target_origin_id() == origin)
+        .map(|b| Behavior {
+            pattern: b.path_pattern().to_owned(),
+            caching: caching_of(b),
+        })
+        .collect()
+}
+
+// CloudFront's per-behavior settings are what ferry writes on purpose (see
+// the README: cache policies); the SDK marks them deprecated.
+#[allow(deprecated)]
+fn caching_of(b: &CacheBehavior) -> Caching {
+    match b.cache_policy_id().filter(|id| !id.is_empty()) {
+        Some(CACHING_DISABLED) => return Caching::Off,
+        Some(id) => return Caching::Policy(id.to_owned()),
+        None => {}
+    }
+    let Some(f) = b.forwarded_values() else {
+        return Caching::Policy(String::new());
+    };
+    let names = |items: &[String]| items.iter().cloned().collect();
+    let query = match f.query_string_cache_keys().map(|k| k.items()) {
+        _ if !f.query_string() => KeyNames::None,
+        Some(keys) if !keys.is_empty() => KeyNames::Named(names(keys)),
+        _ => KeyNames::All,
+    };
+    let cookies = match f.cookies() {
+        Some(c) if *c.forward() == ItemSelection::All => KeyNames::All,
+        Some(c) if *c.forward() == ItemSelection::Whitelist => KeyNames::Named(names(
+            c.whitelisted_names().map(|n| n.items()).unwrap_or_default(),
+        )),
+        _ => KeyNames::None,
+    };
+    let ttl = |v: Option<i64>, default: u64| v.map_or(default, |v| v.max(0) as u64);
+    Caching::On(CacheSettings {
+        min_ttl: ttl(b.min_ttl(), 0),
+        default_ttl: ttl(b.default_ttl(), 86_400),
+        max_ttl: ttl(b.max_ttl(), MAX_TTL_S),
+        query,
+        headers: f
+            .headers()
+            .map(|h| h.items())
+            .unwrap_or_default()
+            .iter()
+            .map(|h| h.to_ascii_lowercase())
+            .collect(),
+        cookies,
+    })
 }
 
 /// The domain's A and AAAA alias targets in `zone`.

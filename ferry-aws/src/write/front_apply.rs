@@ -1,17 +1,20 @@
 //! Writes a stage's front door: creating its distribution, pointing an
-//! origin at the API stage (read the whole configuration with its ETag,
-//! change the origin only, send it back with `IfMatch`, and on 412 read
-//! again), upserting the domain's alias records, and invalidations.
+//! origin at the API stage and replacing the API origin's cache behaviors
+//! (read the whole configuration with its ETag, change that part only, send
+//! it back with `IfMatch`, and on 412 read again), upserting the domain's
+//! alias records, and invalidations.
 
 use aws_sdk_cloudfront::types::{DistributionConfig, InvalidationBatch, Paths};
 use aws_sdk_route53::types::{
     AliasTarget, Change, ChangeAction, ChangeBatch, ResourceRecordSet, RrType,
 };
 use ferry::deploy::front::{ALIAS_TYPES, CLOUDFRONT_ZONE_ID};
+use ferry::model::cache::Behavior;
 
+use crate::read::front_live::behaviors_of;
 use crate::sdk::clients::Clients;
 use crate::sdk::fail::{self, AwsError};
-use crate::write::front_config::{built, new_config};
+use crate::write::front_config::{built, cache_behavior, new_config};
 
 /// Reads and retries of an update that keeps meeting a concurrent change.
 const MAX_IF_MATCH_ATTEMPTS: u32 = 5;
@@ -25,6 +28,7 @@ pub struct NewDistribution<'a> {
     /// The API's regional domain and the stage's path.
     pub origin_domain: &'a str,
     pub origin_path: &'a str,
+    pub behaviors: &'a [Behavior],
 }
 
 /// Creates the stage's distribution; returns (id, domain name).
@@ -39,6 +43,7 @@ pub async fn create_distribution(
         new.certificate,
         new.origin_domain,
         new.origin_path,
+        new.behaviors,
     )?;
     create(c, config, new.domain).await
 }
@@ -76,6 +81,7 @@ pub async fn create(
                     distribution: None,
                     origin: None,
                     invalidate: false,
+                    cache: Default::default(),
                 },
                 origin_path: String::new(),
             };
@@ -186,19 +192,79 @@ pub async fn retarget(
     domain: &str,
     path: &str,
 ) -> Result<Retargeted, AwsError> {
+    edit(store, id, |config| {
+        has_origin(&config, id, origin)?;
+        Ok(with_origin(config, origin, domain, path))
+    })
+    .await
+}
+
+/// Makes `to` the cache behaviors of `origin` in distribution `id`, after
+/// the behaviors of other origins (kept as they are, in their order).
+pub async fn set_behaviors(
+    store: &impl ConfigStore,
+    id: &str,
+    origin: &str,
+    to: &[Behavior],
+) -> Result<Retargeted, AwsError> {
+    edit(store, id, |config| {
+        has_origin(&config, id, origin)?;
+        with_behaviors(config, origin, to)
+    })
+    .await
+}
+
+fn has_origin(config: &DistributionConfig, id: &str, origin: &str) -> Result<(), AwsError> {
+    if config
+        .origins()
+        .is_some_and(|o| o.items().iter().any(|x| x.id() == origin))
+    {
+        return Ok(());
+    }
+    Err(AwsError::Front {
+        message: format!("CloudFront distribution {id} no longer has origin `{origin}`"),
+        help: "someone changed the distribution during the deploy; run the deploy again".into(),
+    })
+}
+
+/// `config` with the cache behaviors of `origin` replaced by `to`, or
+/// `None` when they already are.
+pub fn with_behaviors(
+    mut config: DistributionConfig,
+    origin: &str,
+    to: &[Behavior],
+) -> Result<Option<DistributionConfig>, AwsError> {
+    if behaviors_of(config.cache_behaviors(), origin) == to {
+        return Ok(None);
+    }
+    let mut items: Vec<_> = config
+        .cache_behaviors()
+        .map(|b| b.items().to_vec())
+        .unwrap_or_default()
+        .into_iter()
+        .filter(|b| b.target_origin_id() != origin)
+        .collect();
+    for b in to {
+        items.push(cache_behavior(b, origin)?);
+    }
+    let list = aws_sdk_cloudfront::types::CacheBehaviors::builder()
+        .quantity(items.len() as i32)
+        .set_items(Some(items))
+        .build();
+    config.cache_behaviors = Some(built(list)?);
+    Ok(Some(config))
+}
+
+/// Reads the configuration, lets `change` edit it (`None`: nothing to do)
+/// and writes it back with `IfMatch`, reading again after a 412.
+async fn edit(
+    store: &impl ConfigStore,
+    id: &str,
+    mut change: impl FnMut(DistributionConfig) -> Result<Option<DistributionConfig>, AwsError>,
+) -> Result<Retargeted, AwsError> {
     for attempt in 1..=MAX_IF_MATCH_ATTEMPTS {
         let (config, etag) = store.get(id).await?;
-        if !config
-            .origins()
-            .is_some_and(|o| o.items().iter().any(|x| x.id() == origin))
-        {
-            return Err(AwsError::Front {
-                message: format!("CloudFront distribution {id} no longer has origin `{origin}`"),
-                help: "someone changed the distribution during the deploy; run the deploy again"
-                    .into(),
-            });
-        }
-        let Some(changed) = with_origin(config, origin, domain, path) else {
+        let Some(changed) = change(config)? else {
             return Ok(Retargeted::AlreadyThere { attempts: attempt });
         };
         if store.put(id, changed, &etag).await? {

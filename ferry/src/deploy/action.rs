@@ -8,6 +8,7 @@ use std::collections::BTreeMap;
 
 use serde::{Deserialize, Serialize};
 
+use crate::model::cache::Behavior;
 use crate::model::{Arch, EndpointType, EnvValue, Runtime};
 
 /// One write the deploy makes.
@@ -114,6 +115,18 @@ pub enum Action {
         /// the distribution instead of making a second one.
         caller_reference: String,
         comment: String,
+        /// Cache behaviors of the API origin, in CloudFront's order.
+        #[serde(default)]
+        behaviors: Vec<Behavior>,
+    },
+    /// Replaces the cache behaviors whose target is `origin` (the others
+    /// are kept, before them), reading the whole configuration and sending
+    /// it back with `IfMatch`.
+    UpdateCacheBehaviors {
+        distribution: String,
+        origin: String,
+        from: Vec<Behavior>,
+        to: Vec<Behavior>,
     },
     /// Points one origin of a distribution at the API stage, keeping the
     /// rest of its configuration (sent back with `IfMatch`).

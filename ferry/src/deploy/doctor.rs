@@ -10,6 +10,7 @@ use serde::Serialize;
 use super::front::{api_domain, same_name, ALIAS_TYPES};
 use super::plan::invoke_source_arn;
 use super::state::{Desired, Live};
+use crate::model::cache::Behavior;
 
 /// One link of the chain.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
@@ -102,6 +103,16 @@ pub fn check(desired: &Desired, live: &Live, states: &BTreeMap<String, String>) 
                     )]
                 };
                 link("origin path", broken, d.origin.path.clone());
+                let wanted = &front.door.cache.behaviors;
+                if !wanted.is_empty() || !d.behaviors.is_empty() {
+                    let broken = behavior_drift(&d.behaviors, wanted);
+                    let ok = wanted
+                        .iter()
+                        .map(|b| format!("{} {}", b.pattern, b.caching))
+                        .collect::<Vec<_>>()
+                        .join("; ");
+                    link("cache behaviors", broken, ok);
+                }
             }
         }
     }
@@ -250,6 +261,31 @@ pub fn text(report: &Report) -> String {
     out
 }
 
+/// What differs between the live behaviors of the API origin and the
+/// wanted ones, a line per path pattern (a hand edit shows up here).
+fn behavior_drift(live: &[Behavior], wanted: &[Behavior]) -> Vec<String> {
+    let mut out = Vec::new();
+    for w in wanted {
+        match live.iter().find(|l| l.pattern == w.pattern) {
+            None => out.push(format!("no cache behavior for {}", w.pattern)),
+            Some(l) if l.caching != w.caching => {
+                out.push(format!("{} is {}, not {}", w.pattern, l.caching, w.caching))
+            }
+            Some(_) => {}
+        }
+    }
+    for l in live {
+        if !wanted.iter().any(|w| w.pattern == l.pattern) {
+            out.push(format!("{} ({}) is not ferry's", l.pattern, l.caching));
+        }
+    }
+    let order = |b: &[Behavior]| b.iter().map(|x| x.pattern.clone()).collect::<Vec<_>>();
+    if out.is_empty() && order(live) != order(wanted) {
+        out.push(format!("the order is {}", order(live).join(", ")));
+    }
+    out
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -278,6 +314,7 @@ mod tests {
                 distribution: None,
                 origin: None,
                 invalidate: false,
+                ..Default::default()
             },
             origin_path: "/test".into(),
         });

@@ -8,6 +8,7 @@ use serde::{Deserialize, Serialize};
 
 use super::plan::Action;
 use super::state::{Desired, Live};
+use crate::model::cache::{Behavior, KeyNames};
 use crate::model::FrontDoor;
 
 /// The hosted zone id every CloudFront alias target uses.
@@ -17,6 +18,13 @@ pub const FERRY_ORIGIN_ID: &str = "ferry-api";
 /// More wildcard paths than this in one deploy become a single `/*`
 /// (CloudFront allows 15 wildcard paths in progress at once).
 const MAX_INVALIDATION_PATHS: usize = 15;
+/// AWS's managed cache policy "CachingDisabled": what every path ferry does
+/// not cache uses.
+pub const CACHING_DISABLED: &str = "4135ea2d-6df8-44a3-9df3-4b5a84be39ad";
+/// AWS's managed origin request policy "AllViewerExceptHostHeader": headers,
+/// cookies and query strings reach API Gateway, the Host header does not
+/// (API Gateway routes on its own host name).
+pub const ALL_VIEWER_EXCEPT_HOST: &str = "b689b0a8-53d0-40ab-baf2-68738e2966ac";
 /// The record types ferry keeps for a domain: IPv4 and IPv6 aliases.
 pub const ALIAS_TYPES: [&str; 2] = ["A", "AAAA"];
 
@@ -48,6 +56,9 @@ pub struct LiveDistribution {
     pub aliases: Vec<String>,
     /// The origin that should point at the API.
     pub origin: LiveOrigin,
+    /// The cache behaviors whose target is that origin, in order.
+    #[serde(default)]
+    pub behaviors: Vec<Behavior>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -92,6 +103,7 @@ pub(super) fn actions(
                     origin_path: front.origin_path.clone(),
                     caller_reference: format!("ferry {} {} {domain}", desired.app, desired.stage),
                     comment: format!("ferry: {} {}", desired.app, desired.stage),
+                    behaviors: front.door.cache.behaviors.clone(),
                 });
             }
         }
@@ -113,6 +125,20 @@ pub(super) fn actions(
                         .trim_end()
                         .to_owned(),
                 );
+            }
+            if d.behaviors != front.door.cache.behaviors {
+                actions.push(Action::UpdateCacheBehaviors {
+                    distribution: d.id.clone(),
+                    origin: d.origin.id.clone(),
+                    from: d.behaviors.clone(),
+                    to: front.door.cache.behaviors.clone(),
+                });
+            } else if !d.behaviors.is_empty() {
+                unchanged.push(format!(
+                    "{} cache behaviors of distribution {}",
+                    d.behaviors.len(),
+                    d.id
+                ));
             }
         }
     }
@@ -140,15 +166,19 @@ pub(super) fn actions(
         }
     }
     let Some(d) = current else { return };
-    if !front.door.invalidate {
-        return;
+    let mut paths = BTreeSet::new();
+    if front.door.invalidate {
+        if origin_moved {
+            paths.insert("/*".to_owned());
+        } else if definition_changed {
+            paths.extend(changed_paths(desired, live));
+        }
     }
-    let paths = if origin_moved {
+    paths.extend(cached_paths_of_changed_functions(desired, actions));
+    let paths: Vec<String> = if paths.len() > MAX_INVALIDATION_PATHS || paths.contains("/*") {
         vec!["/*".to_owned()]
-    } else if definition_changed {
-        changed_paths(desired, live)
     } else {
-        Vec::new()
+        paths.into_iter().collect()
     };
     if !paths.is_empty() {
         actions.push(Action::CreateInvalidation {
@@ -157,6 +187,62 @@ pub(super) fn actions(
             reference: format!("ferry {}", desired.api.definition_hash),
         });
     }
+}
+
+/// The invalidation paths of the cached routes whose function this plan
+/// changes (code or configuration): a cached response was made by the old
+/// one. A route without parameters whose key holds no query string is one
+/// path; otherwise its path up to the first parameter, with a `*`.
+fn cached_paths_of_changed_functions(desired: &Desired, actions: &[Action]) -> BTreeSet<String> {
+    let Some(front) = &desired.front else {
+        return BTreeSet::new();
+    };
+    let changed: BTreeSet<&str> = actions
+        .iter()
+        .filter_map(|a| match a {
+            Action::UpdateFunctionCode { function, .. }
+            | Action::UpdateFunctionConfiguration { function, .. } => Some(function.as_str()),
+            _ => None,
+        })
+        .collect();
+    let mut paths = BTreeSet::new();
+    for (method, path, function) in &desired.api.routes {
+        let Some(settings) = front.door.cache.routes.get(&format!("{method} {path}")) else {
+            continue;
+        };
+        if !changed.contains(function.as_str()) {
+            continue;
+        }
+        let prefix = path.split('{').next().unwrap_or(path);
+        if prefix == path && settings.query == KeyNames::None {
+            paths.insert(path.clone());
+        } else {
+            paths.insert(format!("{prefix}*"));
+        }
+    }
+    paths
+}
+
+/// One path of `invalidate`, as CloudFront takes it: from the root, a `*`
+/// only as the last character, no spaces.
+pub fn invalidation_path(path: &str) -> Result<String, String> {
+    if !path.starts_with('/') {
+        return Err(format!("`{path}` must start with `/`, e.g. `/items/*`"));
+    }
+    if path.contains(char::is_whitespace) {
+        return Err(format!(
+            "`{path}` contains a space; write it URL-encoded (%20)"
+        ));
+    }
+    if path.trim_end_matches('*').contains('*') || path.ends_with("**") {
+        return Err(format!(
+            "`{path}` has a `*` before its end; CloudFront takes one `*`, last"
+        ));
+    }
+    if path.len() > 4096 {
+        return Err("a path is at most 4096 characters".into());
+    }
+    Ok(path.to_owned())
 }
 
 /// DNS names compare without case and without the root's trailing dot.
@@ -189,9 +275,6 @@ fn changed_paths(desired: &Desired, live: &Live) -> Vec<String> {
             let prefix = path.split('{').next().unwrap_or(path);
             paths.insert(format!("{prefix}*"));
         }
-    }
-    if paths.len() > MAX_INVALIDATION_PATHS {
-        return vec!["/*".to_owned()];
     }
     paths.into_iter().collect()
 }

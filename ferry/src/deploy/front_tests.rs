@@ -24,6 +24,7 @@ pub(super) fn converged_front(desired: &Desired) -> Option<LiveFront> {
                     domain: front::api_domain("abc123", &desired.region),
                     path: front.origin_path.clone(),
                 },
+                behaviors: front.door.cache.behaviors.clone(),
             }),
             alias_records: front::ALIAS_TYPES
                 .iter()
@@ -33,7 +34,7 @@ pub(super) fn converged_front(desired: &Desired) -> Option<LiveFront> {
     })
 }
 
-fn with_door(desired: &mut Desired, invalidate: bool) {
+pub(super) fn with_door(desired: &mut Desired, invalidate: bool) {
     desired.front = Some(DesiredFront {
         door: FrontDoor {
             domain: Some("api.shop.example".into()),
@@ -42,6 +43,7 @@ fn with_door(desired: &mut Desired, invalidate: bool) {
             distribution: None,
             origin: None,
             invalidate,
+            ..Default::default()
         },
         origin_path: format!("/{}", desired.stage),
     });

@@ -12,6 +12,8 @@ pub mod saved;
 pub mod state;
 
 #[cfg(test)]
+mod cache_tests;
+#[cfg(test)]
 mod front_tests;
 #[cfg(test)]
 mod saved_tests;

@@ -3,6 +3,7 @@
 use std::fmt::Write;
 
 use super::plan::{Action, Plan};
+use crate::model::cache::Behavior;
 
 /// Counts of the plan's actions by kind of change.
 #[derive(Debug, Default, Clone, Copy, PartialEq, Eq, serde::Serialize)]
@@ -36,6 +37,7 @@ pub fn summary(plan: &Plan) -> Summary {
             | Action::TagFunction { .. }
             | Action::PutRestApi { .. }
             | Action::UpdateDistributionOrigin { .. }
+            | Action::UpdateCacheBehaviors { .. }
             | Action::UpsertAliasRecords { .. } => s.update += 1,
             Action::DeleteFunction { .. } => s.delete += 1,
         }
@@ -173,10 +175,29 @@ pub fn line(action: &Action) -> String {
                 domain,
                 origin_domain,
                 origin_path,
+                behaviors,
                 ..
+            } => {
+                let mut out = format!(
+                    "  + create   CloudFront distribution for {domain}, origin {}{origin_path} (HTTPS only",
+                    origin(origin_domain)
+                );
+                if behaviors.is_empty() {
+                    out.push_str(", no caching)");
+                } else {
+                    out.push_str(", caching per path:)");
+                    out.push_str(&behavior_lines(&[], behaviors));
+                }
+                out
+            }
+            Action::UpdateCacheBehaviors {
+                distribution,
+                origin: id,
+                from,
+                to,
             } => format!(
-                "  + create   CloudFront distribution for {domain}, origin {}{origin_path} (HTTPS only, no caching)",
-                origin(origin_domain)
+                "  ~ update   CloudFront distribution {distribution} cache behaviors of origin `{id}`:{}",
+                behavior_lines(from, to)
             ),
             Action::UpdateDistributionOrigin {
                 distribution,
@@ -214,6 +235,44 @@ pub fn line(action: &Action) -> String {
             ),
         }
     }
+}
+
+/// One line per path pattern that is added, changed or removed; the
+/// order is CloudFront's.
+fn behavior_lines(from: &[Behavior], to: &[Behavior]) -> String {
+    let mut out = String::new();
+    let width = from
+        .iter()
+        .chain(to)
+        .map(|b| b.pattern.len())
+        .max()
+        .unwrap_or(0);
+    for b in to {
+        match from.iter().find(|f| f.pattern == b.pattern) {
+            None => {
+                let _ = write!(out, "\n      + {:<width$}  {}", b.pattern, b.caching);
+            }
+            Some(f) if f.caching != b.caching => {
+                let _ = write!(
+                    out,
+                    "\n      ~ {:<width$}  {} -> {}",
+                    b.pattern, f.caching, b.caching
+                );
+            }
+            Some(_) => {}
+        }
+    }
+    for f in from {
+        if !to.iter().any(|b| b.pattern == f.pattern) {
+            let _ = write!(out, "\n      - {:<width$}  {}", f.pattern, f.caching);
+        }
+    }
+    let same: Vec<&str> = to.iter().map(|b| b.pattern.as_str()).collect();
+    let was: Vec<&str> = from.iter().map(|b| b.pattern.as_str()).collect();
+    if out.is_empty() && same != was {
+        let _ = write!(out, "\n      order: {}", same.join(", "));
+    }
+    out
 }
 
 fn origin(domain: &Option<String>) -> &str {

@@ -42,6 +42,37 @@ impl SourceFile {
     }
 }
 
+/// Where a setting was written, for a problem found only once settings
+/// from several files meet.
+#[derive(Debug, Clone)]
+pub struct Place {
+    pub file: SourceFile,
+    pub span: Range<usize>,
+    /// The dotted key, e.g. `package.metadata.ferry.cache."GET /items"`.
+    pub key: String,
+}
+
+impl PartialEq for Place {
+    fn eq(&self, other: &Self) -> bool {
+        self.file.display == other.file.display && self.span == other.span && self.key == other.key
+    }
+}
+
+impl Eq for Place {}
+
+impl Diagnostics {
+    /// Records a problem at a setting's place.
+    pub fn error_at(&mut self, at: &Place, message: impl Into<String>, help: impl Into<String>) {
+        self.error(
+            &at.file,
+            at.span.clone(),
+            at.key.clone(),
+            message,
+            Some(help.into()),
+        );
+    }
+}
+
 /// One problem in one file.
 #[derive(Debug, thiserror::Error, Diagnostic)]
 #[error("{file}:{line}: {message}")]

@@ -8,7 +8,7 @@ use toml::Spanned;
 use super::diag::{Diagnostics, SourceFile};
 use super::discover::{self, GlobMatch};
 use super::raw::{RawApp, RawDeployToml, RawStage};
-use super::validate::{check_env, front_door};
+use super::validate::{check_env, front_door, stage_cache};
 use super::{
     ApiSettings, App, EndpointType, LambdaName, Service, ServiceOverride, Stage, DEFAULT_ARCH,
     DEFAULT_LOG_RETENTION_DAYS, DEFAULT_RUNTIME, LOG_RETENTION_DAYS, MEMORY_MB, TIMEOUT_S,
@@ -184,7 +184,15 @@ fn stage(
     let front = raw
         .cloudfront
         .as_ref()
-        .and_then(|f| front_door(file, f, &key("cloudfront"), diags));
+        .and_then(|f| front_door(file, f, &key("cloudfront"), diags))
+        .map(|mut door| {
+            let cache = raw
+                .cloudfront
+                .as_ref()
+                .and_then(|f| f.get_ref().cache.as_ref());
+            door.cache = stage_cache(cache, services, file, &key("cloudfront.cache"), diags);
+            door
+        });
     let mut overrides = BTreeMap::new();
     for (service, over) in &raw.services {
         if !services.contains_key(service.get_ref()) {

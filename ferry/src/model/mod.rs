@@ -2,6 +2,7 @@
 //! stages, with every default applied. Everything after loading (build, plan,
 //! deploy, serve) reads this model and nothing else of the user's files.
 
+pub mod cache;
 pub mod diag;
 mod discover;
 mod env_value;
@@ -88,6 +89,10 @@ pub struct Service {
     pub layers: Vec<LayerRef>,
     pub architecture: Arch,
     pub runtime: Runtime,
+    /// The header callers authenticate with (lower case), if declared.
+    pub auth_header: Option<String>,
+    /// CloudFront caching its routes declare, by `METHOD /path`.
+    pub cache: BTreeMap<String, cache::CacheDecl>,
 }
 
 /// A layer a service uses: a layer crate of the workspace, or an existing layer version.
@@ -139,7 +144,7 @@ pub struct Stage {
 /// A stage's front door: CloudFront in front of the REST API stage, found by
 /// `distribution` id or by `domain` among the distributions' aliases, and
 /// created when neither finds one and a `certificate` is given.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
 pub struct FrontDoor {
     /// The public DNS name, e.g. `api.example.com`.
     pub domain: Option<String>,
@@ -154,6 +159,9 @@ pub struct FrontDoor {
     pub origin: Option<String>,
     /// Invalidate the paths whose routes changed on every deploy.
     pub invalidate: bool,
+    /// What the stage caches, and the cache behaviors that says.
+    #[serde(skip_serializing_if = "cache::FrontCache::is_empty")]
+    pub cache: cache::FrontCache,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize)]

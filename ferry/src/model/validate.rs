@@ -17,10 +17,12 @@ use super::{
     MAX_LAYERS, MEMORY_MB, TIMEOUT_S,
 };
 
+mod cache;
 mod env;
 mod front;
 mod lambda_compat;
 
+pub(crate) use cache::stage_cache;
 pub(crate) use env::check_env;
 pub(crate) use front::front_door;
 
@@ -215,6 +217,7 @@ fn service(
         .map(|e| check_env(e, &format!("{PREFIX}.env"), file, diags))
         .unwrap_or_default();
     let (layers, layer_spans) = layer_refs(ferry.layers.as_ref(), file, diags);
+    let (auth_header, cache) = cache::service_cache(&ferry, &routes, file, PREFIX, diags);
     let app = app?;
     let service = Service {
         name,
@@ -229,6 +232,8 @@ fn service(
             .architecture
             .map_or(app.architecture, Spanned::into_inner),
         runtime: ferry.runtime.map_or(app.runtime, Spanned::into_inner),
+        auth_header,
+        cache,
     };
     Some(ServiceDraft {
         service,

@@ -53,11 +53,18 @@ async fn handle(
     let method = request.method().as_str().to_owned();
     let path = request.uri().path().to_owned();
     let (reply, service) = respond(&app, peer, request).await;
+    let behaviors = app
+        .stage
+        .front
+        .as_ref()
+        .map(|f| f.cache.behaviors.as_slice());
+    let cache = crate::model::cache::decision(behaviors.unwrap_or_default(), &method, &path);
     eprintln!(
-        "{method} {path} -> {} ({} ms){}",
+        "{method} {path} -> {} ({} ms){}{}",
         reply.status().as_u16(),
         started.elapsed().as_millis(),
-        service.map(|s| format!(" [{s}]")).unwrap_or_default()
+        service.map(|s| format!(" [{s}]")).unwrap_or_default(),
+        cache.map(|c| format!(" {c}")).unwrap_or_default()
     );
     Ok(reply)
 }

@@ -7,7 +7,7 @@ use std::cell::RefCell;
 use aws_sdk_cloudfront::types::{OriginProtocolPolicy, ViewerProtocolPolicy};
 
 use super::*;
-use crate::write::front_config::CACHING_DISABLED;
+use ferry::deploy::front::CACHING_DISABLED;
 use ferry::deploy::front::FERRY_ORIGIN_ID;
 
 const CERT: &str = "arn:aws:acm:us-east-1:123456789012:certificate/c1";
@@ -20,6 +20,7 @@ fn config(path: &str) -> DistributionConfig {
         CERT,
         "a1.execute-api.us-east-1.amazonaws.com",
         path,
+        &[],
     )
     .unwrap()
 }
@@ -173,4 +174,56 @@ fn a_new_distribution_is_https_only_uncached_and_aliased() {
         c.viewer_certificate().unwrap().acm_certificate_arn(),
         Some(CERT)
     );
+}
+
+fn cached(pattern: &str, ttl: u64) -> Behavior {
+    use ferry::model::cache::{CacheSettings, Caching, KeyNames};
+    Behavior {
+        pattern: pattern.into(),
+        caching: Caching::On(CacheSettings {
+            min_ttl: 0,
+            default_ttl: ttl,
+            max_ttl: 3600,
+            query: KeyNames::Named(["limit".to_owned()].into()),
+            headers: ["authorization".to_owned()].into(),
+            cookies: KeyNames::None,
+        }),
+    }
+}
+
+#[tokio::test]
+async fn behaviors_of_other_origins_stay_first_and_a_rerun_writes_nothing() {
+    let mut start = config("/test");
+    let static_site = cache_behavior(&cached("/assets/*", 86400), "site").unwrap();
+    start.cache_behaviors = Some(
+        aws_sdk_cloudfront::types::CacheBehaviors::builder()
+            .quantity(1)
+            .items(static_site)
+            .build()
+            .unwrap(),
+    );
+    let store = Store::new(start);
+    let wanted = [cached("/items/*", 60), cached("/items", 30)];
+    let done = set_behaviors(&store, "E1", FERRY_ORIGIN_ID, &wanted).await;
+    assert_eq!(done.unwrap(), Retargeted::Updated { attempts: 1 });
+    let now = store.config.borrow().clone();
+    let patterns: Vec<(&str, &str)> = now
+        .cache_behaviors()
+        .unwrap()
+        .items()
+        .iter()
+        .map(|b| (b.path_pattern(), b.target_origin_id()))
+        .collect();
+    assert_eq!(
+        patterns,
+        [
+            ("/assets/*", "site"),
+            ("/items/*", FERRY_ORIGIN_ID),
+            ("/items", FERRY_ORIGIN_ID)
+        ]
+    );
+    assert_eq!(behaviors_of(now.cache_behaviors(), FERRY_ORIGIN_ID), wanted);
+    let again = set_behaviors(&store, "E1", FERRY_ORIGIN_ID, &wanted).await;
+    assert_eq!(again.unwrap(), Retargeted::AlreadyThere { attempts: 1 });
+    assert_eq!(*store.puts.borrow(), 1);
 }

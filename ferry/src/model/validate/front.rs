@@ -117,6 +117,7 @@ pub(crate) fn front_door(
         distribution: text(&table.distribution),
         origin: text(&table.origin),
         invalidate: table.invalidate.as_ref().is_some_and(|b| *b.get_ref()),
+        cache: Default::default(),
     })
 }
 

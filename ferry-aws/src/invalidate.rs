@@ -1,0 +1,76 @@
+//! `invalidate`: finds the stage's distribution as a deploy does and asks
+//! CloudFront to drop the given paths (default `/*`) from its caches.
+
+use std::path::Path;
+use std::process::ExitCode;
+
+use ferry::cli::InvalidateArgs;
+use ferry::deploy::front::DesiredFront;
+use miette::miette;
+
+use crate::read::front_live;
+use crate::sdk::clients::Clients;
+use crate::write::front_apply;
+
+/// CloudFront's limit of wildcard paths in progress at once.
+const MAX_WILDCARDS: usize = 15;
+
+pub async fn run(root: &Path, args: &InvalidateArgs) -> miette::Result<ExitCode> {
+    let workspace = ferry::check::load(root)?;
+    let stage = ferry::deploy::find_stage(&workspace, &args.stage)?;
+    let Some(door) = &stage.front else {
+        return Err(miette!(
+            help = format!("add [stages.{}.cloudfront] to deploy.toml", stage.name),
+            "stage `{}` has no CloudFront front door to invalidate",
+            stage.name
+        ));
+    };
+    let paths = if args.paths.is_empty() {
+        vec!["/*".to_owned()]
+    } else {
+        args.paths.clone()
+    };
+    let wildcards = paths.iter().filter(|p| p.ends_with('*')).count();
+    if wildcards > MAX_WILDCARDS {
+        return Err(miette!(
+            help = "invalidate `/*`, or fewer wildcard paths at a time",
+            "{wildcards} wildcard paths; CloudFront takes {MAX_WILDCARDS} at once"
+        ));
+    }
+    let clients = Clients::connect(&stage.region).await?;
+    let desired = DesiredFront {
+        door: door.clone(),
+        origin_path: format!("/{}", stage.name),
+    };
+    let live = front_live::read(&clients, &desired).await?;
+    let Some(distribution) = live.distribution else {
+        return Err(miette!(
+            help = format!(
+                "deploy the stage first: cargo xtask deploy --stage {}",
+                stage.name
+            ),
+            "no CloudFront distribution serves stage `{}` yet",
+            stage.name
+        ));
+    };
+    let millis = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| d.as_millis());
+    let reference = format!("ferry invalidate {} {millis}", stage.name);
+    let id = front_apply::invalidate(&clients, &distribution.id, &paths, &reference).await?;
+    if args.json {
+        let json = serde_json::json!({
+            "distribution": distribution.id,
+            "invalidation": id,
+            "paths": paths,
+        });
+        println!("{json}");
+    } else {
+        println!(
+            "invalidation {id} of {} on CloudFront distribution {}",
+            paths.join(" "),
+            distribution.id
+        );
+    }
+    Ok(ExitCode::SUCCESS)
+}
