@@ -1,5 +1,6 @@
 //! `invalidate`: finds the stage's distribution as a deploy does and asks
-//! CloudFront to drop the given paths (default `/*`) from its caches.
+//! CloudFront to drop the given paths (default `/*`) from its caches; a
+//! stage cached by API Gateway instead has its whole stage cache flushed.
 
 use std::path::Path;
 use std::process::ExitCode;
@@ -8,9 +9,9 @@ use ferry::cli::InvalidateArgs;
 use ferry::deploy::front::DesiredFront;
 use miette::miette;
 
-use crate::read::front_live;
+use crate::read::{front_live, live_api};
 use crate::sdk::clients::Clients;
-use crate::write::front_apply;
+use crate::write::{front_apply, resources};
 
 /// CloudFront's limit of wildcard paths in progress at once.
 const MAX_WILDCARDS: usize = 15;
@@ -18,6 +19,9 @@ const MAX_WILDCARDS: usize = 15;
 pub async fn run(root: &Path, args: &InvalidateArgs) -> miette::Result<ExitCode> {
     let workspace = ferry::check::load(root)?;
     let stage = ferry::deploy::find_stage(&workspace, &args.stage)?;
+    if let (None, Some(_)) = (&stage.front, &stage.api.cache) {
+        return flush(stage, args).await;
+    }
     let Some(door) = &stage.front else {
         return Err(miette!(
             help = format!("add [stages.{}.cloudfront] to deploy.toml", stage.name),
@@ -70,6 +74,39 @@ pub async fn run(root: &Path, args: &InvalidateArgs) -> miette::Result<ExitCode>
             "invalidation {id} of {} on CloudFront distribution {}",
             paths.join(" "),
             distribution.id
+        );
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+/// Flushes the API Gateway stage cache (it drops everything or nothing).
+async fn flush(stage: &ferry::model::Stage, args: &InvalidateArgs) -> miette::Result<ExitCode> {
+    if args.paths.iter().any(|p| p != "/*") {
+        return Err(miette!(
+            help = "run it without paths: API Gateway's stage cache is flushed whole",
+            "stage `{}` is cached by API Gateway, which cannot drop single paths",
+            stage.name
+        ));
+    }
+    let clients = Clients::connect(&stage.region).await?;
+    let Some(api) = live_api::api_id_named(&clients, &stage.api.name).await? else {
+        return Err(miette!(
+            help = format!(
+                "deploy the stage first: cargo xtask deploy --stage {}",
+                stage.name
+            ),
+            "no REST API named `{}` yet",
+            stage.api.name
+        ));
+    };
+    resources::flush_stage_cache(&clients, &api, &stage.name).await?;
+    if args.json {
+        let json = serde_json::json!({"api": api, "stage": stage.name, "flushed": true});
+        println!("{json}");
+    } else {
+        println!(
+            "flushed the cache of stage `{}` of REST API {api}",
+            stage.name
         );
     }
     Ok(ExitCode::SUCCESS)

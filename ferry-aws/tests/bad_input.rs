@@ -116,6 +116,9 @@ fn corpus() -> Vec<Case> {
         case("stage cache of an unknown route", Many(&[Append(D, DOOR), Append(D, "\n[stages.test.cloudfront.cache.routes.\"GET /nowhere\"]\nttl = 5\n")]), D, "stages.test.cloudfront.cache.routes"),
         case("stage cache of a POST", Many(&[Append(D, DOOR), Append(D, "\n[stages.test.cloudfront.cache.routes.\"POST /items\"]\nttl = 5\n")]), D, "POST /items"),
         case("stage cache TTLs crossed", Many(&[Append(D, DOOR), Append(D, "\n[stages.test.cloudfront.cache.routes.\"GET /items\"]\nmin-ttl = 100\n")]), D, "min-ttl <= ttl <= max-ttl"),
+        case("stage cache size", Append(D, "\n[stages.test.api.cache]\nsize = \"2\"\n"), D, "stages.test.api.cache.size"),
+        case("stage cache TTL over API Gateway's", Append(D, "\n[stages.test.api.cache]\n[stages.test.api.cache.routes.\"GET /items/{id}\"]\nttl = 7200\n"), D, "3600"),
+        case("two caches", Append(D, "\n[stages.test.api.cache]\n[stages.test.cloudfront]\ndomain = \"api.items.test\"\ncertificate = \"arn:aws:acm:us-east-1:123456789012:certificate/c\"\n"), D, "stages.test.api.cache"),
         // Layer metadata.
         case("layer source missing", Replace(JWKS, "\"ferry/jwks\" = \"keys\"", "\"ferry/jwks\" = \"no-such-dir\""), JWKS, "no-such-dir"),
         case("layer unknown key", Replace(JWKS, "compatible-architectures", "architectures"), JWKS, "architectures"),

@@ -285,5 +285,8 @@ fn front_door_against_moto() {
         .to_owned();
     moved.origin_path = Some("/test".into());
     assert_eq!(after, before, "only the origin changed");
-    std::fs::write(&deploy_toml, base_toml).unwrap();
+    std::fs::write(&deploy_toml, &base_toml).unwrap();
+
+    // 6. Without a front door, API Gateway's stage cache.
+    support::cache::regional(&rt, &aws, &ws, &proxy, &base_toml);
 }

@@ -62,7 +62,10 @@ fn phase(action: &Action) -> (u8, Option<&str>) {
         | Action::TagFunction { function, .. }
         | Action::AddInvokePermission { function, .. } => (2, Some(function.as_str())),
         // The API moves only after every function it routes to is updated.
-        Action::PutRestApi { .. } | Action::CreateDeployment { .. } => (3, None),
+        Action::PutRestApi { .. }
+        | Action::CreateDeployment { .. }
+        | Action::UpdateStageCache { .. }
+        | Action::FlushStageCache { .. } => (3, None),
         // CloudFront points at the stage once it serves the new deployment.
         Action::CreateDistribution { .. }
         | Action::UpdateDistributionOrigin { .. }

@@ -227,6 +227,21 @@ pub(crate) async fn execute(ctx: &Ctx<'_>, action: &Action) -> Result<Option<Str
             let id = front_apply::invalidate(c, distribution, paths, &reference).await?;
             Ok(Some(id))
         }
+        Action::UpdateStageCache {
+            api_id,
+            stage,
+            patch,
+            ..
+        } => {
+            let api = api_id.clone().unwrap_or_else(|| current_api(ctx));
+            resources::update_stage_cache(c, &api, stage, patch).await?;
+            Ok(None)
+        }
+        Action::FlushStageCache { api_id, stage, .. } => {
+            let api = api_id.clone().unwrap_or_else(|| current_api(ctx));
+            resources::flush_stage_cache(c, &api, stage).await?;
+            Ok(None)
+        }
         Action::DeleteFunction { function } => {
             functions::delete(c, function).await?;
             Ok(None)

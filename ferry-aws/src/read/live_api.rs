@@ -1,8 +1,10 @@
 //! Reads a stage's REST API: found by name, the deployment its stage serves
-//! (with the definition hash ferry recorded), and on request its methods.
+//! (with the definition hash ferry recorded) and its cache, and on request
+//! its methods.
 
 use std::collections::BTreeMap;
 
+use ferry::deploy::stage_cache::StageCacheState;
 use ferry::deploy::{openapi, Desired, LiveApi};
 
 use crate::sdk::clients::Clients;
@@ -17,8 +19,9 @@ pub async fn api(
     let Some(id) = api_id_named(c, &desired.api.name).await? else {
         return Ok(None);
     };
+    let (deployment, stage_cache) = stage(c, &id, &desired.stage).await?;
     let stage_deployment =
-        stage_deployment(c, &id, &desired.stage)
+        deployment_of(c, &id, deployment)
             .await?
             .map(|(deployment, description)| {
                 let hash = description.as_deref().and_then(openapi::recorded_hash);
@@ -33,6 +36,7 @@ pub async fn api(
         id,
         stage_deployment,
         routes,
+        stage_cache,
     }))
 }
 
@@ -59,12 +63,12 @@ pub async fn api_id_named(c: &Clients, name: &str) -> Result<Option<String>, Aws
     }
 }
 
-/// The deployment `stage` of API `id` serves, with that deployment's description.
-async fn stage_deployment(
+/// The deployment `stage` of API `id` serves, and its cache.
+async fn stage(
     c: &Clients,
     id: &str,
     stage: &str,
-) -> Result<Option<(String, Option<String>)>, AwsError> {
+) -> Result<(Option<String>, StageCacheState), AwsError> {
     let stage = c
         .apigw
         .get_stage()
@@ -72,17 +76,52 @@ async fn stage_deployment(
         .stage_name(stage)
         .send()
         .await;
-    let deployment_id = match stage {
-        Ok(stage) => stage.deployment_id().map(str::to_owned),
+    match stage {
+        Ok(stage) => {
+            let enabled = stage.cache_cluster_enabled();
+            let methods = stage
+                .method_settings()
+                .into_iter()
+                .flatten()
+                .filter(|(_, m)| m.caching_enabled())
+                .map(|(k, m)| (k.clone(), m.cache_ttl_in_seconds().max(0) as u64))
+                .collect();
+            let cache = StageCacheState {
+                enabled,
+                size: enabled
+                    .then(|| stage.cache_cluster_size().map(|s| s.as_str().to_owned()))
+                    .flatten(),
+                methods,
+            };
+            Ok((stage.deployment_id().map(str::to_owned), cache))
+        }
         Err(e)
             if e.as_service_error()
                 .is_some_and(|e| e.is_not_found_exception()) =>
         {
-            None
+            Ok((None, StageCacheState::default()))
         }
-        Err(e) => return Err(fail::call("apigateway:GetStage", e.into_service_error())),
-    };
-    let Some(deployment) = deployment_id else {
+        Err(e) => Err(fail::call("apigateway:GetStage", e.into_service_error())),
+    }
+}
+
+/// The deployment `stage` of API `id` serves, with that deployment's description.
+async fn stage_deployment(
+    c: &Clients,
+    id: &str,
+    stage_name: &str,
+) -> Result<Option<(String, Option<String>)>, AwsError> {
+    let (deployment, _) = stage(c, id, stage_name).await?;
+    deployment_of(c, id, deployment).await
+}
+
+/// A deployment's id with its description.
+async fn deployment_of(
+    c: &Clients,
+    id: &str,
+    deployment: Option<String>,
+) -> Result<Option<(String, Option<String>)>, AwsError> {
+    let Some(deployment) = deployment else {
         return Ok(None);
     };
     let out = c

@@ -1,14 +1,15 @@
 //! The writes to a stage's other resources: the managed execution role,
 //! layer versions, log groups, and the REST API with its definition and
-//! deployments. A rerun after a partial deploy converges: an existing role
+//! deployments and its stage's cache. A rerun after a partial deploy converges: an existing role
 //! gets its policies, an existing log group its retention, and a publish,
 //! create or deployment whose answer was lost is found instead of repeated.
 
 use std::collections::BTreeMap;
 
-use aws_sdk_apigateway::types::{EndpointConfiguration, PutMode};
+use aws_sdk_apigateway::types::{EndpointConfiguration, Op, PatchOperation, PutMode};
 use aws_sdk_lambda::primitives::Blob;
 use aws_sdk_lambda::types::LayerVersionContentInput;
+use ferry::deploy::stage_cache::StagePatch;
 use ferry::model::{Arch, EndpointType, Runtime};
 
 use crate::read::{live, live_api};
@@ -226,4 +227,39 @@ pub async fn deploy_stage(
         deployed,
     )
     .await
+}
+
+/// Applies the stage-cache patch operations (each a `replace`), in one call.
+pub async fn update_stage_cache(
+    c: &Clients,
+    api_id: &str,
+    stage: &str,
+    patch: &[StagePatch],
+) -> Result<(), AwsError> {
+    let mut call = c.apigw.update_stage().rest_api_id(api_id).stage_name(stage);
+    for p in patch {
+        call = call.patch_operations(
+            PatchOperation::builder()
+                .op(Op::Replace)
+                .path(&p.path)
+                .value(&p.value)
+                .build(),
+        );
+    }
+    call.send()
+        .await
+        .map_err(|e| fail::call("apigateway:UpdateStage", e.into_service_error()))?;
+    Ok(())
+}
+
+/// Drops every response the stage's cache holds.
+pub async fn flush_stage_cache(c: &Clients, api_id: &str, stage: &str) -> Result<(), AwsError> {
+    c.apigw
+        .flush_stage_cache()
+        .rest_api_id(api_id)
+        .stage_name(stage)
+        .send()
+        .await
+        .map_err(|e| fail::call("apigateway:FlushStageCache", e.into_service_error()))?;
+    Ok(())
 }

@@ -215,3 +215,86 @@ fn hand_code_change(rt: &tokio::runtime::Runtime, aws: &Readback, ws: &Path) -> 
 fn built_zip(ws: &Path, service: &str) -> std::path::PathBuf {
     ws.join(format!("target/lambda/arm64/{service}.zip"))
 }
+
+/// The same routes cached by API Gateway's stage cache, on a stage without
+/// a front door. moto keeps the stage's cache settings and method settings
+/// but drops an integration's `cacheKeyParameters` from an imported
+/// definition, so the key is checked in the definition ferry sends (unit
+/// tests), and here only what the stage holds.
+pub fn regional(
+    rt: &tokio::runtime::Runtime,
+    aws: &Readback,
+    ws: &Path,
+    proxy: &Proxy,
+    base_toml: &str,
+) {
+    let endpoint = proxy.url();
+    let deploy_toml = ws.join("deploy.toml");
+    let cached = format!("{base_toml}\n[stages.test.api.cache]\nsize = \"0.5\"\n");
+    std::fs::write(&deploy_toml, &cached).unwrap();
+    proxy.take();
+    let first = run_json(ferry(ws, &endpoint).args(["deploy", "--stage", "test"]));
+    let api = first["api_id"].as_str().unwrap().to_owned();
+    let w = stage_writes(&proxy.take());
+    assert!(
+        w.iter()
+            .any(|w| w.contains("PATCH") && w.contains("/stages/test")),
+        "{w:?}"
+    );
+    let stage = aws.apigw.get_stage().rest_api_id(&api).stage_name("test");
+    let stage = rt.block_on(stage.send()).unwrap();
+    assert!(stage.cache_cluster_enabled());
+    assert_eq!(stage.cache_cluster_size().map(|s| s.as_str()), Some("0.5"));
+    let mut methods: Vec<(String, bool, i32)> = stage
+        .method_settings()
+        .unwrap()
+        .iter()
+        .map(|(k, m)| (k.clone(), m.caching_enabled(), m.cache_ttl_in_seconds()))
+        .collect();
+    methods.sort();
+    assert_eq!(
+        methods,
+        [
+            ("~1items/GET".to_owned(), true, 30),
+            ("~1items~1{id}/GET".to_owned(), true, 60)
+        ]
+    );
+    let again = run_json(ferry(ws, &endpoint).args(["deploy", "--stage", "test"]));
+    assert_eq!(again["noop"], true);
+    assert_eq!(stage_writes(&proxy.take()), Vec::<String>::new());
+    assert_eq!(doctor_broken(ws, &endpoint), (0, Vec::new()));
+
+    // One TTL: one UpdateStage with exactly that method's settings.
+    let longer =
+        format!("{cached}\n[stages.test.api.cache.routes.\"GET /items/{{id}}\"]\nttl = 90\n");
+    std::fs::write(&deploy_toml, &longer).unwrap();
+    let out = run(ferry(ws, &endpoint).args(["plan", "--stage", "test"]));
+    let text = String::from_utf8_lossy(&out.stdout).into_owned();
+    assert!(
+        text.contains("~ update   stage `test` cache: 0.5 GB, /items/GET 30 s, /items/{id}/GET 60 s -> 0.5 GB, /items/GET 30 s, /items/{id}/GET 90 s"),
+        "{text}"
+    );
+    run_json(ferry(ws, &endpoint).args(["deploy", "--stage", "test"]));
+    let w = stage_writes(&proxy.take());
+    assert_eq!(w.len(), 1, "{w:?}");
+
+    // Turned off by hand: doctor names the stage cache.
+    let off = aws_sdk_apigateway::types::PatchOperation::builder()
+        .op(aws_sdk_apigateway::types::Op::Replace)
+        .path("/cacheClusterEnabled")
+        .value("false")
+        .build();
+    let update = aws
+        .apigw
+        .update_stage()
+        .rest_api_id(&api)
+        .stage_name("test");
+    rt.block_on(update.patch_operations(off).send()).unwrap();
+    assert_eq!(
+        doctor_broken(ws, &endpoint),
+        (2, vec!["stage cache".to_owned()])
+    );
+    run_json(ferry(ws, &endpoint).args(["deploy", "--stage", "test"]));
+    assert_eq!(doctor_broken(ws, &endpoint), (0, Vec::new()));
+    std::fs::write(&deploy_toml, base_toml).unwrap();
+}

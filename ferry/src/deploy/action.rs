@@ -8,6 +8,7 @@ use std::collections::BTreeMap;
 
 use serde::{Deserialize, Serialize};
 
+use super::stage_cache::{StageCacheState, StagePatch};
 use crate::model::cache::Behavior;
 use crate::model::{Arch, EndpointType, EnvValue, Runtime};
 
@@ -104,6 +105,24 @@ pub enum Action {
     DeleteFunction {
         function: String,
     },
+    /// The stage's cache cluster and method caching, as `UpdateStage` patch
+    /// operations (the stage exists: it follows the deployment).
+    UpdateStageCache {
+        api: String,
+        /// `None`: the API this deploy creates.
+        api_id: Option<String>,
+        stage: String,
+        from: StageCacheState,
+        to: StageCacheState,
+        patch: Vec<StagePatch>,
+    },
+    /// Drops every cached response of the stage: a function behind a cached
+    /// route changed.
+    FlushStageCache {
+        api: String,
+        api_id: Option<String>,
+        stage: String,
+    },
     /// A distribution for the stage's domain, its origin the API stage.
     CreateDistribution {
         domain: String,
@@ -153,6 +172,19 @@ pub enum Action {
         /// as CloudFront takes each reference once.
         reference: String,
     },
+}
+
+/// The functions whose code or configuration these actions change: a cache
+/// in front of them holds responses the old one made.
+pub fn changed_functions(actions: &[Action]) -> std::collections::BTreeSet<&str> {
+    actions
+        .iter()
+        .filter_map(|a| match a {
+            Action::UpdateFunctionCode { function, .. }
+            | Action::UpdateFunctionConfiguration { function, .. } => Some(function.as_str()),
+            _ => None,
+        })
+        .collect()
 }
 
 /// One configuration field that differs, as the plan shows it.

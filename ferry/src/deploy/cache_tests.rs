@@ -7,9 +7,10 @@ use std::collections::BTreeMap;
 use super::front_tests::with_door;
 use super::plan::Action;
 use super::render;
+use super::stage_cache::StageCacheState;
 use super::tests::{converged, desired_for, kinds, workspace};
 use super::*;
-use crate::model::cache::{behaviors, CacheSettings, FrontCache, KeyNames};
+use crate::model::cache::{behaviors, ApiCache, CacheSettings, FrontCache, KeyNames};
 
 fn cached(ttl_list: u64, ttl_get: u64) -> FrontCache {
     let settings = |ttl| CacheSettings {
@@ -109,4 +110,89 @@ fn a_new_distribution_carries_its_behaviors() {
         .unwrap();
     let patterns: Vec<&str> = create.iter().map(|b| b.pattern.as_str()).collect();
     assert_eq!(patterns, ["/items/*", "/items"]);
+}
+
+fn regional(ttl_list: u64, ttl_get: u64) -> (crate::model::fixture::Fixture, Desired) {
+    let (f, ws) = workspace(false);
+    let mut desired = desired_for(&ws, &[]);
+    let mut routes = cached(ttl_list, ttl_get).routes;
+    routes.get_mut("GET /items").unwrap().query = KeyNames::Named(["limit".to_owned()].into());
+    desired.api.cache = Some(ApiCache {
+        enabled: true,
+        size: "0.5".into(),
+        routes,
+    });
+    (f, desired)
+}
+
+#[test]
+fn a_stage_cache_is_one_update_stage_and_a_converged_one_plans_nothing() {
+    let (_d, desired) = regional(30, 60);
+    let live = converged(&desired);
+    assert!(plan(&desired, &live, false).is_empty());
+    let mut off = live.clone();
+    off.api.as_mut().unwrap().stage_cache = StageCacheState::default();
+    let plan = plan(&desired, &off, false);
+    assert_eq!(kinds(&plan), ["update_stage_cache"]);
+    let Action::UpdateStageCache { patch, .. } = &plan.actions[0] else {
+        unreachable!()
+    };
+    let ops: Vec<(&str, &str)> = patch
+        .iter()
+        .map(|p| (p.path.as_str(), p.value.as_str()))
+        .collect();
+    assert_eq!(
+        ops,
+        [
+            ("/cacheClusterEnabled", "true"),
+            ("/cacheClusterSize", "0.5"),
+            ("/~1items/GET/caching/enabled", "true"),
+            ("/~1items/GET/caching/ttlInSeconds", "30"),
+            ("/~1items~1{id}/GET/caching/enabled", "true"),
+            ("/~1items~1{id}/GET/caching/ttlInSeconds", "60"),
+        ]
+    );
+    assert!(render::text(&plan).contains(
+        "~ update   stage `test` cache: off -> 0.5 GB, /items/GET 30 s, /items/{id}/GET 60 s"
+    ));
+}
+
+#[test]
+fn a_stage_cache_ttl_change_patches_that_method_and_a_code_change_flushes() {
+    let (_d, before) = regional(30, 60);
+    let live = converged(&before);
+    let (_e, after) = regional(30, 90);
+    let plan = plan(&after, &live, false);
+    let Action::UpdateStageCache { patch, .. } = &plan.actions[0] else {
+        panic!("{:?}", plan.actions)
+    };
+    assert_eq!(patch.len(), 2);
+    assert_eq!(patch[1].path, "/~1items~1{id}/GET/caching/ttlInSeconds");
+    let mut changed = converged(&before);
+    let get = before
+        .functions
+        .keys()
+        .find(|f| f.ends_with("-get"))
+        .unwrap();
+    changed.functions.get_mut(get).unwrap().code_sha256 = "old".into();
+    let plan = super::plan(&before, &changed, false);
+    assert_eq!(kinds(&plan), ["update_function_code", "flush_stage_cache"]);
+}
+
+#[test]
+fn the_definition_names_each_cached_route_s_key_parameters() {
+    let (_d, desired) = regional(30, 60);
+    let definition = super::openapi::definition(&desired, "123456789012");
+    let get = &definition["paths"]["/items"]["get"];
+    assert_eq!(
+        get["x-amazon-apigateway-integration"]["cacheKeyParameters"],
+        serde_json::json!(["method.request.querystring.limit"])
+    );
+    assert_eq!(get["parameters"][0]["in"], "query");
+    // The key parameters are in the hash (a new deployment carries them);
+    // a stage without a stage cache hashes as before.
+    let (_f, mut ws) = workspace(false);
+    let plain = desired_for(&ws, &[]).api.definition_hash;
+    ws.stages.get_mut("test").unwrap().api.cache = desired.api.cache.clone();
+    assert_ne!(desired_for(&ws, &[]).api.definition_hash, plain);
 }

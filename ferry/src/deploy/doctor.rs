@@ -9,6 +9,7 @@ use serde::Serialize;
 
 use super::front::{api_domain, same_name, ALIAS_TYPES};
 use super::plan::invoke_source_arn;
+use super::stage_cache::StageCacheState;
 use super::state::{Desired, Live};
 use crate::model::cache::Behavior;
 
@@ -145,6 +146,18 @@ pub fn check(desired: &Desired, live: &Live, states: &BTreeMap<String, String>) 
         },
     };
     link("stage", stage_broken, stage_ok);
+    if let (Some(cache), Some(api)) = (&desired.api.cache, &live.api) {
+        let wanted = StageCacheState::wanted(cache);
+        let broken = if api.stage_cache == wanted {
+            Vec::new()
+        } else {
+            vec![format!(
+                "the stage cache is {}, not {wanted}",
+                api.stage_cache
+            )]
+        };
+        link("stage cache", broken, wanted.to_string());
+    }
     if let Some(api) = &live.api {
         let prefix = format!("{}-{}-", desired.app, desired.stage);
         let mut broken = Vec::new();

@@ -197,14 +197,7 @@ fn cached_paths_of_changed_functions(desired: &Desired, actions: &[Action]) -> B
     let Some(front) = &desired.front else {
         return BTreeSet::new();
     };
-    let changed: BTreeSet<&str> = actions
-        .iter()
-        .filter_map(|a| match a {
-            Action::UpdateFunctionCode { function, .. }
-            | Action::UpdateFunctionConfiguration { function, .. } => Some(function.as_str()),
-            _ => None,
-        })
-        .collect();
+    let changed = super::action::changed_functions(actions);
     let mut paths = BTreeSet::new();
     for (method, path, function) in &desired.api.routes {
         let Some(settings) = front.door.cache.routes.get(&format!("{method} {path}")) else {

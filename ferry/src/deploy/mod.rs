@@ -9,6 +9,7 @@ pub mod openapi;
 pub mod plan;
 pub mod render;
 pub mod saved;
+pub mod stage_cache;
 pub mod state;
 
 #[cfg(test)]

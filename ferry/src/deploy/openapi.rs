@@ -1,13 +1,16 @@
 //! The REST API definition ferry sends with `PutRestApi` (mode overwrite):
 //! an OpenAPI 3 document in which every route is a Lambda proxy integration.
-//! Built from the desired state alone, so it is pure and testable.
+//! Built from the desired state alone, so it is pure and testable; with the
+//! hash that says when a stage needs a new deployment.
 
 use std::collections::BTreeMap;
 
 use serde_json::{json, Map, Value};
+use sha2::{Digest, Sha256};
 
 use super::state::Desired;
-use crate::model::{Method, RoutePath, Segment};
+use crate::model::cache::ApiCache;
+use crate::model::{Method, RoutePath, Segment, Stage};
 
 /// How the deployment's description records the definition hash, so that
 /// the next deploy learns from one read what the stage serves.
@@ -43,7 +46,7 @@ pub fn definition(desired: &Desired, account: &str) -> Value {
     let api = &desired.api;
     let mut paths: BTreeMap<String, Map<String, Value>> = BTreeMap::new();
     for (method, path, function) in &api.routes {
-        let params: Vec<Value> = RoutePath::parse(path)
+        let mut params: Vec<Value> = RoutePath::parse(path)
             .map(|p| p.segments)
             .unwrap_or_default()
             .into_iter()
@@ -67,6 +70,25 @@ pub fn definition(desired: &Desired, account: &str) -> Value {
                 "uri": integration_uri(&desired.region, account, function),
             }
         });
+        let cached = api
+            .cache
+            .as_ref()
+            .and_then(|c| c.routes.get(&format!("{method} {path}")));
+        if let Some(settings) = cached {
+            // API Gateway keys its stage cache on declared request
+            // parameters only.
+            let keys = ApiCache::key_parameters(settings);
+            for key in &keys {
+                let (place, name) = match key.strip_prefix("method.request.querystring.") {
+                    Some(name) => ("query", name),
+                    None => ("header", key.trim_start_matches("method.request.header.")),
+                };
+                params.push(json!({
+                    "name": name, "in": place, "required": false, "schema": {"type": "string"}
+                }));
+            }
+            operation["x-amazon-apigateway-integration"]["cacheKeyParameters"] = json!(keys);
+        }
         if !params.is_empty() {
             operation["parameters"] = Value::Array(params);
         }
@@ -86,4 +108,25 @@ pub fn definition(desired: &Desired, account: &str) -> Value {
         "x-amazon-apigateway-binary-media-types": api.binary_media_types,
         "x-amazon-apigateway-endpoint-configuration": {"types": [api.endpoint]},
     })
+}
+
+/// Changes exactly when the API definition would: routes, their functions,
+/// the endpoint type and binary media types. Function code is not part of it.
+pub fn definition_hash(routes: &[(Method, String, String)], stage: &Stage) -> String {
+    let mut hasher = Sha256::new();
+    hasher.update("ferry-api-1\n");
+    for (method, path, function) in routes {
+        hasher.update(format!("{method} {path} {function}\n"));
+    }
+    hasher.update(format!(
+        "{:?}\n{:?}\n{}\n",
+        stage.api.endpoint, stage.api.binary_media_types, stage.region
+    ));
+    // A regional cache's key parameters are part of the definition; a stage
+    // without one hashes as it always has.
+    for (route, settings) in stage.api.cache.iter().flat_map(|c| &c.routes) {
+        let keys = crate::model::cache::ApiCache::key_parameters(settings);
+        hasher.update(format!("cache {route} {}\n", keys.join(",")));
+    }
+    crate::build::pack::hex(&hasher.finalize())[..16].to_owned()
 }

@@ -150,6 +150,7 @@ pub fn plan(desired: &Desired, live: &Live, prune: bool) -> Plan {
     } else {
         unchanged.push(format!("api {} ({} routes)", api.name, api.routes.len()));
     }
+    super::stage_cache::actions(desired, live, &mut actions, &mut unchanged);
     super::front::actions(
         desired,
         live,

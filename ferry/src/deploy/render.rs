@@ -38,6 +38,8 @@ pub fn summary(plan: &Plan) -> Summary {
             | Action::PutRestApi { .. }
             | Action::UpdateDistributionOrigin { .. }
             | Action::UpdateCacheBehaviors { .. }
+            | Action::UpdateStageCache { .. }
+            | Action::FlushStageCache { .. }
             | Action::UpsertAliasRecords { .. } => s.update += 1,
             Action::DeleteFunction { .. } => s.delete += 1,
         }
@@ -167,6 +169,12 @@ pub fn line(action: &Action) -> String {
             ),
             Action::CreateDeployment { api, stage, .. } => {
                 format!("  + create   deployment of {api}, then stage `{stage}` serves it")
+            }
+            Action::UpdateStageCache {
+                stage, from, to, ..
+            } => format!("  ~ update   stage `{stage}` cache: {from} -> {to}"),
+            Action::FlushStageCache { api, stage, .. } => {
+                format!("  ~ flush    cache of stage `{stage}` of {api} (a cached route's function changed)")
             }
             Action::DeleteFunction { function } => {
                 format!("  - delete   function {function} (--prune)")

@@ -5,7 +5,6 @@
 use std::collections::BTreeMap;
 
 use serde::{Deserialize, Serialize};
-use sha2::{Digest, Sha256};
 
 use super::front::{DesiredFront, LiveFront};
 use crate::manifest::{ArtifactKind, Manifest};
@@ -107,6 +106,8 @@ pub struct DesiredApi {
     /// Hash of everything that goes into the API definition: a new API
     /// deployment is needed exactly when it changes.
     pub definition_hash: String,
+    /// The stage's API Gateway cache, when deploy.toml asks for one.
+    pub cache: Option<crate::model::cache::ApiCache>,
 }
 
 /// What AWS holds for the stage now.
@@ -171,6 +172,9 @@ pub struct LiveApi {
     /// function its integration calls (empty when it calls none of ours).
     #[serde(default)]
     pub routes: BTreeMap<String, String>,
+    /// The stage's cache cluster and the methods it caches.
+    #[serde(default)]
+    pub stage_cache: super::stage_cache::StageCacheState,
 }
 
 /// How a layer version's description carries its content hash.
@@ -343,8 +347,9 @@ pub fn desired(
         name: stage.api.name.clone(),
         endpoint: stage.api.endpoint,
         binary_media_types: stage.api.binary_media_types.clone(),
-        definition_hash: definition_hash(&routes, stage),
+        definition_hash: super::openapi::definition_hash(&routes, stage),
         routes,
+        cache: stage.api.cache.clone(),
     };
     let role = match &stage.role {
         Some(arn) => DesiredRole::Arn(arn.clone()),
@@ -380,19 +385,4 @@ fn function_tags(app: &str, stage: &Stage) -> BTreeMap<String, String> {
     tags.insert(TAG_APP.into(), app.into());
     tags.insert(TAG_STAGE.into(), stage.name.clone());
     tags
-}
-
-/// Changes exactly when the API definition would: routes, their functions,
-/// the endpoint type and binary media types. Function code is not part of it.
-fn definition_hash(routes: &[(Method, String, String)], stage: &Stage) -> String {
-    let mut hasher = Sha256::new();
-    hasher.update("ferry-api-1\n");
-    for (method, path, function) in routes {
-        hasher.update(format!("{method} {path} {function}\n"));
-    }
-    hasher.update(format!(
-        "{:?}\n{:?}\n{}\n",
-        stage.api.endpoint, stage.api.binary_media_types, stage.region
-    ));
-    crate::build::pack::hex(&hasher.finalize())[..16].to_owned()
 }

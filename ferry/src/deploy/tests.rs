@@ -128,6 +128,12 @@ pub(super) fn converged(desired: &Desired) -> Live {
             .iter()
             .map(|(m, p, f)| (format!("{m} {p}"), f.clone()))
             .collect(),
+        stage_cache: desired
+            .api
+            .cache
+            .as_ref()
+            .map(super::stage_cache::StageCacheState::wanted)
+            .unwrap_or_default(),
     });
     live.front = super::front_tests::converged_front(desired);
     live

@@ -156,6 +156,53 @@ impl FrontCache {
     }
 }
 
+/// API Gateway's cache cluster sizes, in GB.
+pub const CLUSTER_SIZES: [&str; 8] = ["0.5", "1.6", "6.1", "13.5", "28.4", "58.2", "118", "237"];
+/// API Gateway's ceiling for a method's cache TTL.
+pub const MAX_API_TTL_S: u64 = 3600;
+/// API Gateway's default TTL, ferry's for a stage cache route naming none.
+pub const DEFAULT_API_TTL_S: u64 = 300;
+
+/// A stage's API Gateway cache: the cluster and each cached route's TTL and
+/// key (`min_ttl` and `max_ttl` do not apply there).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct ApiCache {
+    /// `false`: the cluster is turned off (and every method's caching).
+    pub enabled: bool,
+    /// The cluster size in GB, one of [`CLUSTER_SIZES`].
+    pub size: String,
+    pub routes: BTreeMap<String, CacheSettings>,
+}
+
+impl ApiCache {
+    /// The stage method settings' key of a route: its resource path with
+    /// `/` written `~1`, then the method (`~1items~1{id}/GET`).
+    pub fn method_key(route: &str) -> String {
+        let (method, path) = route.split_once(' ').unwrap_or(("", route));
+        format!("{}/{method}", path.replace('/', "~1"))
+    }
+
+    /// The request parameters a route's cache key names, as API Gateway
+    /// writes them (`method.request.querystring.limit`).
+    pub fn key_parameters(settings: &CacheSettings) -> Vec<String> {
+        let mut out = Vec::new();
+        if let KeyNames::Named(names) = &settings.query {
+            out.extend(
+                names
+                    .iter()
+                    .map(|n| format!("method.request.querystring.{n}")),
+            );
+        }
+        out.extend(
+            settings
+                .headers
+                .iter()
+                .map(|h| format!("method.request.header.{h}")),
+        );
+        out
+    }
+}
+
 /// The CloudFront path pattern of a route path: each parameter a `*`.
 pub fn pattern_of(segments: &[Segment]) -> String {
     if segments.is_empty() {
@@ -299,6 +346,23 @@ fn specificity(pattern: &str) -> (usize, usize, std::cmp::Reverse<String>) {
 /// behavior, never cached).
 pub fn behavior_for<'a>(behaviors: &'a [Behavior], path: &str) -> Option<&'a Behavior> {
     behaviors.iter().find(|b| pattern_matches(&b.pattern, path))
+}
+
+/// What the stage's API Gateway cache would do with a request to `route`
+/// (`METHOD /path` as declared), as `serve` prints it.
+pub fn api_decision(cache: &ApiCache, route: &str, method: &str) -> String {
+    match cache.routes.get(route) {
+        Some(s) if cache.enabled && matches!(method, "GET" | "HEAD") => {
+            let mut key = vec!["path".to_owned()];
+            key.extend(s.key());
+            format!(
+                "cache: hit-able {} s (API Gateway), key: {}",
+                s.default_ttl,
+                key.join(" ")
+            )
+        }
+        _ => "cache: no".to_owned(),
+    }
 }
 
 /// What the deployed stage's CloudFront would do with a request, as `serve`

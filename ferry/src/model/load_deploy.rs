@@ -8,7 +8,7 @@ use toml::Spanned;
 use super::diag::{Diagnostics, SourceFile};
 use super::discover::{self, GlobMatch};
 use super::raw::{RawApp, RawDeployToml, RawStage};
-use super::validate::{check_env, front_door, stage_cache};
+use super::validate::{api_cache, check_env, front_door, stage_cache};
 use super::{
     ApiSettings, App, EndpointType, LambdaName, Service, ServiceOverride, Stage, DEFAULT_ARCH,
     DEFAULT_LOG_RETENTION_DAYS, DEFAULT_RUNTIME, LOG_RETENTION_DAYS, MEMORY_MB, TIMEOUT_S,
@@ -180,7 +180,11 @@ fn stage(
             .and_then(|a| a.binary_media_types.as_ref())
             .map(|t| t.get_ref().iter().map(|m| m.get_ref().clone()).collect())
             .unwrap_or_default(),
+        cache: None,
     };
+    let mut api = api;
+    let raw_api_cache = raw.api.as_ref().and_then(|a| a.get_ref().cache.as_ref());
+    api.cache = api_cache(raw_api_cache, services, file, &key("api.cache"), diags);
     let front = raw
         .cloudfront
         .as_ref()
@@ -193,6 +197,20 @@ fn stage(
             door.cache = stage_cache(cache, services, file, &key("cloudfront.cache"), diags);
             door
         });
+    let both = front.as_ref().is_some_and(|f| !f.cache.routes.is_empty())
+        && api
+            .cache
+            .as_ref()
+            .is_some_and(|c| c.enabled && !c.routes.is_empty());
+    if let (true, Some(table)) = (both, raw_api_cache) {
+        diags.error(
+            file,
+            table.span(),
+            key("api.cache"),
+            "the stage caches its routes at CloudFront already; a second cache behind it would keep stale copies twice as long",
+            Some(format!("remove [stages.{stage_name}.api.cache], or set `enabled = false` in [stages.{stage_name}.cloudfront.cache] to cache at API Gateway instead")),
+        );
+    }
     let mut overrides = BTreeMap::new();
     for (service, over) in &raw.services {
         if !services.contains_key(service.get_ref()) {

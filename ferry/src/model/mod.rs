@@ -11,6 +11,7 @@ mod load;
 mod load_deploy;
 pub mod names;
 pub mod raw;
+mod raw_cache;
 pub mod route;
 mod validate;
 
@@ -169,6 +170,8 @@ pub struct ApiSettings {
     pub name: String,
     pub endpoint: EndpointType,
     pub binary_media_types: Vec<String>,
+    /// API Gateway's stage cache, when the stage asks for it.
+    pub cache: Option<cache::ApiCache>,
 }
 
 #[derive(Debug, Clone, Default, PartialEq, Serialize)]
@@ -202,6 +205,7 @@ impl Stage {
                 name: "local".into(),
                 endpoint: EndpointType::Regional,
                 binary_media_types: Vec::new(),
+                cache: None,
             },
             front: None,
             overrides: BTreeMap::new(),

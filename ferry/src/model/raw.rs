@@ -9,6 +9,7 @@ use serde::Deserialize;
 use toml::Spanned;
 
 use super::names::{Arch, Runtime};
+pub use super::raw_cache::{RawApiCache, RawCache, RawStageCache};
 use super::{LOG_RETENTION_DAYS, MAX_LAYERS, MEMORY_MB, TIMEOUT_S};
 
 /// The parts of a crate's Cargo.toml that ferry reads. Other keys belong to
@@ -307,80 +308,6 @@ pub struct RawCloudFront {
     pub cache: Option<Spanned<RawStageCache>>,
 }
 
-/// A cached route's settings: in a service's Cargo.toml, or over them in a
-/// stage's `cache.routes`. A key left out takes the stage's, then ferry's
-/// default.
-#[derive(Debug, Default, Deserialize, JsonSchema)]
-#[serde(deny_unknown_fields, rename_all = "kebab-case")]
-pub struct RawCache {
-    /// `false`: never cache this route. Default: true.
-    #[schemars(with = "Option<bool>")]
-    pub enabled: Option<Spanned<bool>>,
-    /// Seconds a response is cached when it sends no `Cache-Control`, 0 to
-    /// 31536000. Default: the stage's `ttl`, else 60.
-    #[schemars(with = "Option<i64>", range(min = 0, max = 31_536_000))]
-    pub ttl: Option<Spanned<i64>>,
-    /// The least seconds a response is cached, whatever it says. Default: 0.
-    #[schemars(with = "Option<i64>", range(min = 0, max = 31_536_000))]
-    pub min_ttl: Option<Spanned<i64>>,
-    /// The most seconds a response is cached, whatever it says. Default:
-    /// 31536000.
-    #[schemars(with = "Option<i64>", range(min = 0, max = 31_536_000))]
-    pub max_ttl: Option<Spanned<i64>>,
-    /// Query strings in the cache key: `"none"`, `"all"`, or up to 10 names.
-    /// Default: `"none"`.
-    #[schemars(with = "Option<KeyNamesSchema>")]
-    pub query: Option<Spanned<toml::Value>>,
-    /// Request headers in the cache key, up to 10, e.g. `["Accept-Language"]`.
-    /// Default: `[]`.
-    #[schemars(with = "Option<Vec<String>>")]
-    pub headers: Option<Spanned<Vec<Spanned<String>>>>,
-    /// Cookies in the cache key: `"none"`, `"all"`, or up to 10 names.
-    /// Default: `"none"`.
-    #[schemars(with = "Option<KeyNamesSchema>")]
-    pub cookies: Option<Spanned<toml::Value>>,
-}
-
-/// `[stages.NAME.cloudfront.cache]`.
-#[derive(Debug, Default, Deserialize, JsonSchema)]
-#[serde(deny_unknown_fields, rename_all = "kebab-case")]
-pub struct RawStageCache {
-    /// `false`: nothing is cached on this stage. Default: true.
-    #[schemars(with = "Option<bool>")]
-    pub enabled: Option<Spanned<bool>>,
-    /// The default TTL of the stage's cached routes. Default: 60.
-    #[schemars(with = "Option<i64>", range(min = 0, max = 31_536_000))]
-    pub ttl: Option<Spanned<i64>>,
-    /// The minimum TTL of the stage's cached routes. Default: 0.
-    #[schemars(with = "Option<i64>", range(min = 0, max = 31_536_000))]
-    pub min_ttl: Option<Spanned<i64>>,
-    /// The maximum TTL of the stage's cached routes. Default: 31536000.
-    #[schemars(with = "Option<i64>", range(min = 0, max = 31_536_000))]
-    pub max_ttl: Option<Spanned<i64>>,
-    /// `[stages.NAME.cloudfront.cache.routes."METHOD /path"]`: a route's
-    /// settings on this stage, over its service's. Default: none.
-    #[serde(default)]
-    #[schemars(with = "BTreeMap<String, RawCache>")]
-    pub routes: BTreeMap<Spanned<String>, Spanned<RawCache>>,
-}
-
-/// `"none"`, `"all"`, or a list of names.
-#[derive(JsonSchema)]
-#[serde(untagged)]
-#[allow(dead_code)]
-enum KeyNamesSchema {
-    Word(KeyWord),
-    Names(Vec<String>),
-}
-
-#[derive(JsonSchema)]
-#[serde(rename_all = "lowercase")]
-#[allow(dead_code)]
-enum KeyWord {
-    None,
-    All,
-}
-
 /// `[stages.NAME.api]`: the stage's REST API.
 #[derive(Debug, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields, rename_all = "kebab-case")]
@@ -395,6 +322,10 @@ pub struct RawApi {
     /// `"application/octet-stream"`. Default: `[]`.
     #[schemars(with = "Option<Vec<String>>")]
     pub binary_media_types: Option<Spanned<Vec<Spanned<String>>>>,
+    /// `[stages.NAME.api.cache]`: API Gateway's stage cache, for a stage
+    /// without a CloudFront front door.
+    #[schemars(with = "Option<RawApiCache>")]
+    pub cache: Option<Spanned<RawApiCache>>,
 }
 
 /// `[stages.NAME.services.SERVICE]`: a service's settings on this stage,

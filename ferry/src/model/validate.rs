@@ -18,11 +18,12 @@ use super::{
 };
 
 mod cache;
+mod cache_stage;
 mod env;
 mod front;
 mod lambda_compat;
 
-pub(crate) use cache::stage_cache;
+pub(crate) use cache_stage::{api_cache, stage_cache};
 pub(crate) use env::check_env;
 pub(crate) use front::front_door;
 

@@ -17,6 +17,7 @@ use tokio::net::TcpListener;
 use super::event::{self, RequestParts, Target};
 use super::pool::InvokeResult;
 use super::{router, App};
+use crate::model::cache;
 
 /// API Gateway's payload limit for a request.
 const MAX_REQUEST_BYTES: usize = 10 * 1024 * 1024;
@@ -53,12 +54,7 @@ async fn handle(
     let method = request.method().as_str().to_owned();
     let path = request.uri().path().to_owned();
     let (reply, service) = respond(&app, peer, request).await;
-    let behaviors = app
-        .stage
-        .front
-        .as_ref()
-        .map(|f| f.cache.behaviors.as_slice());
-    let cache = crate::model::cache::decision(behaviors.unwrap_or_default(), &method, &path);
+    let cache = cache_decision(&app, &method, &path);
     eprintln!(
         "{method} {path} -> {} ({} ms){}{}",
         reply.status().as_u16(),
@@ -67,6 +63,24 @@ async fn handle(
         cache.map(|c| format!(" {c}")).unwrap_or_default()
     );
     Ok(reply)
+}
+
+/// What the stage's cache (CloudFront's, or API Gateway's) would do with
+/// the request; `serve` itself caches nothing.
+fn cache_decision(app: &App, method: &str, path: &str) -> Option<String> {
+    let behaviors = app
+        .stage
+        .front
+        .as_ref()
+        .map(|f| f.cache.behaviors.as_slice());
+    if let Some(line) = cache::decision(behaviors.unwrap_or_default(), method, path) {
+        return Some(line);
+    }
+    let regional = app.stage.api.cache.as_ref()?;
+    let decoded = event::percent_decode(path);
+    let matched = router::find(&app.workspace.routes, method, &decoded)?;
+    let route = format!("{} {}", matched.entry.method, matched.entry.path);
+    Some(cache::api_decision(regional, &route, method))
 }
 
 async fn respond(

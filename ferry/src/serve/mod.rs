@@ -81,8 +81,9 @@ pub fn run(root: &Path, args: &ServeArgs) -> miette::Result<()> {
             app.stage.name
         );
         print!("{}", app.workspace.routes.render_text());
-        if app.stage.front.as_ref().is_some_and(|f| !f.cache.behaviors.is_empty()) {
-            println!("ferry: nothing is cached here; each request line says what the stage's CloudFront would cache");
+        let cloudfront = app.stage.front.as_ref().is_some_and(|f| !f.cache.behaviors.is_empty());
+        if cloudfront || app.stage.api.cache.is_some() {
+            println!("ferry: nothing is cached here; each request line says what the stage's cache would do");
         }
         if args.watch {
             tokio::spawn(watch::run(Arc::clone(&app), args.release));

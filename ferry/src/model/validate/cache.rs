@@ -1,20 +1,16 @@
-//! Validation of CloudFront caching: a route's cache table (in its service's
-//! Cargo.toml, or over it in a stage's `cloudfront.cache.routes`), a
-//! service's `auth-header`, and a stage's resolution of both into each
-//! cached route's settings and the cache behaviors they become.
+//! Validation of caching declarations: a route's cache table (in its
+//! service's Cargo.toml, or over it in a stage's `cache.routes`) value by
+//! value, and a service's `auth-header`. `cache_stage.rs` resolves them for
+//! a stage.
 
 use std::collections::{BTreeMap, BTreeSet};
 
 use toml::Spanned;
 
-use crate::model::cache::{
-    behaviors, cacheable, CacheDecl, CacheSettings, FrontCache, KeyNames, DEFAULT_TTL_S,
-    MAX_KEY_NAMES, MAX_TTL_S,
-};
+use crate::model::cache::{cacheable, CacheDecl, KeyNames, MAX_KEY_NAMES, MAX_TTL_S};
 use crate::model::diag::{Diagnostics, Place, SourceFile};
-use crate::model::raw::{RawCache, RawFerry, RawStageCache};
-use crate::model::route::{Route, RouteTable};
-use crate::model::Service;
+use crate::model::raw::{RawCache, RawFerry};
+use crate::model::route::Route;
 
 /// Headers that never reach API Gateway as the viewer sent them, or that
 /// CloudFront keeps to itself.
@@ -106,7 +102,7 @@ pub(crate) fn decl(
     }
 }
 
-fn ttl(
+pub(super) fn ttl(
     v: &Option<Spanned<i64>>,
     file: &SourceFile,
     key: &str,
@@ -221,7 +217,7 @@ pub(crate) fn service_cache(
     (auth, out)
 }
 
-fn not_cacheable(
+pub(super) fn not_cacheable(
     route: &Route,
     file: &SourceFile,
     span: std::ops::Range<usize>,
@@ -235,132 +231,6 @@ fn not_cacheable(
         format!("`{route}` cannot be cached: CloudFront caches only GET and HEAD responses"),
         Some("remove this table; cache the path's GET route instead".into()),
     );
-}
-
-/// A stage's caching: each cached route's settings with the stage's
-/// defaults applied, and the behaviors they become.
-pub(crate) fn stage_cache(
-    raw: Option<&Spanned<RawStageCache>>,
-    services: &BTreeMap<String, Service>,
-    file: &SourceFile,
-    key: &str,
-    diags: &mut Diagnostics,
-) -> FrontCache {
-    let empty = RawStageCache::default();
-    let stage = raw.map_or(&empty, Spanned::get_ref);
-    let stage_ttl = ttl(&stage.ttl, file, &format!("{key}.ttl"), diags);
-    let stage_min = ttl(&stage.min_ttl, file, &format!("{key}.min-ttl"), diags);
-    let stage_max = ttl(&stage.max_ttl, file, &format!("{key}.max-ttl"), diags);
-    let declared: BTreeMap<String, &Service> = services
-        .values()
-        .flat_map(|s| s.routes.iter().map(move |r| (r.to_string(), s)))
-        .collect();
-    let mut overrides = BTreeMap::new();
-    for (text, table) in &stage.routes {
-        let route_key = format!("{key}.routes.\"{}\"", text.get_ref());
-        let route = Route::parse(text.get_ref()).ok();
-        let Some(route) = route.filter(|r| declared.contains_key(&r.to_string())) else {
-            diags.error(
-                file,
-                text.span(),
-                route_key,
-                format!("no service declares the route `{}`", text.get_ref()),
-                Some(
-                    "name a route as a service's `routes` writes it, e.g. \"GET /items/{id}\""
-                        .into(),
-                ),
-            );
-            continue;
-        };
-        if !cacheable(route.method) {
-            not_cacheable(&route, file, text.span(), &route_key, diags);
-            continue;
-        }
-        overrides.insert(route.to_string(), decl(table, file, &route_key, diags));
-    }
-    let mut routes = BTreeMap::new();
-    let mut places = Vec::new();
-    let none = CacheDecl::default();
-    for (text, service) in &declared {
-        let (own, over) = (service.cache.get(text), overrides.get(text));
-        if own.is_none() && over.is_none() {
-            continue;
-        }
-        let (own, over) = (own.unwrap_or(&none), over.unwrap_or(&none));
-        let on = over.enabled.or(own.enabled).unwrap_or(true);
-        if !on || stage.enabled.as_ref().is_some_and(|e| !*e.get_ref()) {
-            continue;
-        }
-        let Some(at) = over.at.as_ref().or(own.at.as_ref()) else {
-            continue;
-        };
-        let min_ttl = over.min_ttl.or(own.min_ttl).or(stage_min).unwrap_or(0);
-        let max_ttl = over
-            .max_ttl
-            .or(own.max_ttl)
-            .or(stage_max)
-            .unwrap_or(MAX_TTL_S);
-        let set_ttl = over.default_ttl.or(own.default_ttl).or(stage_ttl);
-        let default_ttl = set_ttl.unwrap_or(DEFAULT_TTL_S.clamp(min_ttl, max_ttl.max(min_ttl)));
-        if !(min_ttl <= default_ttl && default_ttl <= max_ttl) {
-            diags.error_at(
-                at,
-                format!("`{text}` has min-ttl {min_ttl}, ttl {default_ttl} and max-ttl {max_ttl}; CloudFront needs min-ttl <= ttl <= max-ttl"),
-                "change the TTLs (here, in the service's table or in the stage's `cache`) so that min-ttl <= ttl <= max-ttl",
-            );
-            continue;
-        }
-        let settings = CacheSettings {
-            min_ttl,
-            default_ttl,
-            max_ttl,
-            query: over.query.clone().or(own.query.clone()).unwrap_or_default(),
-            headers: over
-                .headers
-                .clone()
-                .or(own.headers.clone())
-                .unwrap_or_default(),
-            cookies: over
-                .cookies
-                .clone()
-                .or(own.cookies.clone())
-                .unwrap_or_default(),
-        };
-        if let Some(auth) = &service.auth_header {
-            if !settings.headers.contains(auth) {
-                diags.error_at(
-                    at,
-                    format!("`{text}` would be cached without its caller's `{auth}` header in the cache key (service `{}` authenticates with it): one caller's response would be served to another", service.name),
-                    format!("add \"{auth}\" to this route's `headers` so each caller gets their own cached copy, or set `enabled = false`"),
-                );
-                continue;
-            }
-        }
-        places.push(at.clone());
-        routes.insert(text.clone(), settings);
-    }
-    let table = RouteTable::new(
-        services
-            .values()
-            .flat_map(|s| s.routes.iter().map(|r| (r.clone(), s.name.to_string()))),
-    );
-    let auth: BTreeMap<String, String> = services
-        .iter()
-        .filter_map(|(n, s)| Some((n.clone(), s.auth_header.clone()?)))
-        .collect();
-    match behaviors(&table, &routes, &auth) {
-        Ok(behaviors) => FrontCache { routes, behaviors },
-        Err(why) => {
-            if let Some(at) = places.first() {
-                diags.error_at(
-                    at,
-                    why,
-                    "give the routes under one path pattern the same cache settings, or turn caching off (`enabled = false`) for one of them",
-                );
-            }
-            FrontCache::default()
-        }
-    }
 }
 
 #[cfg(test)]

@@ -122,3 +122,72 @@ fn bad_cache_keys_are_named_with_their_fix() {
         assert!(help.is_some_and(|h| !h.is_empty()), "{message}: no help");
     }
 }
+
+#[test]
+fn a_stage_without_a_front_door_can_cache_at_api_gateway() {
+    let deploy = "[app]\nname = \"shop\"\n\n[stages.test]\nregion = \"us-east-1\"\n\n[stages.test.api.cache]\nsize = \"1.6\"\n\n[stages.test.api.cache.routes.\"GET /items/{id}\"]\nttl = 600\n";
+    let ws = Fixture::new()
+        .file("deploy.toml", deploy)
+        .service(
+            "list",
+            "routes = [\"GET /items\"]\n\n[package.metadata.ferry.cache.\"GET /items\"]\nttl = 30\nmax-ttl = 300\nquery = [\"limit\"]\n",
+        )
+        .service("get", "routes = [\"GET /items/{id}\"]\n")
+        .load()
+        .unwrap();
+    let cache = ws.stages["test"].api.cache.as_ref().unwrap();
+    assert_eq!((cache.enabled, cache.size.as_str()), (true, "1.6"));
+    let ttls: Vec<(&str, u64)> = cache
+        .routes
+        .iter()
+        .map(|(r, s)| (r.as_str(), s.default_ttl))
+        .collect();
+    assert_eq!(ttls, [("GET /items", 30), ("GET /items/{id}", 600)]);
+}
+
+#[test]
+fn what_api_gateway_cannot_cache_is_refused() {
+    let front = "[app]\nname = \"shop\"\n\n[stages.test]\nregion = \"us-east-1\"\n\n[stages.test.api.cache]\n";
+    let cases = [
+        (
+            "size = \"2\"\n",
+            "ttl = 30\n",
+            "`2` is not a cache cluster size",
+        ),
+        ("", "ttl = 7200\n", "keeps a response at most 3600 s"),
+        (
+            "",
+            "query = \"all\"\n",
+            "API Gateway's cache key names each one",
+        ),
+        (
+            "",
+            "cookies = [\"session\"]\n",
+            "keys on cookies; API Gateway's cache cannot",
+        ),
+    ];
+    for (stage, route, expected) in cases {
+        let fixture = Fixture::new()
+            .file("deploy.toml", &format!("{front}{stage}"))
+            .service(
+                "list",
+                &format!("routes = [\"GET /items\"]\n\n[package.metadata.ferry.cache.\"GET /items\"]\n{route}"),
+            );
+        let errors = fixture.load().unwrap_err().errors;
+        assert_eq!(errors.len(), 1, "{errors:?}");
+        assert!(
+            errors[0].message.contains(expected),
+            "{}",
+            errors[0].message
+        );
+    }
+    let both = format!("{FRONT}\n[stages.test.api.cache]\n");
+    let fixture = Fixture::new().file("deploy.toml", &both).service(
+        "list",
+        "routes = [\"GET /items\"]\n\n[package.metadata.ferry.cache.\"GET /items\"]\nttl = 30\n",
+    );
+    let errors = fixture.load().unwrap_err().errors;
+    assert!(errors[0]
+        .message
+        .contains("caches its routes at CloudFront already"));
+}
