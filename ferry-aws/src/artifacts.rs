@@ -58,3 +58,39 @@ pub fn resolve_zips(desired: &mut Desired, zips: &Zips) {
         function.zip = resolve(&function.zip);
     }
 }
+
+/// Records where the deploy comes from: the source commit (`FERRY_COMMIT`,
+/// else the workspace's git HEAD when it is a git checkout) and the hash of
+/// the manifest deployed. A saved plan keeps the provenance it was made with.
+pub fn provenance(
+    root: &Path,
+    desired: &mut Desired,
+    manifest_file: &Path,
+    saved: Option<&ferry::deploy::Plan>,
+) {
+    if let Some((commit, manifest)) = saved.and_then(|p| p.provenance()) {
+        desired.commit = commit;
+        desired.manifest_sha256 = manifest;
+        return;
+    }
+    desired.commit = std::env::var("FERRY_COMMIT")
+        .ok()
+        .filter(|c| !c.trim().is_empty())
+        .or_else(|| git_head(root));
+    desired.manifest_sha256 = std::fs::read(manifest_file)
+        .ok()
+        .map(|bytes| ferry::build::pack::sha256_hex(&bytes));
+}
+
+/// The short commit of the checkout at `root`, if git can tell.
+fn git_head(root: &Path) -> Option<String> {
+    let out = std::process::Command::new("git")
+        .arg("-C")
+        .arg(root)
+        .args(["rev-parse", "--short=12", "HEAD"])
+        .stderr(std::process::Stdio::null())
+        .output()
+        .ok()?;
+    let commit = String::from_utf8(out.stdout).ok()?.trim().to_owned();
+    (out.status.success() && !commit.is_empty()).then_some(commit)
+}

@@ -20,7 +20,9 @@ mod artifacts;
 mod doctor;
 mod invalidate;
 mod logs;
+mod releases;
 mod report;
+mod rollback;
 mod run;
 
 #[cfg(test)]
@@ -94,6 +96,8 @@ pub fn run_invocation(invocation: AwsInvocation) -> miette::Result<ExitCode> {
         }
         AwsCommand::Logs(a) => return runtime.block_on(logs::run(&invocation.root, a)),
         AwsCommand::Invalidate(a) => return runtime.block_on(invalidate::run(&invocation.root, a)),
+        AwsCommand::Releases(a) => return runtime.block_on(releases::run(&invocation.root, a)),
+        AwsCommand::Rollback(a) => return runtime.block_on(rollback::run(&invocation.root, a)),
     };
     runtime.block_on(run::run(&invocation.root, args, mode))
 }

@@ -64,6 +64,8 @@ pub async fn run(root: &Path, args: &StageArgs, mode: Mode) -> miette::Result<Ex
     let (manifest, zips, manifest_file) = artifacts(root, &workspace, manifest)?;
     let mut desired = deploy::desired(&workspace, stage, &manifest, &secrets)?;
     resolve_zips(&mut desired, &zips);
+    let saved_plan = saved.as_ref().map(|s| &s.plan);
+    crate::artifacts::provenance(root, &mut desired, &manifest_file, saved_plan);
     let invalidating = desired.front.as_ref().is_some_and(|f| f.door.invalidate);
     let live = live::read(
         &clients,

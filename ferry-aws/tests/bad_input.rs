@@ -76,6 +76,7 @@ fn corpus() -> Vec<Case> {
         case("service env from-env", Replace(LIST, "env = { RUST_LOG = \"info\" }", "env = { TOKEN = { from-env = \"1X\" } }"), LIST, "TOKEN"),
         case("stage unknown key", Replace(D, "log-retention-days = 7", "log-retention-days = 7\ncolour = 1"), D, "colour"),
         case("stage name", Append(D, "\n[stages.\"bad stage\"]\nregion = \"us-east-1\"\n"), D, "bad stage"),
+        case("stage name of digits only", Append(D, "\n[stages.2026]\nregion = \"us-east-1\"\n"), D, "stages.2026"),
         case("endpoint", Replace(D, "endpoint = \"REGIONAL\"", "endpoint = \"PRIVATE\""), D, "PRIVATE"),
         case("api unknown key", Replace(D, "[stages.test.api]", "[stages.test.api]\nthrottle = 5"), D, "throttle"),
         case("override of a missing service", Append(D, "\n[stages.test.services.ghost]\nmemory = 256\n"), D, "stages.test.services.ghost"),

@@ -6,58 +6,11 @@
 
 mod support;
 
-use std::path::Path;
-
 use serde_json::Value;
+use support::lifecycle::{applied, edit, manifest, split};
 use support::stage::{check_stage, methods};
 use support::stage_writes;
 use support::{ferry, fresh_copy, run, run_json, Readback};
-
-/// One architecture's part of the workspace's build, as a CI job for that
-/// architecture uploads it: a manifest with its artifacts, their zips next to
-/// it. Returns the manifest's path.
-fn split(ws: &Path, dir: &Path, arch: &str) -> std::path::PathBuf {
-    let mut m = manifest(ws);
-    m["artifacts"]
-        .as_array_mut()
-        .unwrap()
-        .retain(|a| a["architecture"] == arch);
-    for a in m["artifacts"].as_array().unwrap() {
-        let rel = a["path"].as_str().unwrap();
-        let to = dir.join(rel.strip_prefix("target/lambda/").unwrap());
-        std::fs::create_dir_all(to.parent().unwrap()).unwrap();
-        std::fs::copy(ws.join(rel), to).unwrap();
-    }
-    let path = dir.join("manifest.json");
-    std::fs::write(&path, serde_json::to_vec_pretty(&m).unwrap()).unwrap();
-    path
-}
-
-fn manifest(ws: &Path) -> Value {
-    serde_json::from_slice(&std::fs::read(ws.join("target/lambda/manifest.json")).unwrap()).unwrap()
-}
-
-/// The kinds of the actions a deploy applied, e.g. `update_function_code items-test-get-item`.
-fn applied(result: &Value) -> Vec<String> {
-    result["actions"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|a| {
-            let target = ["function", "layer", "name", "api"]
-                .iter()
-                .find_map(|k| a[*k].as_str())
-                .unwrap_or_default();
-            format!("{} {target}", a["action"].as_str().unwrap())
-        })
-        .collect()
-}
-
-fn edit(path: &Path, from: &str, to: &str) {
-    let text = std::fs::read_to_string(path).unwrap();
-    assert!(text.contains(from), "{} has no `{from}`", path.display());
-    std::fs::write(path, text.replacen(from, to, 1)).unwrap();
-}
 
 #[test]
 fn deploy_lifecycle_against_moto() {
@@ -226,7 +179,15 @@ fn deploy_lifecycle_against_moto() {
             .arg(&reviewed),
     );
     let calls = proxy.take();
-    assert_eq!(applied(&code), ["update_function_code items-test-get-item"]);
+    assert_eq!(
+        applied(&code),
+        [
+            "update_function_code items-test-get-item",
+            "publish_version items-test-get-item",
+            "point_alias items-test-get-item",
+            "record_release /ferry/items/test/releases/000002"
+        ]
+    );
     assert_eq!(
         support::writes(&calls)
             .iter()
@@ -237,7 +198,13 @@ fn deploy_lifecycle_against_moto() {
     );
     assert_eq!(
         stage_writes(&calls),
-        ["lambda:PUT /2015-03-31/functions/items-test-get-item/code"]
+        [
+            "lambda:PUT /2015-03-31/functions/items-test-get-item/code",
+            "lambda:POST /2015-03-31/functions/items-test-get-item/versions",
+            "lambda:PUT /2015-03-31/functions/items-test-get-item/aliases/test",
+            "ssm:PutParameter",
+            "ssm:PutParameter"
+        ]
     );
     let get_zip = std::fs::metadata(ws.join("target/lambda/arm64/get-item.zip"))
         .unwrap()
@@ -333,9 +300,15 @@ fn deploy_lifecycle_against_moto() {
             .args(["deploy", "--stage", "test", "--plan"])
             .arg(&quiet),
     );
+    // Its $LATEST changed, so the stage moves to a version published from it.
     assert_eq!(
         applied(&repaired),
-        ["update_function_configuration items-test-list-items"]
+        [
+            "update_function_configuration items-test-list-items",
+            "publish_version items-test-list-items",
+            "point_alias items-test-list-items",
+            "record_release /ferry/items/test/releases/000003"
+        ]
     );
     proxy.take();
 
@@ -349,9 +322,13 @@ fn deploy_lifecycle_against_moto() {
     let calls = proxy.take();
     assert_eq!(
         applied(&route),
-        ["put_rest_api items-test", "create_deployment items-test"]
+        [
+            "put_rest_api items-test",
+            "create_deployment items-test",
+            "record_release /ferry/items/test/releases/000004"
+        ]
     );
-    assert_eq!(stage_writes(&calls).len(), 2, "{:?}", stage_writes(&calls));
+    assert_eq!(stage_writes(&calls).len(), 4, "{:?}", stage_writes(&calls));
     let routes = rt.block_on(methods(&aws, &api_id));
     assert!(routes.contains(&"HEAD /items".to_owned()), "{routes:?}");
 
@@ -366,7 +343,12 @@ fn deploy_lifecycle_against_moto() {
         [
             "publish_layer_version items-jwks",
             "update_function_configuration items-test-create-item",
+            "publish_version items-test-create-item",
+            "point_alias items-test-create-item",
             "update_function_configuration items-test-echo",
+            "publish_version items-test-echo",
+            "point_alias items-test-echo",
+            "record_release /ferry/items/test/releases/000005",
         ]
     );
     let versions = rt
@@ -388,7 +370,11 @@ fn deploy_lifecycle_against_moto() {
     let removed = run_json(ferry(&ws, &endpoint).args(["deploy", "--stage", "test"]));
     assert_eq!(
         applied(&removed),
-        ["put_rest_api items-test", "create_deployment items-test"]
+        [
+            "put_rest_api items-test",
+            "create_deployment items-test",
+            "record_release /ferry/items/test/releases/000006"
+        ]
     );
     let routes = rt.block_on(methods(&aws, &api_id));
     assert!(

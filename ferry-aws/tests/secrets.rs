@@ -152,13 +152,30 @@ fn secrets_reach_lambda_and_no_output() {
         .arg(&saved));
     assert!(rotated.status.success(), "{}", printed(&rotated));
     assert_secret_free("deploy", &printed(&rotated));
+    // Configurations, then the versions published from them and the alias
+    // moves, then the release record.
     let writes = stage_writes(&proxy.take());
     assert!(
-        !writes.is_empty()
-            && writes
-                .iter()
-                .all(|w| w.starts_with("lambda:PUT ") && w.ends_with("/configuration")),
+        writes.iter().any(|w| w.ends_with("/configuration"))
+            && writes.iter().all(|w| {
+                (w.starts_with("lambda:PUT ") && w.ends_with("/configuration"))
+                    || (w.starts_with("lambda:POST ") && w.ends_with("/versions"))
+                    || (w.starts_with("lambda:PUT ") && w.ends_with("/aliases/test"))
+                    || w == "ssm:PutParameter"
+            }),
         "{writes:?}"
+    );
+    let record = rt
+        .block_on(
+            aws.ssm
+                .get_parameter()
+                .name("/ferry/items/test/release")
+                .send(),
+        )
+        .unwrap();
+    assert_secret_free(
+        "release record",
+        record.parameter().unwrap().value().unwrap(),
     );
     let env = rt.block_on(env_of(&aws, "items-test-get-item"));
     assert_eq!(env["DB_PASSWORD"], ROTATED);

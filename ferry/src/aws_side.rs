@@ -1,4 +1,4 @@
-//! `plan`, `deploy`, `doctor` and `logs`: ferry validates the workspace and the
+//! `plan`, `deploy`, `doctor`, `logs`, `releases` and `rollback`: ferry validates the workspace and the
 //! stage here, then runs them in its AWS side, the only part of ferry that
 //! compiles the AWS SDK. In process when this binary has it (`ferry-aws`),
 //! else in the workspace's AWS binary: the bin named after this one with
@@ -11,7 +11,9 @@ use std::process::{Command, ExitCode};
 use miette::{miette, IntoDiagnostic};
 use serde::{Deserialize, Serialize};
 
-use crate::cli::{DeployArgs, DoctorArgs, InvalidateArgs, LogsArgs, PlanArgs};
+use crate::cli::{
+    DeployArgs, DoctorArgs, InvalidateArgs, LogsArgs, PlanArgs, ReleasesArgs, RollbackArgs,
+};
 use crate::model::glob;
 
 /// The flag that hands a serialized [`AwsInvocation`] to the AWS binary.
@@ -25,6 +27,8 @@ pub enum AwsCommand {
     Doctor(DoctorArgs),
     Logs(LogsArgs),
     Invalidate(InvalidateArgs),
+    Releases(ReleasesArgs),
+    Rollback(RollbackArgs),
 }
 
 impl AwsCommand {
@@ -48,7 +52,10 @@ impl AwsCommand {
                 absolute(&mut a.plan);
             }
             AwsCommand::Doctor(a) => absolute(&mut a.manifest),
-            AwsCommand::Logs(_) | AwsCommand::Invalidate(_) => {}
+            AwsCommand::Logs(_)
+            | AwsCommand::Invalidate(_)
+            | AwsCommand::Releases(_)
+            | AwsCommand::Rollback(_) => {}
         }
         self
     }
@@ -60,6 +67,8 @@ impl AwsCommand {
             AwsCommand::Doctor(a) => &a.stage,
             AwsCommand::Logs(a) => &a.stage,
             AwsCommand::Invalidate(a) => &a.stage,
+            AwsCommand::Releases(a) => &a.stage,
+            AwsCommand::Rollback(a) => &a.stage,
         }
     }
 }

@@ -52,6 +52,12 @@ pub enum Command {
     Logs(LogsArgs),
     /// Invalidate paths in the CloudFront cache of a stage's front door.
     Invalidate(InvalidateArgs),
+    /// List the releases a stage recorded in AWS: function versions, API
+    /// deployment, commit, who and when.
+    Releases(ReleasesArgs),
+    /// Return a stage to an earlier release: each function's alias and the
+    /// API stage move back, with no build and no upload.
+    Rollback(RollbackArgs),
     /// Work with build manifests (`merge`: join per-architecture builds).
     Manifest {
         #[command(subcommand)]
@@ -99,6 +105,38 @@ pub struct LogsArgs {
     /// One JSON object per line ({timestamp_ms, service, message}).
     #[arg(long)]
     pub json: bool,
+}
+
+#[derive(Debug, Clone, clap::Args, Serialize, Deserialize)]
+pub struct ReleasesArgs {
+    /// The deploy.toml stage whose releases to list.
+    #[arg(long)]
+    pub stage: String,
+    /// Print the releases as a JSON array on stdout.
+    #[arg(long)]
+    pub json: bool,
+}
+
+#[derive(Debug, Clone, clap::Args, Serialize, Deserialize)]
+pub struct RollbackArgs {
+    /// The deploy.toml stage to roll back.
+    #[arg(long)]
+    pub stage: String,
+    /// The release to return to (default: the one before the current one).
+    #[arg(long, value_name = "RELEASE")]
+    pub to: Option<u32>,
+    /// Apply without asking (required when stdin is not a terminal).
+    #[arg(long)]
+    pub yes: bool,
+    /// Print the plan and stop, making no write.
+    #[arg(long, conflicts_with = "yes")]
+    pub dry_run: bool,
+    /// Print machine-readable JSON on stdout (progress stays on stderr).
+    #[arg(long)]
+    pub json: bool,
+    /// How long to wait for a deploy of the stage to finish, in seconds.
+    #[arg(long, value_name = "SECONDS", default_value_t = 600)]
+    pub lock_wait: u64,
 }
 
 #[derive(Debug, Clone, clap::Args, Serialize, Deserialize)]

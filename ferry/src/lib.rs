@@ -75,6 +75,12 @@ fn dispatch(cli: Cli, aws: Option<AwsEntry>) -> miette::Result<ExitCode> {
         Command::Invalidate(args) => {
             return aws_side::run(&in_workspace()?, AwsCommand::Invalidate(args), aws)
         }
+        Command::Releases(args) => {
+            return aws_side::run(&in_workspace()?, AwsCommand::Releases(args), aws)
+        }
+        Command::Rollback(args) => {
+            return aws_side::run(&in_workspace()?, AwsCommand::Rollback(args), aws)
+        }
     };
     done.map(|()| ExitCode::SUCCESS)
 }

@@ -60,12 +60,15 @@ fn phase(action: &Action) -> (u8, Option<&str>) {
         | Action::UpdateFunctionCode { function, .. }
         | Action::UpdateFunctionConfiguration { function, .. }
         | Action::TagFunction { function, .. }
+        | Action::PublishVersion { function, .. }
+        | Action::PointAlias { function, .. }
         | Action::AddInvokePermission { function, .. } => (2, Some(function.as_str())),
         // The API moves only after every function it routes to is updated.
         Action::PutRestApi { .. }
         | Action::CreateDeployment { .. }
         | Action::UpdateStageCache { .. }
-        | Action::FlushStageCache { .. } => (3, None),
+        | Action::FlushStageCache { .. }
+        | Action::SetStageDeployment { .. } => (3, None),
         // CloudFront points at the stage once it serves the new deployment.
         Action::CreateDistribution { .. }
         | Action::UpdateDistributionOrigin { .. }
@@ -74,6 +77,8 @@ fn phase(action: &Action) -> (u8, Option<&str>) {
         | Action::CreateInvalidation { .. } => (4, None),
         // A pruned function goes only when no deployment routes to it.
         Action::DeleteFunction { .. } => (5, None),
+        // What the stage serves now, once all of it is in place.
+        Action::RecordRelease { .. } => (6, None),
     }
 }
 
@@ -98,6 +103,8 @@ pub async fn apply(
                 .collect(),
         ),
         api_id: Mutex::new(live.api.as_ref().map(|a| a.id.clone())),
+        versions: Mutex::new(BTreeMap::new()),
+        deployment: Mutex::new(None),
         distribution: Mutex::new(
             live.front
                 .as_ref()
@@ -108,7 +115,7 @@ pub async fn apply(
         failed: AtomicBool::new(false),
     };
     let mut outcome = Outcome::default();
-    for current in 1..=5u8 {
+    for current in 1..=6u8 {
         let actions: Vec<&Action> = plan
             .actions
             .iter()

@@ -21,6 +21,10 @@ pub(crate) struct Ctx<'a> {
     pub layer_arns: Mutex<BTreeMap<(String, Arch), String>>,
     pub revisions: Mutex<HashMap<String, String>>,
     pub api_id: Mutex<Option<String>>,
+    /// Function versions published by this deploy, by function.
+    pub versions: Mutex<BTreeMap<String, String>>,
+    /// The API deployment this deploy created.
+    pub deployment: Mutex<Option<String>>,
     /// The stage's distribution (id, domain name): live, or created now.
     pub distribution: Mutex<Option<(String, String)>>,
     pub uploaded: Mutex<u64>,

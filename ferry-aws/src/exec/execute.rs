@@ -7,8 +7,7 @@
 use aws_sdk_lambda::primitives::Blob;
 use ferry::deploy::front::api_domain;
 use ferry::deploy::plan::invoke_source_arn;
-use ferry::deploy::{Action, FunctionSettings, LayerArn};
-use ferry::model::{EnvValue, Secrets};
+use ferry::deploy::{Action, FunctionSettings, VersionRef};
 
 use super::ctx::Ctx;
 use crate::read::wait;
@@ -17,6 +16,7 @@ use crate::sdk::fail::AwsError;
 use crate::write::front_apply::{self, NewDistribution};
 use crate::write::functions::{self, Code, Config};
 use crate::write::resources::{self, LayerVersion, NewApi};
+use crate::write::versions;
 
 /// Applies one action; returns the id or ARN of what it made, if anything.
 pub(crate) async fn execute(ctx: &Ctx<'_>, action: &Action) -> Result<Option<String>, AwsError> {
@@ -135,10 +135,11 @@ pub(crate) async fn execute(ctx: &Ctx<'_>, action: &Action) -> Result<Option<Str
             function,
             replace,
             api_id,
+            qualifier,
         } => {
             let api = api_id.clone().unwrap_or_else(|| current_api(ctx));
             let source = invoke_source_arn(&plan.region, &plan.account, &api);
-            functions::add_permission(c, function, *replace, &source).await?;
+            functions::add_permission(c, function, qualifier.as_deref(), *replace, &source).await?;
             Ok(None)
         }
         Action::PutRestApi {
@@ -156,6 +157,7 @@ pub(crate) async fn execute(ctx: &Ctx<'_>, action: &Action) -> Result<Option<Str
         } => {
             let api = api_id.clone().unwrap_or_else(|| current_api(ctx));
             let id = resources::deploy_stage(c, &api, stage, description).await?;
+            *ctx.deployment.lock().unwrap() = Some(id.clone());
             Ok(Some(id))
         }
         Action::CreateDistribution {
@@ -246,6 +248,48 @@ pub(crate) async fn execute(ctx: &Ctx<'_>, action: &Action) -> Result<Option<Str
             functions::delete(c, function).await?;
             Ok(None)
         }
+        Action::PublishVersion {
+            function,
+            code_sha256,
+            description,
+        } => {
+            let version = versions::publish(c, function, code_sha256, description).await?;
+            ctx.versions
+                .lock()
+                .unwrap()
+                .insert(function.clone(), version.clone());
+            Ok(Some(version))
+        }
+        Action::PointAlias {
+            function,
+            alias,
+            from,
+            to,
+            description,
+        } => {
+            let version = match to {
+                VersionRef::Version(v) => v.clone(),
+                VersionRef::Published => published_version(ctx, function)?,
+            };
+            versions::point_alias(c, function, alias, &version, description, from.is_some())
+                .await?;
+            Ok(Some(version))
+        }
+        Action::SetStageDeployment {
+            api_id, stage, to, ..
+        } => {
+            versions::set_stage_deployment(c, api_id, stage, to).await?;
+            Ok(None)
+        }
+        Action::RecordRelease {
+            parameter,
+            current,
+            release,
+        } => {
+            let release = super::config::release(ctx, release).await?;
+            versions::record(c, parameter, current, &release).await?;
+            Ok(Some(parameter.clone()))
+        }
     }
 }
 
@@ -253,54 +297,8 @@ pub(crate) async fn execute(ctx: &Ctx<'_>, action: &Action) -> Result<Option<Str
 /// versions this deploy published.
 fn resolve(ctx: &Ctx<'_>, settings: &FunctionSettings) -> Result<Config, AwsError> {
     let published = ctx.layer_arns.lock().unwrap().clone();
-    config(settings, ctx.secrets, |layer, arch| {
+    super::config::config(settings, ctx.secrets, |layer, arch| {
         published.get(&(layer.to_owned(), arch)).cloned()
-    })
-}
-
-fn config(
-    settings: &FunctionSettings,
-    secrets: &Secrets,
-    published: impl Fn(&str, ferry::model::Arch) -> Option<String>,
-) -> Result<Config, AwsError> {
-    let mut env = std::collections::BTreeMap::new();
-    for (key, value) in &settings.env {
-        let value = match value {
-            EnvValue::Plain(v) => v.clone(),
-            EnvValue::Secret(source) => secrets
-                .get(source)
-                .ok_or_else(|| {
-                    AwsError::Secrets(format!(
-                        "`{key}` takes its value from the {source}, which this run did not resolve"
-                    ))
-                })?
-                .to_owned(),
-        };
-        env.insert(key.clone(), value);
-    }
-    let mut layers = Vec::new();
-    for layer in &settings.layers {
-        layers.push(match layer {
-            LayerArn::Arn(arn) => arn.clone(),
-            LayerArn::Published { layer, arch } => {
-                published(layer, *arch).ok_or_else(|| AwsError::Call {
-                    call: "lambda:PublishLayerVersion",
-                    message: format!(
-                        "the plan uses a new version of {layer} ({arch}) that it does not publish"
-                    ),
-                    help: "make the plan again (`cargo xtask plan`); a saved plan must come whole"
-                        .into(),
-                })?
-            }
-        });
-    }
-    Ok(Config {
-        runtime: settings.runtime,
-        role: settings.role.clone(),
-        memory_mb: settings.memory_mb,
-        timeout_s: settings.timeout_s,
-        env,
-        layers,
     })
 }
 
@@ -330,69 +328,23 @@ async fn settle(ctx: &Ctx<'_>, function: &str) -> Result<(), AwsError> {
     Ok(())
 }
 
-/// The stage's REST API: the live one, or the one this deploy created.
-fn current_api(ctx: &Ctx<'_>) -> String {
-    ctx.api_id.lock().unwrap().clone().unwrap_or_default()
+/// The version this deploy's `PublishVersion` of `function` made.
+fn published_version(ctx: &Ctx<'_>, function: &str) -> Result<String, AwsError> {
+    ctx.versions
+        .lock()
+        .unwrap()
+        .get(function)
+        .cloned()
+        .ok_or_else(|| AwsError::Call {
+            call: "lambda:UpdateAlias",
+            message: format!(
+                "the plan moves the alias of {function} to a version it does not publish"
+            ),
+            help: "make the plan again (`cargo xtask plan`); a saved plan must come whole".into(),
+        })
 }
 
-#[cfg(test)]
-mod tests {
-    use super::*;
-    use ferry::model::{Arch, Runtime, SecretSource};
-
-    fn settings() -> FunctionSettings {
-        FunctionSettings {
-            runtime: Runtime::ProvidedAl2023,
-            role: "arn:aws:iam::123456789012:role/r".into(),
-            memory_mb: 256,
-            timeout_s: 10,
-            env: [
-                ("PLAIN".to_owned(), EnvValue::Plain("v".into())),
-                (
-                    "TOKEN".to_owned(),
-                    EnvValue::Secret(SecretSource::Env("CI_TOKEN".into())),
-                ),
-            ]
-            .into_iter()
-            .collect(),
-            layers: vec![
-                LayerArn::Arn("arn:aws:lambda:eu-west-1:1:layer:x:3".into()),
-                LayerArn::Published {
-                    layer: "items-jwks".into(),
-                    arch: Arch::Arm64,
-                },
-            ],
-        }
-    }
-
-    #[test]
-    fn a_configuration_takes_secret_values_and_layers_published_by_this_deploy() {
-        let mut secrets = Secrets::default();
-        secrets.insert(SecretSource::Env("CI_TOKEN".into()), "s3cr3t".into());
-        let config = config(&settings(), &secrets, |layer, arch| {
-            (layer == "items-jwks" && arch == Arch::Arm64)
-                .then(|| "arn:aws:lambda:eu-west-1:1:layer:items-jwks:7".to_owned())
-        })
-        .unwrap();
-        assert_eq!(config.env["PLAIN"], "v");
-        assert_eq!(config.env["TOKEN"], "s3cr3t");
-        assert_eq!(
-            config.layers,
-            [
-                "arn:aws:lambda:eu-west-1:1:layer:x:3",
-                "arn:aws:lambda:eu-west-1:1:layer:items-jwks:7"
-            ]
-        );
-        assert_eq!((config.memory_mb, config.timeout_s), (256, 10));
-    }
-
-    #[test]
-    fn an_unresolved_secret_or_unpublished_layer_stops_before_the_write() {
-        let err = config(&settings(), &Secrets::default(), |_, _| Some("a".into())).unwrap_err();
-        assert!(err.to_string().contains("TOKEN"), "{err}");
-        let mut secrets = Secrets::default();
-        secrets.insert(SecretSource::Env("CI_TOKEN".into()), "s".into());
-        let err = config(&settings(), &secrets, |_, _| None).unwrap_err();
-        assert!(err.to_string().contains("items-jwks"), "{err}");
-    }
+/// The stage's REST API: the live one, or the one this deploy created.
+pub(super) fn current_api(ctx: &Ctx<'_>) -> String {
+    ctx.api_id.lock().unwrap().clone().unwrap_or_default()
 }

@@ -4,5 +4,6 @@
 //! for the actions after it.
 
 pub mod apply;
+mod config;
 mod ctx;
 mod execute;

@@ -1,6 +1,7 @@
 //! Reads the live state of a stage: only reads, a small constant number per
-//! function (one list page per 50 functions, plus each function's tags and
-//! policy), so a no-op deploy stays fast however big the workspace.
+//! function (one list page per 50 functions, plus each function's tags,
+//! stage alias and policy), so a no-op deploy stays fast however big the
+//! workspace.
 
 use std::collections::BTreeMap;
 
@@ -41,6 +42,7 @@ pub async fn read(
         DesiredRole::Arn(_) => false,
     };
     let (functions, permissions) = functions(c, desired).await?;
+    let release = crate::read::releases::current(c, &desired.app, &desired.stage).await?;
     let mut layer_versions = BTreeMap::new();
     for (name, _) in desired.layers.keys() {
         if !layer_versions.contains_key(name) {
@@ -56,6 +58,7 @@ pub async fn read(
         permissions,
         log_groups: log_groups(c, desired).await?,
         front,
+        release,
     })
 }
 
@@ -143,9 +146,10 @@ async fn functions(
         .iter()
         .filter(|f| f.function_name().is_some_and(|n| n.starts_with(&prefix)))
         .collect();
-    // Each function's tags and policy: independent reads, a few at a time.
+    // Each function's tags, alias and policy: independent reads, a few at a time.
+    let alias = ferry::deploy::release::alias_name(&desired.stage);
     let read: Vec<Result<FunctionRead, AwsError>> = stream::iter(ours)
-        .map(|f| function(c, f))
+        .map(|f| function(c, f, &alias))
         .buffer_unordered(READ_CONCURRENCY)
         .collect()
         .await;
@@ -164,14 +168,20 @@ async fn functions(
 /// A function's name, live state and invoke permission source.
 type FunctionRead = (String, LiveFunction, Option<String>);
 
-/// One function's live state from its ListFunctions entry, its tags and its policy.
+/// One function's live state from its ListFunctions entry, its tags, its
+/// stage alias and that alias's policy.
 async fn function(
     c: &Clients,
     f: &aws_sdk_lambda::types::FunctionConfiguration,
+    alias: &str,
 ) -> Result<FunctionRead, AwsError> {
     let name = f.function_name().unwrap_or_default().to_owned();
-    let (tags, permission) =
-        futures::try_join!(tags(c, f.function_arn()), permission_source(c, &name))?;
+    let (tags, live_alias) = tags_and_alias(c, &name, alias).await?;
+    // The permission is on the alias: none can exist without it.
+    let permission = match live_alias {
+        Some(_) => permission_source(c, &name, Some(alias)).await?,
+        None => None,
+    };
     let arch = match f.architectures().first() {
         Some(Architecture::Arm64) => Arch::Arm64,
         _ => Arch::X86_64,
@@ -193,34 +203,71 @@ async fn function(
         role: f.role().unwrap_or_default().to_owned(),
         tags,
         revision_id: f.revision_id().unwrap_or_default().to_owned(),
+        alias: live_alias.map(|(version, description)| ferry::deploy::LiveAlias {
+            version,
+            description,
+        }),
     };
     Ok((name, function, permission))
 }
 
-/// A function's environment variables as Lambda reports them.
-async fn tags(c: &Clients, arn: Option<&str>) -> Result<BTreeMap<String, String>, AwsError> {
-    let Some(arn) = arn else {
-        return Ok(BTreeMap::new());
+/// A function's tags and the version its stage alias serves, with that
+/// version's description: one GetFunction of the alias (Lambda leaves
+/// GetFunction and GetPolicy out of its 15-per-second control-plane quota),
+/// and of the function itself when the alias does not exist yet.
+async fn tags_and_alias(
+    c: &Clients,
+    function: &str,
+    alias: &str,
+) -> Result<(BTreeMap<String, String>, Option<(String, String)>), AwsError> {
+    let get = |qualifier: Option<&str>| {
+        c.lambda
+            .get_function()
+            .function_name(function)
+            .set_qualifier(qualifier.map(str::to_owned))
+            .send()
     };
-    // GetFunction rather than ListTags: Lambda leaves GetFunction and
-    // GetPolicy out of its 15-per-second control-plane quota.
-    Ok(c.lambda
-        .get_function()
-        .function_name(arn)
-        .send()
-        .await
-        .map_err(|e| fail::call("lambda:GetFunction", e.into_service_error()))?
-        .tags()
-        .map(|t| t.iter().map(|(k, v)| (k.clone(), v.clone())).collect())
-        .unwrap_or_default())
+    let tags_of = |out: &aws_sdk_lambda::operation::get_function::GetFunctionOutput| {
+        out.tags()
+            .map(|t| t.iter().map(|(k, v)| (k.clone(), v.clone())).collect())
+            .unwrap_or_default()
+    };
+    match get(Some(alias)).await {
+        Ok(out) => {
+            let config = out.configuration();
+            let version = config.and_then(|c| c.version()).unwrap_or_default();
+            let description = config.and_then(|c| c.description()).unwrap_or_default();
+            let served = (version.to_owned(), description.to_owned());
+            Ok((tags_of(&out), Some(served)))
+        }
+        Err(e)
+            if e.as_service_error()
+                .is_some_and(|e| e.is_resource_not_found_exception()) =>
+        {
+            let out = get(None)
+                .await
+                .map_err(|e| fail::call("lambda:GetFunction", e.into_service_error()))?;
+            Ok((tags_of(&out), None))
+        }
+        Err(e) => Err(fail::call("lambda:GetFunction", e.into_service_error())),
+    }
 }
 
-/// The source ARN of ferry's invoke statement in the function's policy.
+/// The source ARN of ferry's invoke statement in the policy of the
+/// function (or of its alias `qualifier`).
 pub(crate) async fn permission_source(
     c: &Clients,
     function: &str,
+    qualifier: Option<&str>,
 ) -> Result<Option<String>, AwsError> {
-    let policy = match c.lambda.get_policy().function_name(function).send().await {
+    let policy = match c
+        .lambda
+        .get_policy()
+        .function_name(function)
+        .set_qualifier(qualifier.map(str::to_owned))
+        .send()
+        .await
+    {
         Ok(out) => out.policy().unwrap_or_default().to_owned(),
         Err(e)
             if e.as_service_error()

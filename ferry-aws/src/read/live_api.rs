@@ -40,6 +40,20 @@ pub async fn api(
     }))
 }
 
+/// The id of the API named `name` and the deployment its stage `stage`
+/// serves, when there is one: what a rollback moves.
+pub async fn served(
+    c: &Clients,
+    name: &str,
+    stage_name: &str,
+) -> Result<Option<(String, Option<String>)>, AwsError> {
+    let Some(id) = api_id_named(c, name).await? else {
+        return Ok(None);
+    };
+    let (deployment, _) = stage(c, &id, stage_name).await?;
+    Ok(Some((id, deployment)))
+}
+
 /// The id of the one REST API named `name`, if there is one.
 pub async fn api_id_named(c: &Clients, name: &str) -> Result<Option<String>, AwsError> {
     let apis = c

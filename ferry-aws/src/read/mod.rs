@@ -1,5 +1,6 @@
 //! Reading live state, above the SDK plumbing: a stage's functions, layers,
-//! REST API, permissions, log groups and front door; secret values; the
+//! REST API, permissions, log groups and front door; its recorded releases;
+//! secret values; the
 //! functions' log events; and the
 //! reads that tell whether a write already landed or a function settled.
 //! Makes no write.
@@ -9,5 +10,6 @@ pub mod landed;
 pub mod live;
 pub mod live_api;
 pub mod log_events;
+pub mod releases;
 pub mod secrets;
 pub mod wait;

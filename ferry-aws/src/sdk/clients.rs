@@ -125,15 +125,26 @@ impl Clients {
     /// The account of the credentials: the first call of every run, so that
     /// missing or expired credentials stop it before anything else.
     pub async fn account_id(&self) -> Result<String, AwsError> {
-        let identity = self
-            .sts
-            .get_caller_identity()
-            .send()
-            .await
-            .map_err(|e| fail::credentials(&e))?;
-        identity
+        self.identity()
+            .await?
             .account()
             .map(str::to_owned)
             .ok_or_else(|| AwsError::Credentials("GetCallerIdentity returned no account".into()))
+    }
+
+    /// The ARN of the identity the credentials belong to (a release's author).
+    pub async fn caller_arn(&self) -> Result<String, AwsError> {
+        Ok(self.identity().await?.arn().unwrap_or_default().to_owned())
+    }
+
+    async fn identity(
+        &self,
+    ) -> Result<aws_sdk_sts::operation::get_caller_identity::GetCallerIdentityOutput, AwsError>
+    {
+        self.sts
+            .get_caller_identity()
+            .send()
+            .await
+            .map_err(|e| fail::credentials(&e))
     }
 }

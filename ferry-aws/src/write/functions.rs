@@ -231,20 +231,24 @@ pub async fn delete(c: &Clients, name: &str) -> Result<(), AwsError> {
     Ok(())
 }
 
-/// Lets the REST API of `source` (an execute-api ARN) invoke the function,
-/// first removing ferry's statement naming another API when `replace`.
+/// Lets the REST API of `source` (an execute-api ARN) invoke the function
+/// through its alias `qualifier`, first removing ferry's statement naming
+/// another API when `replace`.
 pub async fn add_permission(
     c: &Clients,
     name: &str,
+    qualifier: Option<&str>,
     replace: bool,
     source: &str,
 ) -> Result<(), AwsError> {
+    let qualifier = qualifier.map(str::to_owned);
     if replace {
         match c
             .lambda_paced()
             .await
             .remove_permission()
             .function_name(name)
+            .set_qualifier(qualifier.clone())
             .statement_id(INVOKE_STATEMENT_ID)
             .send()
             .await
@@ -268,6 +272,7 @@ pub async fn add_permission(
             .await
             .add_permission()
             .function_name(name)
+            .set_qualifier(qualifier.clone())
             .statement_id(INVOKE_STATEMENT_ID)
             .action("lambda:InvokeFunction")
             .principal("apigateway.amazonaws.com")
@@ -279,7 +284,7 @@ pub async fn add_permission(
             .map(|_| ())
     };
     let added = || async {
-        let current = live::permission_source(c, name).await?;
+        let current = live::permission_source(c, name, qualifier.as_deref()).await?;
         Ok((current.as_deref() == Some(source)).then_some(()))
     };
     once::write("lambda:AddPermission", &c.credentials, add, added).await

@@ -8,3 +8,4 @@ pub mod front_config;
 pub mod functions;
 pub mod lock;
 pub mod resources;
+pub mod versions;

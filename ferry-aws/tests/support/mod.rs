@@ -5,6 +5,7 @@
 
 pub mod cache;
 pub mod faulted;
+pub mod lifecycle;
 pub mod stage;
 pub mod state;
 

@@ -1,6 +1,6 @@
 //! Reading back, past the proxy, what a deploy of a stage made: every
-//! function's code, settings, tags, permission and log group, and the API's
-//! methods, integrations and the deployment its stage serves.
+//! function's code, settings, tags, stage alias, permission and log group,
+//! and the API's methods, integrations and the deployment its stage serves.
 
 use std::collections::BTreeMap;
 
@@ -96,10 +96,38 @@ pub async fn check_stage(
             tags.tags().unwrap().get("ferry:stage").map(String::as_str),
             Some(stage)
         );
+        // The stage serves a published version through its alias, which
+        // holds the manifest's code; the permission is on the alias.
+        let alias = aws
+            .lambda
+            .get_alias()
+            .function_name(&name)
+            .name(stage)
+            .send()
+            .await
+            .unwrap();
+        let version = aws
+            .lambda
+            .get_function_configuration()
+            .function_name(&name)
+            .qualifier(alias.function_version().unwrap())
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(
+            version.code_sha256(),
+            artifacts[service]["code_sha256"].as_str(),
+            "{name}:{stage} code"
+        );
+        assert!(
+            version.description().unwrap().starts_with("ferry sha256:"),
+            "{version:?}"
+        );
         let policy = aws
             .lambda
             .get_policy()
             .function_name(&name)
+            .qualifier(stage)
             .send()
             .await
             .unwrap();
@@ -168,10 +196,9 @@ pub async fn check_stage(
             .as_deref(),
         Some("AWS_PROXY")
     );
-    assert!(integration
-        .uri()
-        .unwrap()
-        .contains(&format!("function:items-{stage}-get-item/invocations")));
+    assert!(integration.uri().unwrap().contains(&format!(
+        "function:items-{stage}-get-item:{stage}/invocations"
+    )));
     let stage_now = aws
         .apigw
         .get_stage()

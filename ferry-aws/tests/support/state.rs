@@ -79,7 +79,43 @@ pub async fn snapshot(aws: &Readback, app: &str, stage: &str) -> BTreeMap<String
             })
             .unwrap_or_default();
         out.insert(format!("permissions {name}"), ids(&statements));
+        // Versions are never published twice, and the alias serves the last.
+        let versions = aws
+            .lambda
+            .list_versions_by_function()
+            .function_name(name)
+            .send()
+            .await
+            .unwrap();
+        let published = versions
+            .versions()
+            .iter()
+            .filter(|v| v.version() != Some("$LATEST"))
+            .count();
+        out.insert(format!("versions {name}"), published.to_string());
+        let alias = aws
+            .lambda
+            .get_alias()
+            .function_name(name)
+            .name(stage)
+            .send()
+            .await
+            .ok()
+            .and_then(|a| a.function_version().map(str::to_owned))
+            .unwrap_or_default();
+        out.insert(format!("alias {name}:{stage}"), alias);
     }
+    let releases = aws
+        .ssm
+        .get_parameters_by_path()
+        .path(format!("/ferry/{app}/{stage}/releases/"))
+        .send()
+        .await
+        .unwrap();
+    out.insert(
+        "releases recorded".into(),
+        releases.parameters().len().to_string(),
+    );
     for layer in ["items-jwks", "items-request-logger"] {
         let versions = aws
             .lambda

@@ -77,6 +77,9 @@ pub enum Action {
         replace: bool,
         /// The REST API allowed to invoke; `None`: the one this deploy creates.
         api_id: Option<String>,
+        /// The alias the statement is on (`None`: the unqualified function).
+        #[serde(default)]
+        qualifier: Option<String>,
     },
     CreateRestApi {
         name: String,
@@ -104,6 +107,39 @@ pub enum Action {
     },
     DeleteFunction {
         function: String,
+    },
+    /// Publishes the function's `$LATEST` as a version (Lambda answers with
+    /// the newest version instead when nothing changed since it).
+    PublishVersion {
+        function: String,
+        /// Lambda publishes only if `$LATEST` still holds this code.
+        code_sha256: String,
+        /// Records the code hash and configuration digest it holds.
+        description: String,
+    },
+    /// Moves the stage's alias of the function (creating it when `from` is
+    /// `None`); API Gateway and the invoke permission name the alias.
+    PointAlias {
+        function: String,
+        alias: String,
+        from: Option<String>,
+        to: VersionRef,
+        description: String,
+    },
+    /// Points the API stage at an earlier deployment (a rollback).
+    SetStageDeployment {
+        api: String,
+        api_id: String,
+        stage: String,
+        from: Option<String>,
+        to: String,
+    },
+    /// Keeps the release this plan makes in AWS (two SSM parameters: the
+    /// release's own and the stage's current one), written last.
+    RecordRelease {
+        parameter: String,
+        current: String,
+        release: super::record::ReleaseDraft,
     },
     /// The stage's cache cluster and method caching, as `UpdateStage` patch
     /// operations (the stage exists: it follows the deployment).
@@ -181,7 +217,8 @@ pub fn changed_functions(actions: &[Action]) -> std::collections::BTreeSet<&str>
         .iter()
         .filter_map(|a| match a {
             Action::UpdateFunctionCode { function, .. }
-            | Action::UpdateFunctionConfiguration { function, .. } => Some(function.as_str()),
+            | Action::UpdateFunctionConfiguration { function, .. }
+            | Action::PointAlias { function, .. } => Some(function.as_str()),
             _ => None,
         })
         .collect()
@@ -211,8 +248,18 @@ pub struct FunctionSettings {
     pub layers: Vec<LayerArn>,
 }
 
+/// A function version an alias or a release names.
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case", deny_unknown_fields)]
+pub enum VersionRef {
+    /// The version this plan's `PublishVersion` of the function makes.
+    Published,
+    /// A version that exists, by number.
+    Version(String),
+}
+
 /// A layer version a function uses.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case", deny_unknown_fields)]
 pub enum LayerArn {
     /// A version that exists, by ARN.

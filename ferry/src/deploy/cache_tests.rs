@@ -85,12 +85,18 @@ fn a_code_change_behind_a_cached_route_invalidates_only_its_paths() {
     let plan = plan(&desired, &live, false);
     assert_eq!(
         kinds(&plan),
-        ["update_function_code", "create_invalidation"]
+        [
+            "update_function_code",
+            "publish_version",
+            "point_alias",
+            "create_invalidation",
+            "record_release"
+        ]
     );
     assert!(
-        matches!(&plan.actions[1], Action::CreateInvalidation { paths, .. } if paths == &["/items/*"]),
+        matches!(&plan.actions[3], Action::CreateInvalidation { paths, .. } if paths == &["/items/*"]),
         "{:?}",
-        plan.actions[1]
+        plan.actions[3]
     );
 }
 
@@ -176,7 +182,16 @@ fn a_stage_cache_ttl_change_patches_that_method_and_a_code_change_flushes() {
         .unwrap();
     changed.functions.get_mut(get).unwrap().code_sha256 = "old".into();
     let plan = super::plan(&before, &changed, false);
-    assert_eq!(kinds(&plan), ["update_function_code", "flush_stage_cache"]);
+    assert_eq!(
+        kinds(&plan),
+        [
+            "update_function_code",
+            "publish_version",
+            "point_alias",
+            "flush_stage_cache",
+            "record_release"
+        ]
+    );
 }
 
 #[test]

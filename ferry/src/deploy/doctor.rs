@@ -163,10 +163,11 @@ pub fn check(desired: &Desired, live: &Live, states: &BTreeMap<String, String>) 
         let mut broken = Vec::new();
         for (method, path, function) in &desired.api.routes {
             let key = format!("{method} {path}");
+            let target = desired.target(function);
             match api.routes.get(&key) {
                 None => broken.push(format!("{key} is missing")),
-                Some(f) if f != function => {
-                    broken.push(format!("{key} invokes `{f}`, not `{function}`"))
+                Some(f) if *f != target => {
+                    broken.push(format!("{key} invokes `{f}`, not `{target}`"))
                 }
                 Some(_) => {}
             }
@@ -208,6 +209,18 @@ pub fn check(desired: &Desired, live: &Live, states: &BTreeMap<String, String>) 
                         short(&f.code_sha256)
                     ));
                 }
+                match &l.alias {
+                    None => broken.push(format!("{name} has no alias `{}`", desired.stage)),
+                    Some(a) if crate::deploy::release::recorded_digest(&a.description)
+                        != Some(f.digest.as_str()) =>
+                    {
+                        broken.push(format!(
+                            "{name}:{} serves version {}, not what the manifest and deploy.toml make",
+                            desired.stage, a.version
+                        ))
+                    }
+                    Some(_) => {}
+                }
                 match states.get(name).map(String::as_str) {
                     Some("Active") => {}
                     Some(s) => broken.push(format!("{name} is {s}, not Active")),
@@ -217,7 +230,7 @@ pub fn check(desired: &Desired, live: &Live, states: &BTreeMap<String, String>) 
         }
     }
     let ok = format!(
-        "{} functions Active, code as in the manifest",
+        "{} functions Active, their aliases serving the manifest's code",
         desired.functions.len()
     );
     link("functions", broken, ok);

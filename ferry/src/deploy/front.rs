@@ -252,7 +252,7 @@ fn changed_paths(desired: &Desired, live: &Live) -> Vec<String> {
         .api
         .routes
         .iter()
-        .map(|(m, p, f)| (format!("{m} {p}"), f.clone()))
+        .map(|(m, p, f)| (format!("{m} {p}"), desired.target(f)))
         .collect();
     let current: BTreeMap<String, String> = live
         .api

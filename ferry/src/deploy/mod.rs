@@ -3,11 +3,16 @@
 //! pure; reading live state from AWS and applying a plan live on the AWS side.
 
 pub mod action;
+mod changes;
 pub mod doctor;
 pub mod front;
+mod live;
 pub mod openapi;
 pub mod plan;
+pub mod record;
+pub mod release;
 pub mod render;
+pub mod rollback;
 pub mod saved;
 pub mod stage_cache;
 pub mod state;
@@ -15,7 +20,11 @@ pub mod state;
 #[cfg(test)]
 mod cache_tests;
 #[cfg(test)]
+mod drift_tests;
+#[cfg(test)]
 mod front_tests;
+#[cfg(test)]
+mod release_tests;
 #[cfg(test)]
 mod saved_tests;
 #[cfg(test)]
@@ -23,10 +32,12 @@ mod secret_tests;
 #[cfg(test)]
 mod tests;
 
+pub use action::VersionRef;
 pub use plan::{plan, Action, Change, FunctionSettings, LayerArn, Plan};
 pub use saved::{SavedPlan, SavedPlanError};
 pub use state::{
-    desired, Desired, DesiredError, DesiredRole, Live, LiveApi, LiveFunction, LiveLayerVersion,
+    desired, Desired, DesiredError, DesiredRole, Live, LiveAlias, LiveApi, LiveFunction,
+    LiveLayerVersion,
 };
 
 use crate::model::{Stage, Workspace};

@@ -33,7 +33,8 @@ pub fn function_arn(region: &str, account: &str, function: &str) -> String {
     format!("arn:aws:lambda:{region}:{account}:function:{function}")
 }
 
-/// The proxy integration URI API Gateway calls for `function`.
+/// The proxy integration URI API Gateway calls for `function` (with its
+/// alias: `name:alias`).
 pub fn integration_uri(region: &str, account: &str, function: &str) -> String {
     format!(
         "arn:aws:apigateway:{region}:lambda:path/2015-03-31/functions/{}/invocations",
@@ -67,7 +68,7 @@ pub fn definition(desired: &Desired, account: &str) -> Value {
                 "type": "aws_proxy",
                 "httpMethod": "POST",
                 "passthroughBehavior": "when_no_match",
-                "uri": integration_uri(&desired.region, account, function),
+                "uri": integration_uri(&desired.region, account, &desired.target(function)),
             }
         });
         let cached = api
@@ -114,9 +115,11 @@ pub fn definition(desired: &Desired, account: &str) -> Value {
 /// the endpoint type and binary media types. Function code is not part of it.
 pub fn definition_hash(routes: &[(Method, String, String)], stage: &Stage) -> String {
     let mut hasher = Sha256::new();
-    hasher.update("ferry-api-1\n");
+    // Integrations invoke each function's stage alias.
+    hasher.update("ferry-api-2\n");
+    let alias = super::release::alias_name(&stage.name);
     for (method, path, function) in routes {
-        hasher.update(format!("{method} {path} {function}\n"));
+        hasher.update(format!("{method} {path} {function}:{alias}\n"));
     }
     hasher.update(format!(
         "{:?}\n{:?}\n{}\n",

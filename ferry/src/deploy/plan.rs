@@ -30,6 +30,17 @@ impl Plan {
     pub fn is_empty(&self) -> bool {
         self.actions.is_empty()
     }
+
+    /// The commit and manifest hash the plan's release records, if it
+    /// records one.
+    pub fn provenance(&self) -> Option<(Option<String>, Option<String>)> {
+        self.actions.iter().find_map(|a| match a {
+            Action::RecordRelease { release, .. } => {
+                Some((release.commit.clone(), release.manifest_sha256.clone()))
+            }
+            _ => None,
+        })
+    }
 }
 
 /// Compares `desired` with `live`. Functions removed from the workspace are
@@ -100,7 +111,18 @@ pub fn plan(desired: &Desired, live: &Live, prune: bool) -> Plan {
             }
             Some(_) => {}
         }
+        let written = actions.len();
         function_actions(desired, live, function, &mut actions);
+        let writes_function = actions[written..].iter().any(|a| {
+            matches!(
+                a,
+                Action::CreateFunction { .. }
+                    | Action::UpdateFunctionCode { .. }
+                    | Action::UpdateFunctionConfiguration { .. }
+            )
+        });
+        super::release::actions(desired, live, function, writes_function, &mut actions);
+        let qualifier = Some(super::release::alias_name(&desired.stage));
         if let Some(api) = &live.api {
             let wanted = invoke_source_arn(&desired.region, &live.account_id, &api.id);
             match live.permissions.get(&function.name) {
@@ -109,6 +131,7 @@ pub fn plan(desired: &Desired, live: &Live, prune: bool) -> Plan {
                     function: function.name.clone(),
                     replace: other.is_some(),
                     api_id: Some(api.id.clone()),
+                    qualifier,
                 }),
             }
         } else {
@@ -117,6 +140,7 @@ pub fn plan(desired: &Desired, live: &Live, prune: bool) -> Plan {
                 function: function.name.clone(),
                 replace: live.permissions.contains_key(&function.name),
                 api_id: None,
+                qualifier,
             });
         }
         if actions.len() == before {
@@ -173,6 +197,7 @@ pub fn plan(desired: &Desired, live: &Live, prune: bool) -> Plan {
             });
         }
     }
+    actions.extend(super::record::deploy_record(desired, live, &actions));
     Plan {
         app: desired.app.clone(),
         stage: desired.stage.clone(),
@@ -240,7 +265,7 @@ fn function_actions(
             zip: function.zip.clone(),
         });
     }
-    let changes = config_changes(desired, live, function, current);
+    let changes = super::changes::config_changes(desired, live, function, current);
     if !changes.is_empty() {
         actions.push(Action::UpdateFunctionConfiguration {
             function: function.name.clone(),
@@ -278,119 +303,47 @@ fn settings(desired: &Desired, live: &Live, function: &DesiredFunction) -> Funct
         memory_mb: function.memory_mb,
         timeout_s: function.timeout_s,
         env: function.env_declared.clone(),
-        layers: function
-            .layers
-            .iter()
-            .map(|l| match l {
-                DesiredLayerRef::Arn(arn) => LayerArn::Arn(arn.clone()),
-                DesiredLayerRef::Own { name, arch } => {
-                    match own_layer_arn(desired, live, name, *arch) {
-                        Some(arn) => LayerArn::Arn(arn.to_owned()),
-                        None => LayerArn::Published {
-                            layer: name.clone(),
-                            arch: *arch,
-                        },
-                    }
-                }
-            })
-            .collect(),
+        layers: layer_arns(desired, live, function),
     }
+}
+
+/// The layer versions `function` uses: existing ones by ARN, the others as
+/// published by this plan.
+pub(super) fn layer_arns(
+    desired: &Desired,
+    live: &Live,
+    function: &DesiredFunction,
+) -> Vec<LayerArn> {
+    function
+        .layers
+        .iter()
+        .map(|l| match l {
+            DesiredLayerRef::Arn(arn) => LayerArn::Arn(arn.clone()),
+            DesiredLayerRef::Own { name, arch } => {
+                match own_layer_arn(desired, live, name, *arch) {
+                    Some(arn) => LayerArn::Arn(arn.to_owned()),
+                    None => LayerArn::Published {
+                        layer: name.clone(),
+                        arch: *arch,
+                    },
+                }
+            }
+        })
+        .collect()
 }
 
 /// The live version of one of the stage's own layers that carries the zip
 /// the desired state wants, if it was published already.
-fn own_layer_arn<'a>(desired: &Desired, live: &'a Live, name: &str, arch: Arch) -> Option<&'a str> {
+pub(super) fn own_layer_arn<'a>(
+    desired: &Desired,
+    live: &'a Live,
+    name: &str,
+    arch: Arch,
+) -> Option<&'a str> {
     let sha = desired
         .layers
         .get(&(name.to_owned(), arch))
         .map(|l| l.code_sha256.as_str())
         .unwrap_or_default();
     layer_version_arn(live, name, arch, sha)
-}
-
-fn config_changes(
-    desired: &Desired,
-    live: &Live,
-    function: &DesiredFunction,
-    current: &LiveFunction,
-) -> Vec<Change> {
-    let mut changes = Vec::new();
-    let mut differ = |field: &str, from: String, to: String| {
-        if from != to {
-            changes.push(Change {
-                field: field.to_owned(),
-                from,
-                to,
-            });
-        }
-    };
-    differ(
-        "memory_mb",
-        current.memory_mb.to_string(),
-        function.memory_mb.to_string(),
-    );
-    differ(
-        "timeout_s",
-        current.timeout_s.to_string(),
-        function.timeout_s.to_string(),
-    );
-    differ(
-        "role",
-        current.role.clone(),
-        desired.role.arn(&live.account_id),
-    );
-    differ(
-        "runtime",
-        current.runtime.map_or("-".into(), |r| r.to_string()),
-        function.runtime.to_string(),
-    );
-    // Only the names of the variables that differ are shown: values may be
-    // secrets.
-    if current.env != function.env {
-        let (from, to) = env_difference(&current.env, &function.env);
-        differ("environment", from, to);
-    }
-    let wanted: Vec<String> = function
-        .layers
-        .iter()
-        .map(|l| match l {
-            DesiredLayerRef::Arn(arn) => arn.clone(),
-            DesiredLayerRef::Own { name, arch } => own_layer_arn(desired, live, name, *arch)
-                .map_or_else(|| format!("{name}:<new version>"), str::to_owned),
-        })
-        .collect();
-    differ("layers", current.layers.join(","), wanted.join(","));
-    changes
-}
-
-/// The variables that leave or change (`from`) and that arrive or change
-/// (`to`), by name: `DB_PASSWORD -> DB_PASSWORD (new value)`.
-fn env_difference(
-    current: &std::collections::BTreeMap<String, String>,
-    wanted: &std::collections::BTreeMap<String, String>,
-) -> (String, String) {
-    let list = |names: Vec<String>| {
-        if names.is_empty() {
-            "-".to_owned()
-        } else {
-            names.join(",")
-        }
-    };
-    let from = current
-        .iter()
-        .filter(|(k, v)| wanted.get(*k) != Some(*v))
-        .map(|(k, _)| k.clone())
-        .collect();
-    let to = wanted
-        .iter()
-        .filter(|(k, v)| current.get(*k) != Some(*v))
-        .map(|(k, _)| {
-            if current.contains_key(k) {
-                format!("{k} (new value)")
-            } else {
-                k.clone()
-            }
-        })
-        .collect();
-    (list(from), list(to))
 }

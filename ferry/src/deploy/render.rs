@@ -22,7 +22,7 @@ pub fn summary(plan: &Plan) -> Summary {
     };
     for action in &plan.actions {
         match action {
-            Action::PublishLayerVersion { .. } => s.publish += 1,
+            Action::PublishLayerVersion { .. } | Action::PublishVersion { .. } => s.publish += 1,
             Action::CreateRole { .. }
             | Action::CreateFunction { .. }
             | Action::CreateLogGroup { .. }
@@ -30,7 +30,8 @@ pub fn summary(plan: &Plan) -> Summary {
             | Action::CreateRestApi { .. }
             | Action::CreateDeployment { .. }
             | Action::CreateDistribution { .. }
-            | Action::CreateInvalidation { .. } => s.create += 1,
+            | Action::CreateInvalidation { .. }
+            | Action::RecordRelease { .. } => s.create += 1,
             Action::UpdateFunctionCode { .. }
             | Action::UpdateFunctionConfiguration { .. }
             | Action::PutRetentionPolicy { .. }
@@ -40,7 +41,9 @@ pub fn summary(plan: &Plan) -> Summary {
             | Action::UpdateCacheBehaviors { .. }
             | Action::UpdateStageCache { .. }
             | Action::FlushStageCache { .. }
-            | Action::UpsertAliasRecords { .. } => s.update += 1,
+            | Action::UpsertAliasRecords { .. }
+            | Action::PointAlias { .. }
+            | Action::SetStageDeployment { .. } => s.update += 1,
             Action::DeleteFunction { .. } => s.delete += 1,
         }
     }
@@ -153,10 +156,17 @@ pub fn line(action: &Action) -> String {
                 )
             }
             Action::AddInvokePermission {
-                function, replace, ..
+                function,
+                replace,
+                qualifier,
+                ..
             } => {
                 let verb = if *replace { "~ replace " } else { "+ create  " };
-                format!("  {verb} permission for API Gateway to invoke {function}")
+                let target = match qualifier {
+                    Some(q) => format!("{function}:{q}"),
+                    None => function.clone(),
+                };
+                format!("  {verb} permission for API Gateway to invoke {target}")
             }
             Action::CreateRestApi { name, .. } => format!("  + create   REST API {name}"),
             Action::PutRestApi {
@@ -178,6 +188,52 @@ pub fn line(action: &Action) -> String {
             }
             Action::DeleteFunction { function } => {
                 format!("  - delete   function {function} (--prune)")
+            }
+            Action::PublishVersion {
+                function,
+                code_sha256,
+                ..
+            } => format!(
+                "  + publish  version of {function} (sha256 {})",
+                short(code_sha256)
+            ),
+            Action::PointAlias {
+                function,
+                alias,
+                from,
+                to,
+                ..
+            } => {
+                let to = match to {
+                    super::action::VersionRef::Published => "the new version".to_owned(),
+                    super::action::VersionRef::Version(v) => format!("version {v}"),
+                };
+                match from {
+                    Some(from) => format!("  ~ move     alias {function}:{alias} version {from} -> {to}"),
+                    None => format!("  + create   alias {function}:{alias} -> {to}"),
+                }
+            }
+            Action::SetStageDeployment {
+                api,
+                stage,
+                from,
+                to,
+                ..
+            } => format!(
+                "  ~ move     stage `{stage}` of {api} deployment {} -> {to}",
+                from.as_deref().unwrap_or("-")
+            ),
+            Action::RecordRelease { release, .. } => {
+                let what = match &release.kind {
+                    super::record::ReleaseKind::Deploy => String::new(),
+                    super::record::ReleaseKind::Rollback { to } => {
+                        format!(", a rollback to release {to}")
+                    }
+                };
+                format!(
+                    "  + record   release {} of the stage{what} (SSM)",
+                    release.number
+                )
             }
             Action::CreateDistribution {
                 domain,

@@ -6,7 +6,8 @@ use std::collections::BTreeMap;
 
 use serde::{Deserialize, Serialize};
 
-use super::front::{DesiredFront, LiveFront};
+use super::front::DesiredFront;
+pub use super::live::*;
 use crate::manifest::{ArtifactKind, Manifest};
 use crate::model::{
     Arch, EndpointType, EnvValue, LayerRef, Method, Runtime, Secrets, Stage, Workspace,
@@ -30,6 +31,18 @@ pub struct Desired {
     pub tags: BTreeMap<String, String>,
     /// The CloudFront distribution and DNS records in front of the API.
     pub front: Option<DesiredFront>,
+    /// The source commit being deployed, when known (the deploy side reads
+    /// it): recorded in version descriptions and the release.
+    pub commit: Option<String>,
+    /// The hex SHA-256 of the build manifest deployed, for the release.
+    pub manifest_sha256: Option<String>,
+}
+
+impl Desired {
+    /// What API Gateway invokes for `function`: the stage's alias of it.
+    pub fn target(&self, function: &str) -> String {
+        format!("{function}:{}", super::release::alias_name(&self.stage))
+    }
 }
 
 /// The execution role every function of the stage runs with.
@@ -94,6 +107,9 @@ pub struct DesiredFunction {
     pub layers: Vec<DesiredLayerRef>,
     /// The stage's tags and ferry's own ([`TAG_APP`], [`TAG_STAGE`]).
     pub tags: BTreeMap<String, String>,
+    /// What a version of this function holds (code hash and configuration
+    /// digest), as its description records it; see [`super::release`].
+    pub digest: String,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize)]
@@ -109,76 +125,6 @@ pub struct DesiredApi {
     /// The stage's API Gateway cache, when deploy.toml asks for one.
     pub cache: Option<crate::model::cache::ApiCache>,
 }
-
-/// What AWS holds for the stage now.
-#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
-pub struct Live {
-    /// The AWS account the credentials belong to.
-    pub account_id: String,
-    /// Whether the managed execution role exists (when the stage uses one).
-    pub managed_role_exists: bool,
-    pub functions: BTreeMap<String, LiveFunction>,
-    /// Versions of each of the app's layers, newest last.
-    pub layer_versions: BTreeMap<String, Vec<LiveLayerVersion>>,
-    pub api: Option<LiveApi>,
-    /// Function -> the source ARN of ferry's invoke permission statement.
-    pub permissions: BTreeMap<String, String>,
-    /// Log group name -> retention in days (`None`: never expire).
-    pub log_groups: BTreeMap<String, Option<u32>>,
-    /// Read only when the stage has a front door.
-    #[serde(default)]
-    pub front: Option<LiveFront>,
-}
-
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-pub struct LiveFunction {
-    pub code_sha256: String,
-    pub arch: Arch,
-    pub runtime: Option<Runtime>,
-    pub memory_mb: u32,
-    pub timeout_s: u32,
-    pub env: BTreeMap<String, String>,
-    /// Layer version ARNs, in order.
-    pub layers: Vec<String>,
-    pub role: String,
-    pub tags: BTreeMap<String, String>,
-    pub revision_id: String,
-}
-
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-pub struct LiveLayerVersion {
-    pub arn: String,
-    pub version: u64,
-    pub description: String,
-    pub compatible_architectures: Vec<Arch>,
-}
-
-impl LiveLayerVersion {
-    /// The CodeSha256 ferry recorded in the description, if any.
-    pub fn recorded_sha256(&self) -> Option<&str> {
-        self.description
-            .rsplit_once(LAYER_HASH_MARK)
-            .map(|(_, hash)| hash.trim_end_matches(')'))
-    }
-}
-
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-pub struct LiveApi {
-    pub id: String,
-    /// The deployment the stage serves, with the definition hash ferry
-    /// recorded in that deployment's description.
-    pub stage_deployment: Option<(String, Option<String>)>,
-    /// The API's methods as they are now: `"GET /items/{id}"` -> the
-    /// function its integration calls (empty when it calls none of ours).
-    #[serde(default)]
-    pub routes: BTreeMap<String, String>,
-    /// The stage's cache cluster and the methods it caches.
-    #[serde(default)]
-    pub stage_cache: super::stage_cache::StageCacheState,
-}
-
-/// How a layer version's description carries its content hash.
-pub const LAYER_HASH_MARK: &str = " (ferry sha256 ";
 
 /// Why a manifest cannot be deployed to a stage.
 #[derive(Debug, thiserror::Error, miette::Diagnostic, PartialEq, Eq)]
@@ -205,6 +151,15 @@ pub enum DesiredError {
     #[error("the environment of {function} takes {bytes} bytes once its secrets are resolved; Lambda allows {MAX_ENV_BYTES}")]
     #[diagnostic(help("keep large values in a layer's files, or have the function read the SSM parameter itself at start-up"))]
     EnvTooLarge { function: String, bytes: usize },
+    #[error(
+        "a release of stage `{stage}` would take up to {bytes} bytes; an SSM parameter holds {max}"
+    )]
+    #[diagnostic(help("ferry records each release in one SSM parameter; split the stage's services across two apps"))]
+    ReleaseTooLarge {
+        stage: String,
+        bytes: usize,
+        max: usize,
+    },
 }
 
 /// A function's environment with every secret replaced by its value, checked
@@ -328,6 +283,7 @@ pub fn desired(
                 env_declared: settings.env.clone(),
                 layers: refs,
                 tags: function_tags(&app, stage),
+                digest: String::new(),
             },
         );
     }
@@ -359,7 +315,11 @@ pub fn desired(
         door,
         origin_path: format!("/{}", stage.name),
     });
+    super::release::fill_digests(&mut functions, &layers, &role);
+    super::record::check_size(&app, &stage.name, &functions)?;
     Ok(Desired {
+        commit: None,
+        manifest_sha256: None,
         front,
         role,
         tags: function_tags(&app, stage),

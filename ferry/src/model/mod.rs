@@ -214,7 +214,7 @@ impl Stage {
 
     /// The deployed function name: `<app>-<stage>-<service>`.
     pub fn function_name(&self, app: &App, service: &str) -> String {
-        format!("{}-{}-{service}", app.name, self.name)
+        function_name(app.name.as_str(), &self.name, service)
     }
 
     pub fn settings(&self, app: &App, service: &Service) -> FunctionSettings {
@@ -231,6 +231,11 @@ impl Stage {
             env,
         }
     }
+}
+
+/// The deployed name of `service`'s function in `stage` of `app`.
+pub fn function_name(app: &str, stage: &str, service: &str) -> String {
+    format!("{app}-{stage}-{service}")
 }
 
 impl Workspace {

@@ -1,0 +1,185 @@
+//! The writes of a release: publishing a function version, moving the
+//! stage's alias, pointing the API stage at a deployment (a rollback), and
+//! recording the release in SSM. Each recognises its own effect when a
+//! retry meets it: Lambda answers a repeated publish with the version it
+//! made, an alias that exists is updated instead, and the parameters are
+//! overwritten with the same value.
+
+use aws_sdk_apigateway::types::{Op, PatchOperation};
+use aws_sdk_ssm::types::{ParameterTier, ParameterType};
+use aws_smithy_types::error::metadata::ProvideErrorMetadata;
+use ferry::deploy::record::Release;
+use ferry::deploy::release::recorded_digest;
+
+use crate::sdk::clients::Clients;
+use crate::sdk::fail::{self, AwsError};
+use crate::sdk::once;
+
+/// Publishes `$LATEST` (which must still hold `code_sha256`) and returns the
+/// version number: a new one, or the newest when nothing changed since it.
+pub async fn publish(
+    c: &Clients,
+    function: &str,
+    code_sha256: &str,
+    description: &str,
+) -> Result<String, AwsError> {
+    let publish = || async {
+        let out = c
+            .lambda_paced()
+            .await
+            .publish_version()
+            .function_name(function)
+            .code_sha256(code_sha256)
+            .description(description)
+            .customize()
+            .config_override(once::lambda_single())
+            .send()
+            .await?;
+        Ok(out.version().unwrap_or_default().to_owned())
+    };
+    let published = || async { newest_holding(c, function, code_sha256, description).await };
+    once::write("lambda:PublishVersion", &c.credentials, publish, published).await
+}
+
+/// The newest version of `function` with this code and digest, if any.
+async fn newest_holding(
+    c: &Clients,
+    function: &str,
+    code_sha256: &str,
+    description: &str,
+) -> Result<Option<String>, AwsError> {
+    let versions = c
+        .lambda_paced()
+        .await
+        .list_versions_by_function()
+        .function_name(function)
+        .into_paginator()
+        .items()
+        .send()
+        .try_collect()
+        .await
+        .map_err(|e| fail::call("lambda:ListVersionsByFunction", e.into_service_error()))?;
+    Ok(versions
+        .iter()
+        .filter(|v| v.version().is_some_and(|n| n != "$LATEST"))
+        .filter(|v| v.code_sha256() == Some(code_sha256))
+        .filter(|v| {
+            recorded_digest(v.description().unwrap_or_default()) == recorded_digest(description)
+        })
+        .filter_map(|v| v.version()?.parse::<u64>().ok())
+        .max()
+        .map(|n| n.to_string()))
+}
+
+/// Points the stage's alias at `version`, creating it when it does not
+/// exist (or updating it when a create meets the one a lost answer made).
+pub async fn point_alias(
+    c: &Clients,
+    function: &str,
+    alias: &str,
+    version: &str,
+    description: &str,
+    exists: bool,
+) -> Result<(), AwsError> {
+    let update = || async {
+        c.lambda_paced()
+            .await
+            .update_alias()
+            .function_name(function)
+            .name(alias)
+            .function_version(version)
+            .description(description)
+            .send()
+            .await
+    };
+    let create = || async {
+        c.lambda_paced()
+            .await
+            .create_alias()
+            .function_name(function)
+            .name(alias)
+            .function_version(version)
+            .description(description)
+            .send()
+            .await
+    };
+    if exists {
+        match update().await {
+            Ok(_) => return Ok(()),
+            Err(e)
+                if e.as_service_error()
+                    .is_some_and(|e| e.is_resource_not_found_exception()) => {}
+            Err(e) => return Err(fail::call("lambda:UpdateAlias", e.into_service_error())),
+        }
+    }
+    match create().await {
+        Ok(_) => Ok(()),
+        // AWS answers ResourceConflictException; moto says ConflictException.
+        Err(e)
+            if e.as_service_error().is_some_and(|e| {
+                e.is_resource_conflict_exception() || e.code() == Some("ConflictException")
+            }) =>
+        {
+            update()
+                .await
+                .map(|_| ())
+                .map_err(|e| fail::call("lambda:UpdateAlias", e.into_service_error()))
+        }
+        Err(e) => Err(fail::call("lambda:CreateAlias", e.into_service_error())),
+    }
+}
+
+/// Makes the API stage serve `deployment`.
+pub async fn set_stage_deployment(
+    c: &Clients,
+    api_id: &str,
+    stage: &str,
+    deployment: &str,
+) -> Result<(), AwsError> {
+    c.apigw
+        .update_stage()
+        .rest_api_id(api_id)
+        .stage_name(stage)
+        .patch_operations(
+            PatchOperation::builder()
+                .op(Op::Replace)
+                .path("/deploymentId")
+                .value(deployment)
+                .build(),
+        )
+        .send()
+        .await
+        .map_err(|e| fail::call("apigateway:UpdateStage", e.into_service_error()))?;
+    Ok(())
+}
+
+/// Writes the release under its own name, then as the stage's current one.
+pub async fn record(
+    c: &Clients,
+    parameter: &str,
+    current: &str,
+    release: &Release,
+) -> Result<(), AwsError> {
+    let value = serde_json::to_string(release).map_err(|e| AwsError::Call {
+        call: "ssm:PutParameter",
+        message: format!("the release record cannot be written: {e}"),
+        help: "this is a bug in ferry".into(),
+    })?;
+    for name in [parameter, current] {
+        c.ssm
+            .put_parameter()
+            .name(name)
+            .description(format!(
+                "ferry release {} of this stage; `cargo xtask releases` lists them",
+                release.number
+            ))
+            .value(&value)
+            .r#type(ParameterType::String)
+            .tier(ParameterTier::IntelligentTiering)
+            .overwrite(true)
+            .send()
+            .await
+            .map_err(|e| fail::call("ssm:PutParameter", e.into_service_error()))?;
+    }
+    Ok(())
+}

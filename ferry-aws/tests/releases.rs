@@ -1,0 +1,190 @@
+//! Releases against moto, through the recording proxy: each deploy that
+//! changes a function publishes a version and moves the stage's alias, the
+//! API invokes the alias, a release is recorded in SSM, `releases` lists
+//! them, and `rollback` returns the aliases and the stage's deployment to an
+//! earlier release with no build, no upload and no publish.
+
+mod support;
+
+use std::process::Stdio;
+
+use serde_json::Value;
+use support::lifecycle::edit;
+use support::{ferry, run, run_json, stage_writes, Readback};
+
+const SERVICES: [&str; 4] = ["create-item", "echo", "get-item", "list-items"];
+
+/// The version the `test` alias of `service` serves.
+async fn alias(aws: &Readback, service: &str) -> String {
+    aws.lambda
+        .get_alias()
+        .function_name(format!("items-test-{service}"))
+        .name("test")
+        .send()
+        .await
+        .unwrap()
+        .function_version()
+        .unwrap()
+        .to_owned()
+}
+
+async fn aliases(aws: &Readback) -> Vec<String> {
+    let mut out = Vec::new();
+    for s in SERVICES {
+        out.push(format!("{s}:{}", alias(aws, s).await));
+    }
+    out
+}
+
+async fn stage_deployment(aws: &Readback, api: &str) -> String {
+    aws.apigw
+        .get_stage()
+        .rest_api_id(api)
+        .stage_name("test")
+        .send()
+        .await
+        .unwrap()
+        .deployment_id()
+        .unwrap()
+        .to_owned()
+}
+
+#[test]
+fn versions_releases_and_rollback_against_moto() {
+    let (moto, proxy) = support::moto_and_proxy();
+    let (_lock, ws) = support::shared_workspace();
+    let endpoint = proxy.url();
+    let rt = tokio::runtime::Runtime::new().unwrap();
+    let aws = rt.block_on(Readback::new(&moto.url(), "us-east-1"));
+
+    // 1. The first deploy publishes version 1 of each function behind the
+    //    stage's alias (check_stage reads the alias, its version's code, the
+    //    permission on the alias and the integration naming it).
+    let first = run_json(ferry(&ws, &endpoint).args(["deploy", "--stage", "test"]));
+    proxy.take();
+    let api = first["api_id"].as_str().unwrap().to_owned();
+    let manifest: Value =
+        serde_json::from_slice(&std::fs::read(ws.join("target/lambda/manifest.json")).unwrap())
+            .unwrap();
+    rt.block_on(support::stage::check_stage(
+        &aws, &manifest, &api, "test", 7,
+    ));
+    assert_eq!(
+        rt.block_on(aliases(&aws)),
+        ["create-item:1", "echo:1", "get-item:1", "list-items:1"]
+    );
+    let first_deployment = rt.block_on(stage_deployment(&aws, &api));
+
+    // 2. Nothing changed: nothing published, nothing written.
+    let again = run_json(ferry(&ws, &endpoint).args(["deploy", "--stage", "test"]));
+    assert_eq!(again["noop"], true);
+    assert_eq!(stage_writes(&proxy.take()), Vec::<String>::new());
+
+    // 3. One service's code changes and a route is added: that function
+    //    alone gets version 2, and the stage a new deployment.
+    let main_rs = ws.join("services/get-item/src/main.rs");
+    edit(&main_rs, "no item {id}", "no item with id {id}");
+    let list_toml = ws.join("services/list-items/Cargo.toml");
+    edit(
+        &list_toml,
+        r#"["GET /items"]"#,
+        r#"["GET /items", "HEAD /items"]"#,
+    );
+    run_json(ferry(&ws, &endpoint).args(["deploy", "--stage", "test"]));
+    let writes = stage_writes(&proxy.take());
+    let lambda: Vec<&String> = writes.iter().filter(|w| w.starts_with("lambda:")).collect();
+    assert_eq!(
+        lambda,
+        [
+            "lambda:PUT /2015-03-31/functions/items-test-get-item/code",
+            "lambda:POST /2015-03-31/functions/items-test-get-item/versions",
+            "lambda:PUT /2015-03-31/functions/items-test-get-item/aliases/test",
+        ]
+    );
+    assert!(
+        writes.contains(&format!("apigateway:POST /restapis/{api}/deployments")),
+        "{writes:?}"
+    );
+    assert_eq!(writes.last().map(String::as_str), Some("ssm:PutParameter"));
+    assert_eq!(
+        rt.block_on(aliases(&aws)),
+        ["create-item:1", "echo:1", "get-item:2", "list-items:1"]
+    );
+
+    // 4. `releases` lists both, from AWS.
+    let listed = run_json(ferry(&ws, &endpoint).args(["releases", "--stage", "test"]));
+    let listed = listed.as_array().unwrap();
+    assert_eq!(listed.len(), 2, "{listed:?}");
+    assert_eq!(listed[0]["functions"]["get-item"], "1");
+    assert_eq!(listed[1]["functions"]["get-item"], "2");
+    assert_eq!(listed[1]["functions"]["list-items"], "1");
+    assert_eq!(listed[0]["deployment"], first_deployment.as_str());
+    assert!(listed[1]["by"].as_str().unwrap().starts_with("arn:aws:"));
+    assert!(listed[1]["manifest_sha256"].as_str().unwrap().len() == 64);
+    let text = run(ferry(&ws, &endpoint).args(["releases", "--stage", "test"]));
+    let text = String::from_utf8_lossy(&text.stdout);
+    assert!(text.contains("get-item:2"), "{text}");
+    assert!(proxy.take().iter().all(|c| !c.write), "releases wrote");
+
+    // 5. A rollback without --yes and without a terminal writes nothing.
+    let out = ferry(&ws, &endpoint)
+        .args(["rollback", "--stage", "test"])
+        .stdin(Stdio::null())
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(1));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("--yes"));
+    assert_eq!(support::writes(&proxy.take()), Vec::<String>::new());
+
+    // 6. The rollback: the alias and nothing else of the functions moves,
+    //    no code is uploaded, no version or layer published, no build.
+    let back = run_json(ferry(&ws, &endpoint).args(["rollback", "--stage", "test", "--yes"]));
+    assert_eq!(back["release"], 3);
+    let writes = stage_writes(&proxy.take());
+    assert_eq!(
+        writes,
+        [
+            "lambda:PUT /2015-03-31/functions/items-test-get-item/aliases/test",
+            &format!("apigateway:PATCH /restapis/{api}/stages/test"),
+            "ssm:PutParameter",
+            "ssm:PutParameter",
+        ]
+    );
+    assert_eq!(
+        rt.block_on(aliases(&aws)),
+        ["create-item:1", "echo:1", "get-item:1", "list-items:1"]
+    );
+    assert_eq!(rt.block_on(stage_deployment(&aws, &api)), first_deployment);
+    let listed = run_json(ferry(&ws, &endpoint).args(["releases", "--stage", "test"]));
+    assert_eq!(
+        listed[2]["kind"],
+        serde_json::json!({"rollback": {"to": 1}})
+    );
+    // Rolled back already: a second rollback to 1 plans nothing.
+    let same =
+        run_json(ferry(&ws, &endpoint).args(["rollback", "--stage", "test", "--to", "1", "--yes"]));
+    assert_eq!(same["noop"], true);
+    proxy.take();
+
+    // 7. Deploying the workspace again returns the alias to what it builds
+    //    without uploading code: Lambda answers the publish with version 2.
+    run_json(ferry(&ws, &endpoint).args(["deploy", "--stage", "test"]));
+    let writes = stage_writes(&proxy.take());
+    assert!(
+        !writes.iter().any(|w| w.ends_with("/code")),
+        "code uploaded: {writes:?}"
+    );
+    assert_eq!(
+        rt.block_on(aliases(&aws)),
+        ["create-item:1", "echo:1", "get-item:2", "list-items:1"]
+    );
+    let after = run_json(ferry(&ws, &endpoint).args(["deploy", "--stage", "test"]));
+    assert_eq!(after["noop"], true);
+    assert_eq!(stage_writes(&proxy.take()), Vec::<String>::new());
+    edit(&main_rs, "no item with id {id}", "no item {id}");
+    edit(
+        &list_toml,
+        r#"["GET /items", "HEAD /items"]"#,
+        r#"["GET /items"]"#,
+    );
+}

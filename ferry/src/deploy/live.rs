@@ -1,0 +1,93 @@
+//! The live side the planner compares against: what AWS holds for a stage
+//! now, as read by the deploy side (or written by hand in tests).
+
+use std::collections::BTreeMap;
+
+use serde::{Deserialize, Serialize};
+
+use super::record::Release;
+use crate::model::{Arch, Runtime};
+
+/// What AWS holds for the stage now.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct Live {
+    /// The AWS account the credentials belong to.
+    pub account_id: String,
+    /// Whether the managed execution role exists (when the stage uses one).
+    pub managed_role_exists: bool,
+    pub functions: BTreeMap<String, LiveFunction>,
+    /// Versions of each of the app's layers, newest last.
+    pub layer_versions: BTreeMap<String, Vec<LiveLayerVersion>>,
+    pub api: Option<LiveApi>,
+    /// Function -> the source ARN of ferry's invoke permission statement.
+    pub permissions: BTreeMap<String, String>,
+    /// Log group name -> retention in days (`None`: never expire).
+    pub log_groups: BTreeMap<String, Option<u32>>,
+    /// Read only when the stage has a front door.
+    #[serde(default)]
+    pub front: Option<super::front::LiveFront>,
+    /// The stage's current release, as ferry recorded it.
+    #[serde(default)]
+    pub release: Option<Release>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct LiveFunction {
+    pub code_sha256: String,
+    pub arch: Arch,
+    pub runtime: Option<Runtime>,
+    pub memory_mb: u32,
+    pub timeout_s: u32,
+    pub env: BTreeMap<String, String>,
+    /// Layer version ARNs, in order.
+    pub layers: Vec<String>,
+    pub role: String,
+    pub tags: BTreeMap<String, String>,
+    pub revision_id: String,
+    /// The stage's alias, when the function has one.
+    #[serde(default)]
+    pub alias: Option<LiveAlias>,
+}
+
+/// The version a stage's alias serves, with that version's description
+/// (copied onto the alias), which records what it holds.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct LiveAlias {
+    pub version: String,
+    pub description: String,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct LiveLayerVersion {
+    pub arn: String,
+    pub version: u64,
+    pub description: String,
+    pub compatible_architectures: Vec<Arch>,
+}
+
+impl LiveLayerVersion {
+    /// The CodeSha256 ferry recorded in the description, if any.
+    pub fn recorded_sha256(&self) -> Option<&str> {
+        self.description
+            .rsplit_once(LAYER_HASH_MARK)
+            .map(|(_, hash)| hash.trim_end_matches(')'))
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct LiveApi {
+    pub id: String,
+    /// The deployment the stage serves, with the definition hash ferry
+    /// recorded in that deployment's description.
+    pub stage_deployment: Option<(String, Option<String>)>,
+    /// The API's methods as they are now: `"GET /items/{id}"` -> the
+    /// function its integration calls (empty when it calls none of ours).
+    #[serde(default)]
+    pub routes: BTreeMap<String, String>,
+    /// The stage's cache cluster and the methods it caches.
+    #[serde(default)]
+    pub stage_cache: super::stage_cache::StageCacheState,
+}
+
+/// How a layer version's description carries its content hash.
+pub const LAYER_HASH_MARK: &str = " (ferry sha256 ";
