@@ -20,6 +20,8 @@ mod artifacts;
 mod doctor;
 mod invalidate;
 mod logs;
+mod maintain;
+mod prune;
 mod releases;
 mod report;
 mod rollback;
@@ -98,6 +100,7 @@ pub fn run_invocation(invocation: AwsInvocation) -> miette::Result<ExitCode> {
         AwsCommand::Invalidate(a) => return runtime.block_on(invalidate::run(&invocation.root, a)),
         AwsCommand::Releases(a) => return runtime.block_on(releases::run(&invocation.root, a)),
         AwsCommand::Rollback(a) => return runtime.block_on(rollback::run(&invocation.root, a)),
+        AwsCommand::Prune(a) => return runtime.block_on(prune::run(&invocation.root, a)),
     };
     runtime.block_on(run::run(&invocation.root, args, mode))
 }

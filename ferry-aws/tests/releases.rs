@@ -1,8 +1,9 @@
 //! Releases against moto, through the recording proxy: each deploy that
 //! changes a function publishes a version and moves the stage's alias, the
 //! API invokes the alias, a release is recorded in SSM, `releases` lists
-//! them, and `rollback` returns the aliases and the stage's deployment to an
-//! earlier release with no build, no upload and no publish.
+//! them, `rollback` returns the aliases and the stage's deployment to an
+//! earlier release with no build, no upload and no publish, and `prune`
+//! deletes old versions, never one in use.
 
 mod support;
 
@@ -181,6 +182,39 @@ fn versions_releases_and_rollback_against_moto() {
     let after = run_json(ferry(&ws, &endpoint).args(["deploy", "--stage", "test"]));
     assert_eq!(after["noop"], true);
     assert_eq!(stage_writes(&proxy.take()), Vec::<String>::new());
+
+    // 8. Prune keeping one: get-item's version 1 goes (its alias serves 2,
+    //    the newest release names 2); every other function keeps its one.
+    let pruned =
+        run_json(ferry(&ws, &endpoint).args(["prune", "--stage", "test", "--keep", "1", "--yes"]));
+    assert_eq!(pruned["deleted"], 1, "{pruned}");
+    assert_eq!(
+        stage_writes(&proxy.take()),
+        ["lambda:DELETE /2015-03-31/functions/items-test-get-item"]
+    );
+    let versions = rt
+        .block_on(
+            aws.lambda
+                .list_versions_by_function()
+                .function_name("items-test-get-item")
+                .send(),
+        )
+        .unwrap();
+    let versions: Vec<&str> = versions
+        .versions()
+        .iter()
+        .filter_map(|v| v.version())
+        .collect();
+    assert_eq!(versions, ["$LATEST", "2"]);
+    let again =
+        run_json(ferry(&ws, &endpoint).args(["prune", "--stage", "test", "--keep", "1", "--yes"]));
+    assert_eq!(again["deleted"], 0);
+    // Release 1's version is gone: rolling back to it is refused, unwritten.
+    let out =
+        run(ferry(&ws, &endpoint).args(["rollback", "--stage", "test", "--to", "1", "--yes"]));
+    assert_eq!(out.status.code(), Some(1));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("no longer exists"));
+    assert_eq!(support::writes(&proxy.take()), Vec::<String>::new());
     edit(&main_rs, "no item with id {id}", "no item {id}");
     edit(
         &list_toml,

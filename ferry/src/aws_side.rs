@@ -12,7 +12,8 @@ use miette::{miette, IntoDiagnostic};
 use serde::{Deserialize, Serialize};
 
 use crate::cli::{
-    DeployArgs, DoctorArgs, InvalidateArgs, LogsArgs, PlanArgs, ReleasesArgs, RollbackArgs,
+    DeployArgs, DoctorArgs, InvalidateArgs, LogsArgs, PlanArgs, PruneArgs, ReleasesArgs,
+    RollbackArgs,
 };
 use crate::model::glob;
 
@@ -29,6 +30,7 @@ pub enum AwsCommand {
     Invalidate(InvalidateArgs),
     Releases(ReleasesArgs),
     Rollback(RollbackArgs),
+    Prune(PruneArgs),
 }
 
 impl AwsCommand {
@@ -55,7 +57,8 @@ impl AwsCommand {
             AwsCommand::Logs(_)
             | AwsCommand::Invalidate(_)
             | AwsCommand::Releases(_)
-            | AwsCommand::Rollback(_) => {}
+            | AwsCommand::Rollback(_)
+            | AwsCommand::Prune(_) => {}
         }
         self
     }
@@ -69,6 +72,7 @@ impl AwsCommand {
             AwsCommand::Invalidate(a) => &a.stage,
             AwsCommand::Releases(a) => &a.stage,
             AwsCommand::Rollback(a) => &a.stage,
+            AwsCommand::Prune(a) => &a.stage,
         }
     }
 }

@@ -58,6 +58,9 @@ pub enum Command {
     /// Return a stage to an earlier release: each function's alias and the
     /// API stage move back, with no build and no upload.
     Rollback(RollbackArgs),
+    /// Delete a stage's old function versions: all but the newest N, the
+    /// one its alias serves and those the newest N releases name.
+    Prune(PruneArgs),
     /// Work with build manifests (`merge`: join per-architecture builds).
     Manifest {
         #[command(subcommand)]
@@ -125,6 +128,13 @@ pub struct RollbackArgs {
     /// The release to return to (default: the one before the current one).
     #[arg(long, value_name = "RELEASE")]
     pub to: Option<u32>,
+    #[command(flatten)]
+    pub apply: ApplyArgs,
+}
+
+/// How `rollback` and `prune` apply what they plan.
+#[derive(Debug, Clone, clap::Args, Serialize, Deserialize)]
+pub struct ApplyArgs {
     /// Apply without asking (required when stdin is not a terminal).
     #[arg(long)]
     pub yes: bool,
@@ -137,6 +147,18 @@ pub struct RollbackArgs {
     /// How long to wait for a deploy of the stage to finish, in seconds.
     #[arg(long, value_name = "SECONDS", default_value_t = 600)]
     pub lock_wait: u64,
+}
+
+#[derive(Debug, Clone, clap::Args, Serialize, Deserialize)]
+pub struct PruneArgs {
+    /// The deploy.toml stage whose old versions to delete.
+    #[arg(long)]
+    pub stage: String,
+    /// How many versions of each function and how many releases to keep.
+    #[arg(long, value_name = "N", default_value_t = 5, value_parser = clap::value_parser!(u16).range(1..))]
+    pub keep: u16,
+    #[command(flatten)]
+    pub apply: ApplyArgs,
 }
 
 #[derive(Debug, Clone, clap::Args, Serialize, Deserialize)]

@@ -81,6 +81,9 @@ fn dispatch(cli: Cli, aws: Option<AwsEntry>) -> miette::Result<ExitCode> {
         Command::Rollback(args) => {
             return aws_side::run(&in_workspace()?, AwsCommand::Rollback(args), aws)
         }
+        Command::Prune(args) => {
+            return aws_side::run(&in_workspace()?, AwsCommand::Prune(args), aws)
+        }
     };
     done.map(|()| ExitCode::SUCCESS)
 }

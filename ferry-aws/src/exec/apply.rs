@@ -76,7 +76,7 @@ fn phase(action: &Action) -> (u8, Option<&str>) {
         | Action::UpsertAliasRecords { .. }
         | Action::CreateInvalidation { .. } => (4, None),
         // A pruned function goes only when no deployment routes to it.
-        Action::DeleteFunction { .. } => (5, None),
+        Action::DeleteFunction { .. } | Action::DeleteFunctionVersion { .. } => (5, None),
         // What the stage serves now, once all of it is in place.
         Action::RecordRelease { .. } => (6, None),
     }

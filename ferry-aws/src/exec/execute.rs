@@ -248,6 +248,10 @@ pub(crate) async fn execute(ctx: &Ctx<'_>, action: &Action) -> Result<Option<Str
             functions::delete(c, function).await?;
             Ok(None)
         }
+        Action::DeleteFunctionVersion { function, version } => {
+            versions::delete(c, function, version).await?;
+            Ok(None)
+        }
         Action::PublishVersion {
             function,
             code_sha256,

@@ -131,24 +131,10 @@ async fn functions(
     c: &Clients,
     desired: &Desired,
 ) -> Result<(BTreeMap<String, LiveFunction>, BTreeMap<String, String>), AwsError> {
-    let prefix = format!("{}-{}-", desired.app, desired.stage);
-    let all = c
-        .lambda_paced()
-        .await
-        .list_functions()
-        .into_paginator()
-        .items()
-        .send()
-        .try_collect()
-        .await
-        .map_err(|e| fail::call("lambda:ListFunctions", e.into_service_error()))?;
-    let ours: Vec<_> = all
-        .iter()
-        .filter(|f| f.function_name().is_some_and(|n| n.starts_with(&prefix)))
-        .collect();
+    let ours = stage_functions(c, &desired.app, &desired.stage).await?;
     // Each function's tags, alias and policy: independent reads, a few at a time.
     let alias = ferry::deploy::release::alias_name(&desired.stage);
-    let read: Vec<Result<FunctionRead, AwsError>> = stream::iter(ours)
+    let read: Vec<Result<FunctionRead, AwsError>> = stream::iter(&ours)
         .map(|f| function(c, f, &alias))
         .buffer_unordered(READ_CONCURRENCY)
         .collect()
@@ -163,6 +149,29 @@ async fn functions(
         out.insert(name, function);
     }
     Ok((out, permissions))
+}
+
+/// The functions of `stage` of `app`, found by their name prefix.
+pub async fn stage_functions(
+    c: &Clients,
+    app: &str,
+    stage: &str,
+) -> Result<Vec<aws_sdk_lambda::types::FunctionConfiguration>, AwsError> {
+    let prefix = format!("{app}-{stage}-");
+    let all = c
+        .lambda_paced()
+        .await
+        .list_functions()
+        .into_paginator()
+        .items()
+        .send()
+        .try_collect()
+        .await
+        .map_err(|e| fail::call("lambda:ListFunctions", e.into_service_error()))?;
+    Ok(all
+        .into_iter()
+        .filter(|f| f.function_name().is_some_and(|n| n.starts_with(&prefix)))
+        .collect())
 }
 
 /// A function's name, live state and invoke permission source.

@@ -12,4 +12,5 @@ pub mod live_api;
 pub mod log_events;
 pub mod releases;
 pub mod secrets;
+pub mod stage_versions;
 pub mod wait;

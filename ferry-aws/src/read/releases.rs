@@ -129,11 +129,14 @@ pub async fn for_rollback(
     account: &str,
     target: &Release,
     api: Option<(String, Option<String>)>,
+    caches: (bool, Option<String>),
 ) -> Result<RollbackLive, AwsError> {
     let alias_name = ferry::deploy::release::alias_name(stage);
     let mut live = RollbackLive {
         account: account.to_owned(),
         api,
+        stage_cache: caches.0,
+        distribution: caches.1,
         ..RollbackLive::default()
     };
     let mut aliases = BTreeMap::new();

@@ -48,17 +48,7 @@ async fn newest_holding(
     code_sha256: &str,
     description: &str,
 ) -> Result<Option<String>, AwsError> {
-    let versions = c
-        .lambda_paced()
-        .await
-        .list_versions_by_function()
-        .function_name(function)
-        .into_paginator()
-        .items()
-        .send()
-        .try_collect()
-        .await
-        .map_err(|e| fail::call("lambda:ListVersionsByFunction", e.into_service_error()))?;
+    let versions = crate::read::stage_versions::versions_of(c, function).await?;
     Ok(versions
         .iter()
         .filter(|v| v.version().is_some_and(|n| n != "$LATEST"))
@@ -126,6 +116,29 @@ pub async fn point_alias(
                 .map_err(|e| fail::call("lambda:UpdateAlias", e.into_service_error()))
         }
         Err(e) => Err(fail::call("lambda:CreateAlias", e.into_service_error())),
+    }
+}
+
+/// Deletes one version (one already gone is fine: a rerun converges).
+/// Lambda refuses a version an alias serves; `prune` never plans one.
+pub async fn delete(c: &Clients, function: &str, version: &str) -> Result<(), AwsError> {
+    match c
+        .lambda_paced()
+        .await
+        .delete_function()
+        .function_name(function)
+        .qualifier(version)
+        .send()
+        .await
+    {
+        Ok(_) => Ok(()),
+        Err(e)
+            if e.as_service_error()
+                .is_some_and(|e| e.is_resource_not_found_exception()) =>
+        {
+            Ok(())
+        }
+        Err(e) => Err(fail::call("lambda:DeleteFunction", e.into_service_error())),
     }
 }
 

@@ -108,6 +108,11 @@ pub enum Action {
     DeleteFunction {
         function: String,
     },
+    /// Deletes one published version of a function (`prune`).
+    DeleteFunctionVersion {
+        function: String,
+        version: String,
+    },
     /// Publishes the function's `$LATEST` as a version (Lambda answers with
     /// the newest version instead when nothing changed since it).
     PublishVersion {

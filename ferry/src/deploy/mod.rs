@@ -9,6 +9,7 @@ pub mod front;
 mod live;
 pub mod openapi;
 pub mod plan;
+pub mod prune;
 pub mod record;
 pub mod release;
 pub mod render;

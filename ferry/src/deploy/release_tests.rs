@@ -120,6 +120,7 @@ fn rollback_live() -> RollbackLive {
         .into(),
         versions,
         api: Some(("abc123".into(), Some("d2".into()))),
+        ..RollbackLive::default()
     }
 }
 
@@ -188,4 +189,39 @@ fn rollback_refuses_what_it_cannot_restore() {
         rollback::plan(at, &other, 2, &rollback_live()),
         Err(RollbackError::OtherApi { .. })
     ));
+}
+
+#[test]
+fn rollback_drops_what_the_caches_kept_of_the_release_it_leaves() {
+    let history = [
+        release(1, &[("get", "1"), ("list", "1")], "d1"),
+        release(2, &[("get", "2"), ("list", "1")], "d2"),
+    ];
+    let mut live = rollback_live();
+    live.stage_cache = true;
+    live.distribution = Some("E2QWRUHAPOMQZL".into());
+    let target = rollback::target("test", &history, None).unwrap();
+    let plan = rollback::plan(("shop", "test", "us-east-1"), target, 2, &live).unwrap();
+    assert_eq!(
+        kinds(&plan),
+        [
+            "point_alias",
+            "set_stage_deployment",
+            "flush_stage_cache",
+            "create_invalidation",
+            "record_release"
+        ]
+    );
+    assert!(matches!(
+        &plan.actions[3],
+        Action::CreateInvalidation { distribution, paths, .. }
+            if distribution == "E2QWRUHAPOMQZL" && paths == &["/*"]
+    ));
+    // Nothing to move: nothing flushed or invalidated either.
+    let served = rollback::target("test", &history, Some(2)).unwrap();
+    assert!(
+        rollback::plan(("shop", "test", "us-east-1"), served, 2, &live)
+            .unwrap()
+            .is_empty()
+    );
 }

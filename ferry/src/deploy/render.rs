@@ -44,7 +44,7 @@ pub fn summary(plan: &Plan) -> Summary {
             | Action::UpsertAliasRecords { .. }
             | Action::PointAlias { .. }
             | Action::SetStageDeployment { .. } => s.update += 1,
-            Action::DeleteFunction { .. } => s.delete += 1,
+            Action::DeleteFunction { .. } | Action::DeleteFunctionVersion { .. } => s.delete += 1,
         }
     }
     s
@@ -188,6 +188,9 @@ pub fn line(action: &Action) -> String {
             }
             Action::DeleteFunction { function } => {
                 format!("  - delete   function {function} (--prune)")
+            }
+            Action::DeleteFunctionVersion { function, version } => {
+                format!("  - delete   version {version} of {function}")
             }
             Action::PublishVersion {
                 function,

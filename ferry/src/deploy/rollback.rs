@@ -24,6 +24,10 @@ pub struct RollbackLive {
     pub versions: BTreeMap<(String, String), String>,
     /// The API's id and the deployment its stage serves.
     pub api: Option<(String, Option<String>)>,
+    /// Caches that hold what the rolled-back release answered: the
+    /// stage's API Gateway cache, and the front door's distribution.
+    pub stage_cache: bool,
+    pub distribution: Option<String>,
 }
 
 #[derive(Debug, thiserror::Error, miette::Diagnostic, PartialEq, Eq)]
@@ -162,6 +166,21 @@ pub fn plan(
         });
     }
     if !actions.is_empty() {
+        // Cached answers of the release rolled back from go too.
+        if live.stage_cache {
+            actions.push(Action::FlushStageCache {
+                api: api_id.clone(),
+                api_id: Some(api_id.clone()),
+                stage: stage.to_owned(),
+            });
+        }
+        if let Some(distribution) = &live.distribution {
+            actions.push(Action::CreateInvalidation {
+                distribution: distribution.clone(),
+                paths: vec!["/*".to_owned()],
+                reference: format!("ferry rollback {app} {stage} to {}", target.number),
+            });
+        }
         actions.push(Action::RecordRelease {
             parameter: parameter(app, stage, current + 1),
             current: current_parameter(app, stage),

@@ -1,0 +1,55 @@
+//! `prune`: reads each of the stage's functions' versions and alias and the
+//! stage's releases, plans the deletions (a pure function of ferry's) and
+//! applies them under the stage's lock after confirmation.
+
+use std::path::Path;
+use std::process::ExitCode;
+
+use ferry::cli::PruneArgs;
+use ferry::deploy::{prune, render};
+use miette::IntoDiagnostic;
+use serde_json::json;
+
+use crate::maintain::{self, Confirmed};
+use crate::read::stage_versions;
+use crate::sdk::clients::Clients;
+
+pub async fn run(root: &Path, args: &PruneArgs) -> miette::Result<ExitCode> {
+    let workspace = ferry::check::load(root)?;
+    let stage = ferry::deploy::find_stage(&workspace, &args.stage)?;
+    let app = workspace.app.name.to_string();
+    let clients = Clients::connect(&stage.region).await?;
+    let account = clients.account_id().await?;
+    let how = Confirmed {
+        args: &args.apply,
+        what: "prune deletes function versions",
+        nothing: "no version to delete",
+    };
+    let at = (app.as_str(), stage.name.as_str(), stage.region.as_str());
+    let planner = async || {
+        let live = stage_versions::for_prune(&clients, (at.0, at.1), &account).await?;
+        Ok(prune::plan(at, usize::from(args.keep), &live))
+    };
+    let (plan, applied) =
+        maintain::plan_and_apply(&clients, &app, &stage.name, &how, planner).await?;
+    if args.apply.json {
+        let result = json!({
+            "app": plan.app,
+            "stage": plan.stage,
+            "applied": applied,
+            "deleted": plan.actions.len(),
+            "plan": render::json(&plan),
+        });
+        println!(
+            "{}",
+            serde_json::to_string_pretty(&result).into_diagnostic()?
+        );
+    } else if applied {
+        println!(
+            "Pruned stage `{}`: {} versions deleted.",
+            plan.stage,
+            plan.actions.len()
+        );
+    }
+    Ok(ExitCode::SUCCESS)
+}

@@ -1,0 +1,54 @@
+//! What `prune` reads of a stage: each of its functions with every
+//! published version and the version its alias serves, and its releases.
+//! Above both the function reads and the release reads it joins.
+
+use std::collections::BTreeMap;
+
+use ferry::deploy::prune::PruneLive;
+
+use crate::read::releases::{alias, history};
+use crate::sdk::clients::Clients;
+use crate::sdk::fail::{self, AwsError};
+
+/// What `prune` reads: each of the stage's functions (by name prefix) with
+/// its published versions and its alias's version, and the releases.
+pub async fn for_prune(
+    c: &Clients,
+    (app, stage): (&str, &str),
+    account: &str,
+) -> Result<PruneLive, AwsError> {
+    let alias_name = ferry::deploy::release::alias_name(stage);
+    let ours = crate::read::live::stage_functions(c, app, stage).await?;
+    let mut functions = BTreeMap::new();
+    for f in ours.iter().filter_map(|f| f.function_name()) {
+        let versions = versions_of(c, f).await?;
+        let numbers = versions
+            .iter()
+            .filter_map(|v| v.version()?.parse::<u64>().ok())
+            .collect();
+        let serving = alias(c, f, &alias_name).await?.map(|(v, _)| v);
+        functions.insert(f.to_owned(), (numbers, serving));
+    }
+    Ok(PruneLive {
+        account: account.to_owned(),
+        functions,
+        releases: history(c, app, stage).await?,
+    })
+}
+
+/// Every version of `function` (`$LATEST` included), with its settings.
+pub async fn versions_of(
+    c: &Clients,
+    function: &str,
+) -> Result<Vec<aws_sdk_lambda::types::FunctionConfiguration>, AwsError> {
+    c.lambda_paced()
+        .await
+        .list_versions_by_function()
+        .function_name(function)
+        .into_paginator()
+        .items()
+        .send()
+        .try_collect()
+        .await
+        .map_err(|e| fail::call("lambda:ListVersionsByFunction", e.into_service_error()))
+}
