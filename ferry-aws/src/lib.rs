@@ -17,6 +17,7 @@ mod write;
 mod exec;
 
 mod artifacts;
+mod destroy;
 mod doctor;
 mod invalidate;
 mod logs;
@@ -101,6 +102,7 @@ pub fn run_invocation(invocation: AwsInvocation) -> miette::Result<ExitCode> {
         AwsCommand::Releases(a) => return runtime.block_on(releases::run(&invocation.root, a)),
         AwsCommand::Rollback(a) => return runtime.block_on(rollback::run(&invocation.root, a)),
         AwsCommand::Prune(a) => return runtime.block_on(prune::run(&invocation.root, a)),
+        AwsCommand::Destroy(a) => return runtime.block_on(destroy::run(&invocation.root, a)),
     };
     runtime.block_on(run::run(&invocation.root, args, mode))
 }

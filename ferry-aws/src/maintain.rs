@@ -4,10 +4,12 @@
 //! stage's lock, plan again under it and apply with the deploy's executor.
 
 use std::io::IsTerminal;
+use std::process::ExitCode;
 use std::time::Duration;
 
 use ferry::deploy::{render, Action, Live, LiveApi, Plan};
 use miette::{miette, IntoDiagnostic};
+use serde_json::json;
 
 use crate::exec::apply;
 use crate::sdk::clients::Clients;
@@ -98,4 +100,34 @@ fn confirm(stage: &str, what: &str) -> miette::Result<()> {
     } else {
         Err(miette!("cancelled; nothing was written"))
     }
+}
+
+/// The result of a command whose plan only deletes (`prune`, `destroy`):
+/// JSON on stdout with `--json`, else one line once applied.
+pub fn report_deletions(
+    plan: &Plan,
+    applied: bool,
+    as_json: bool,
+    done: &str,
+) -> miette::Result<ExitCode> {
+    if as_json {
+        let result = json!({
+            "app": plan.app,
+            "stage": plan.stage,
+            "applied": applied,
+            "deleted": plan.actions.len(),
+            "plan": render::json(plan),
+        });
+        println!(
+            "{}",
+            serde_json::to_string_pretty(&result).into_diagnostic()?
+        );
+    } else if applied {
+        println!(
+            "{done} stage `{}`: {} deletions.",
+            plan.stage,
+            plan.actions.len()
+        );
+    }
+    Ok(ExitCode::SUCCESS)
 }

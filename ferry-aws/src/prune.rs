@@ -6,9 +6,7 @@ use std::path::Path;
 use std::process::ExitCode;
 
 use ferry::cli::PruneArgs;
-use ferry::deploy::{prune, render};
-use miette::IntoDiagnostic;
-use serde_json::json;
+use ferry::deploy::prune;
 
 use crate::maintain::{self, Confirmed};
 use crate::read::stage_versions;
@@ -32,24 +30,5 @@ pub async fn run(root: &Path, args: &PruneArgs) -> miette::Result<ExitCode> {
     };
     let (plan, applied) =
         maintain::plan_and_apply(&clients, &app, &stage.name, &how, planner).await?;
-    if args.apply.json {
-        let result = json!({
-            "app": plan.app,
-            "stage": plan.stage,
-            "applied": applied,
-            "deleted": plan.actions.len(),
-            "plan": render::json(&plan),
-        });
-        println!(
-            "{}",
-            serde_json::to_string_pretty(&result).into_diagnostic()?
-        );
-    } else if applied {
-        println!(
-            "Pruned stage `{}`: {} versions deleted.",
-            plan.stage,
-            plan.actions.len()
-        );
-    }
-    Ok(ExitCode::SUCCESS)
+    maintain::report_deletions(&plan, applied, args.apply.json, "Pruned")
 }

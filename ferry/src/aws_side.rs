@@ -12,8 +12,8 @@ use miette::{miette, IntoDiagnostic};
 use serde::{Deserialize, Serialize};
 
 use crate::cli::{
-    DeployArgs, DoctorArgs, InvalidateArgs, LogsArgs, PlanArgs, PruneArgs, ReleasesArgs,
-    RollbackArgs,
+    DeployArgs, DestroyArgs, DoctorArgs, InvalidateArgs, LogsArgs, PlanArgs, PruneArgs,
+    ReleasesArgs, RollbackArgs,
 };
 use crate::model::glob;
 
@@ -31,6 +31,7 @@ pub enum AwsCommand {
     Releases(ReleasesArgs),
     Rollback(RollbackArgs),
     Prune(PruneArgs),
+    Destroy(DestroyArgs),
 }
 
 impl AwsCommand {
@@ -58,7 +59,8 @@ impl AwsCommand {
             | AwsCommand::Invalidate(_)
             | AwsCommand::Releases(_)
             | AwsCommand::Rollback(_)
-            | AwsCommand::Prune(_) => {}
+            | AwsCommand::Prune(_)
+            | AwsCommand::Destroy(_) => {}
         }
         self
     }
@@ -73,6 +75,7 @@ impl AwsCommand {
             AwsCommand::Releases(a) => &a.stage,
             AwsCommand::Rollback(a) => &a.stage,
             AwsCommand::Prune(a) => &a.stage,
+            AwsCommand::Destroy(a) => &a.stage,
         }
     }
 }

@@ -61,6 +61,10 @@ pub enum Command {
     /// Delete a stage's old function versions: all but the newest N, the
     /// one its alias serves and those the newest N releases name.
     Prune(PruneArgs),
+    /// Remove everything ferry made for a stage (plan first): DNS records and
+    /// the distribution it created, the API, functions, unused layer
+    /// versions, the managed role, release records; log groups with --logs.
+    Destroy(DestroyArgs),
     /// Work with build manifests (`merge`: join per-architecture builds).
     Manifest {
         #[command(subcommand)]
@@ -157,6 +161,18 @@ pub struct PruneArgs {
     /// How many versions of each function and how many releases to keep.
     #[arg(long, value_name = "N", default_value_t = 5, value_parser = clap::value_parser!(u16).range(1..))]
     pub keep: u16,
+    #[command(flatten)]
+    pub apply: ApplyArgs,
+}
+
+#[derive(Debug, Clone, clap::Args, Serialize, Deserialize)]
+pub struct DestroyArgs {
+    /// The deploy.toml stage to remove (refused when it says `protected = true`).
+    #[arg(long)]
+    pub stage: String,
+    /// Delete the functions' log groups too (kept by default).
+    #[arg(long)]
+    pub logs: bool,
     #[command(flatten)]
     pub apply: ApplyArgs,
 }

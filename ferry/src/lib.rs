@@ -84,6 +84,9 @@ fn dispatch(cli: Cli, aws: Option<AwsEntry>) -> miette::Result<ExitCode> {
         Command::Prune(args) => {
             return aws_side::run(&in_workspace()?, AwsCommand::Prune(args), aws)
         }
+        Command::Destroy(args) => {
+            return aws_side::run(&in_workspace()?, AwsCommand::Destroy(args), aws)
+        }
     };
     done.map(|()| ExitCode::SUCCESS)
 }

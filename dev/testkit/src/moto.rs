@@ -8,6 +8,9 @@
 //! Pending or InProgress (the waiting logic has unit tests instead); an
 //! `ANY` method comes back as `X-AMAZON-APIGATEWAY-ANY-METHOD` and an
 //! integration type in lower case; tags cannot be read from a REST API ARN.
+//! CloudFront deletes an enabled distribution and ignores `IfMatch`, where
+//! AWS answers `DistributionNotDisabled` and `PreconditionFailed`: `destroy`
+//! disables first and waits for `Deployed`, as AWS requires.
 
 use std::net::{TcpListener, TcpStream};
 use std::path::Path;

@@ -74,11 +74,23 @@ fn phase(action: &Action) -> (u8, Option<&str>) {
         | Action::UpdateDistributionOrigin { .. }
         | Action::UpdateCacheBehaviors { .. }
         | Action::UpsertAliasRecords { .. }
-        | Action::CreateInvalidation { .. } => (4, None),
-        // A pruned function goes only when no deployment routes to it.
-        Action::DeleteFunction { .. } | Action::DeleteFunctionVersion { .. } => (5, None),
-        // What the stage serves now, once all of it is in place.
-        Action::RecordRelease { .. } => (6, None),
+        | Action::CreateInvalidation { .. }
+        // A destroy stops serving first: DNS, then the distribution.
+        | Action::DeleteAliasRecords { .. }
+        | Action::DisableDistribution { .. }
+        | Action::DeleteDistribution { .. } => (4, None),
+        // A pruned function goes only when no deployment routes to it; a
+        // destroy's deletions run in plan order (API, functions, layers, role).
+        Action::DeleteFunction { .. }
+        | Action::DeleteFunctionVersion { .. }
+        | Action::DeleteRestApi { .. }
+        | Action::DeleteApiStage { .. }
+        | Action::DeleteLayerVersion { .. }
+        | Action::DeleteRole { .. }
+        | Action::DeleteLogGroup { .. } => (5, None),
+        // What the stage serves now, once all of it is in place; a
+        // destroy's release records go last.
+        Action::RecordRelease { .. } | Action::DeleteParameters { .. } => (6, None),
     }
 }
 

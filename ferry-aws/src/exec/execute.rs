@@ -16,7 +16,7 @@ use crate::sdk::fail::AwsError;
 use crate::write::front_apply::{self, NewDistribution};
 use crate::write::functions::{self, Code, Config};
 use crate::write::resources::{self, LayerVersion, NewApi};
-use crate::write::versions;
+use crate::write::{dns, teardown, versions};
 
 /// Applies one action; returns the id or ARN of what it made, if anything.
 pub(crate) async fn execute(ctx: &Ctx<'_>, action: &Action) -> Result<Option<String>, AwsError> {
@@ -214,7 +214,7 @@ pub(crate) async fn execute(ctx: &Ctx<'_>, action: &Action) -> Result<Option<Str
         } => {
             let made = ctx.distribution.lock().unwrap().clone().map(|(_, n)| n);
             let target = target.clone().or(made).unwrap_or_default();
-            front_apply::upsert_alias(c, zone, domain, &target).await?;
+            dns::upsert_alias(c, zone, domain, &target).await?;
             Ok(Some(target))
         }
         Action::CreateInvalidation {
@@ -283,6 +283,47 @@ pub(crate) async fn execute(ctx: &Ctx<'_>, action: &Action) -> Result<Option<Str
             api_id, stage, to, ..
         } => {
             versions::set_stage_deployment(c, api_id, stage, to).await?;
+            Ok(None)
+        }
+        Action::DeleteAliasRecords {
+            zone,
+            domain,
+            target,
+            types,
+        } => {
+            let types: Vec<&str> = types.iter().map(String::as_str).collect();
+            dns::delete_alias(c, zone, domain, target, &types).await?;
+            Ok(None)
+        }
+        Action::DisableDistribution { distribution } => {
+            front_apply::disable(&c.cloudfront, distribution).await?;
+            Ok(None)
+        }
+        Action::DeleteDistribution { distribution } => {
+            teardown::delete_distribution(c, distribution).await?;
+            Ok(None)
+        }
+        Action::DeleteRestApi { api_id, .. } => {
+            teardown::delete_api(c, api_id).await.map(|()| None)
+        }
+        Action::DeleteApiStage { api_id, stage, .. } => {
+            teardown::delete_api_stage(c, api_id, stage).await?;
+            Ok(None)
+        }
+        Action::DeleteLayerVersion { layer, version } => {
+            teardown::delete_layer_version(c, layer, *version).await?;
+            Ok(None)
+        }
+        Action::DeleteRole {
+            name,
+            attached,
+            inline,
+        } => teardown::delete_role(c, name, attached, inline)
+            .await
+            .map(|()| None),
+        Action::DeleteLogGroup { name } => teardown::delete_log_group(c, name).await.map(|()| None),
+        Action::DeleteParameters { parameters } => {
+            teardown::delete_parameters(c, parameters).await?;
             Ok(None)
         }
         Action::RecordRelease {

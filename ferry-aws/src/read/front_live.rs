@@ -117,7 +117,10 @@ pub(crate) fn config_origin(
     }
 }
 
-async fn by_alias(c: &Clients, domain: &str) -> Result<Option<LiveDistribution>, AwsError> {
+pub(crate) async fn by_alias(
+    c: &Clients,
+    domain: &str,
+) -> Result<Option<LiveDistribution>, AwsError> {
     let all: Vec<DistributionSummary> = c
         .cloudfront
         .list_distributions()
@@ -226,7 +229,7 @@ fn caching_of(b: &CacheBehavior) -> Caching {
 }
 
 /// The domain's A and AAAA alias targets in `zone`.
-async fn alias_records(
+pub(crate) async fn alias_records(
     c: &Clients,
     zone: &str,
     domain: &str,

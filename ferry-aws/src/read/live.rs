@@ -56,7 +56,7 @@ pub async fn read(
         layer_versions,
         api: crate::read::live_api::api(c, desired, routes).await?,
         permissions,
-        log_groups: log_groups(c, desired).await?,
+        log_groups: log_groups(c, &desired.app, &desired.stage).await?,
         front,
         release,
     })
@@ -158,8 +158,18 @@ pub async fn stage_functions(
     stage: &str,
 ) -> Result<Vec<aws_sdk_lambda::types::FunctionConfiguration>, AwsError> {
     let prefix = format!("{app}-{stage}-");
-    let all = c
-        .lambda_paced()
+    Ok(all_functions(c)
+        .await?
+        .into_iter()
+        .filter(|f| f.function_name().is_some_and(|n| n.starts_with(&prefix)))
+        .collect())
+}
+
+/// Every function of the region.
+pub async fn all_functions(
+    c: &Clients,
+) -> Result<Vec<aws_sdk_lambda::types::FunctionConfiguration>, AwsError> {
+    c.lambda_paced()
         .await
         .list_functions()
         .into_paginator()
@@ -167,11 +177,7 @@ pub async fn stage_functions(
         .send()
         .try_collect()
         .await
-        .map_err(|e| fail::call("lambda:ListFunctions", e.into_service_error()))?;
-    Ok(all
-        .into_iter()
-        .filter(|f| f.function_name().is_some_and(|n| n.starts_with(&prefix)))
-        .collect())
+        .map_err(|e| fail::call("lambda:ListFunctions", e.into_service_error()))
 }
 
 /// A function's name, live state and invoke permission source.
@@ -315,7 +321,10 @@ pub async fn layer_version_with(
         .map(|v| v.arn))
 }
 
-async fn layer_versions_of(c: &Clients, layer: &str) -> Result<Vec<LiveLayerVersion>, AwsError> {
+pub(crate) async fn layer_versions_of(
+    c: &Clients,
+    layer: &str,
+) -> Result<Vec<LiveLayerVersion>, AwsError> {
     let items = c
         .lambda_paced()
         .await
@@ -361,11 +370,14 @@ async fn layer_versions_of(c: &Clients, layer: &str) -> Result<Vec<LiveLayerVers
     Ok(versions)
 }
 
-async fn log_groups(
+/// The log groups of the stage's functions (by name prefix), with their
+/// retention in days (`None`: never expire).
+pub(crate) async fn log_groups(
     c: &Clients,
-    desired: &Desired,
+    app: &str,
+    stage: &str,
 ) -> Result<BTreeMap<String, Option<u32>>, AwsError> {
-    let prefix = format!("/aws/lambda/{}-{}-", desired.app, desired.stage);
+    let prefix = format!("/aws/lambda/{app}-{stage}-");
     let groups = c
         .logs
         .describe_log_groups()

@@ -13,4 +13,5 @@ pub mod log_events;
 pub mod releases;
 pub mod secrets;
 pub mod stage_versions;
+pub mod teardown;
 pub mod wait;

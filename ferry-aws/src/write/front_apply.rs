@@ -1,14 +1,10 @@
 //! Writes a stage's front door: creating its distribution, pointing an
 //! origin at the API stage and replacing the API origin's cache behaviors
 //! (read the whole configuration with its ETag, change that part only, send
-//! it back with `IfMatch`, and on 412 read again), upserting the domain's
-//! alias records, and invalidations.
+//! it back with `IfMatch`, and on 412 read again), turning it off, and
+//! invalidations. The domain's records are [`super::dns`]'s.
 
 use aws_sdk_cloudfront::types::{DistributionConfig, InvalidationBatch, Paths};
-use aws_sdk_route53::types::{
-    AliasTarget, Change, ChangeAction, ChangeBatch, ResourceRecordSet, RrType,
-};
-use ferry::deploy::front::{ALIAS_TYPES, CLOUDFRONT_ZONE_ID};
 use ferry::model::cache::Behavior;
 
 use crate::read::front_live::behaviors_of;
@@ -282,46 +278,16 @@ async fn edit(
     })
 }
 
-/// UPSERTs the domain's A and AAAA alias records to `target`.
-pub async fn upsert_alias(
-    c: &Clients,
-    zone: &str,
-    domain: &str,
-    target: &str,
-) -> Result<(), AwsError> {
-    let mut batch = ChangeBatch::builder().comment("ferry: alias to CloudFront");
-    for ty in ALIAS_TYPES {
-        let alias = built(
-            AliasTarget::builder()
-                .hosted_zone_id(CLOUDFRONT_ZONE_ID)
-                .dns_name(target)
-                .evaluate_target_health(false)
-                .build(),
-        )?;
-        let record = built(
-            ResourceRecordSet::builder()
-                .name(domain)
-                .r#type(RrType::from(ty))
-                .alias_target(alias)
-                .build(),
-        )?;
-        let change = built(
-            Change::builder()
-                .action(ChangeAction::Upsert)
-                .resource_record_set(record)
-                .build(),
-        )?;
-        batch = batch.changes(change);
-    }
-    let batch = built(batch.build())?;
-    c.route53
-        .change_resource_record_sets()
-        .hosted_zone_id(zone)
-        .change_batch(batch)
-        .send()
-        .await
-        .map_err(|e| fail::call("route53:ChangeResourceRecordSets", e.into_service_error()))?;
-    Ok(())
+/// Turns distribution `id` off (kept off when it already is).
+pub async fn disable(store: &impl ConfigStore, id: &str) -> Result<Retargeted, AwsError> {
+    edit(store, id, |mut config| {
+        if !config.enabled {
+            return Ok(None);
+        }
+        config.enabled = false;
+        Ok(Some(config))
+    })
+    .await
 }
 
 /// Invalidates `paths`; `reference` makes a retried request idempotent.

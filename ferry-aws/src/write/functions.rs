@@ -220,15 +220,26 @@ pub async fn tag(
     Ok(())
 }
 
+/// Deletes the function with its versions, aliases and policies; one
+/// already gone (a retry after a lost answer) is not an error.
 pub async fn delete(c: &Clients, name: &str) -> Result<(), AwsError> {
-    c.lambda_paced()
+    let out = c
+        .lambda_paced()
         .await
         .delete_function()
         .function_name(name)
         .send()
-        .await
-        .map_err(|e| fail::call("lambda:DeleteFunction", e.into_service_error()))?;
-    Ok(())
+        .await;
+    match out {
+        Ok(_) => Ok(()),
+        Err(e)
+            if e.as_service_error()
+                .is_some_and(|e| e.is_resource_not_found_exception()) =>
+        {
+            Ok(())
+        }
+        Err(e) => Err(fail::call("lambda:DeleteFunction", e.into_service_error())),
+    }
 }
 
 /// Lets the REST API of `source` (an execute-api ARN) invoke the function

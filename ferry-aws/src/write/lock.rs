@@ -105,7 +105,7 @@ pub async fn acquire(
         }
         if holder_is_gone(&other) {
             eprintln!("ferry: breaking the deploy lock of {app}/{stage}: its holder ({other}) no longer runs");
-            release_named(c, &name).await?;
+            super::teardown::delete_log_group(c, &name).await?;
             continue;
         }
         if age > STALE_AFTER {
@@ -113,7 +113,7 @@ pub async fn acquire(
                 "ferry: breaking a stale deploy lock of {app}/{stage} held by {other} for {} min",
                 age.as_secs() / 60
             );
-            release_named(c, &name).await?;
+            super::teardown::delete_log_group(c, &name).await?;
             continue;
         }
         if waited_for.is_none() {
@@ -171,21 +171,8 @@ async fn current_holder(c: &Clients, name: &str) -> Result<(String, Duration), A
     Ok((holder, age))
 }
 
-async fn release_named(c: &Clients, name: &str) -> Result<(), AwsError> {
-    match c.logs.delete_log_group().log_group_name(name).send().await {
-        Ok(_) => Ok(()),
-        Err(e)
-            if e.as_service_error()
-                .is_some_and(|e| e.is_resource_not_found_exception()) =>
-        {
-            Ok(())
-        }
-        Err(e) => Err(fail::call("logs:DeleteLogGroup", e.into_service_error())),
-    }
-}
-
 impl Lock {
     pub async fn release(self, c: &Clients) -> Result<(), AwsError> {
-        release_named(c, &self.name).await
+        super::teardown::delete_log_group(c, &self.name).await
     }
 }

@@ -3,9 +3,11 @@
 //! recognises its own effect when a retry meets it. Which write runs when is
 //! the executor's business, one layer up.
 
+pub mod dns;
 pub mod front_apply;
 pub mod front_config;
 pub mod functions;
 pub mod lock;
 pub mod resources;
+pub mod teardown;
 pub mod versions;

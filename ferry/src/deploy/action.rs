@@ -206,6 +206,51 @@ pub enum Action {
         /// The distribution's domain; `None`: the one this deploy creates.
         target: Option<String>,
     },
+    /// Deletes the domain's alias records of `types` that point at the
+    /// distribution (`destroy`); Route 53 deletes a record only as it is.
+    DeleteAliasRecords {
+        zone: String,
+        domain: String,
+        target: String,
+        types: Vec<String>,
+    },
+    /// Turns a distribution off (`destroy`): CloudFront deletes only a
+    /// disabled distribution whose change has deployed.
+    DisableDistribution {
+        distribution: String,
+    },
+    /// Deletes a disabled distribution, once its last change has deployed.
+    DeleteDistribution {
+        distribution: String,
+    },
+    /// Deletes the stage's REST API with its stages and deployments.
+    DeleteRestApi {
+        api: String,
+        api_id: String,
+    },
+    /// Deletes one stage of a REST API that other stages share.
+    DeleteApiStage {
+        api: String,
+        api_id: String,
+        stage: String,
+    },
+    DeleteLayerVersion {
+        layer: String,
+        version: u64,
+    },
+    /// Detaches `attached`, deletes the `inline` policies, then the role.
+    DeleteRole {
+        name: String,
+        attached: Vec<String>,
+        inline: Vec<String>,
+    },
+    DeleteLogGroup {
+        name: String,
+    },
+    /// Deletes SSM parameters (a stage's release records), ten per call.
+    DeleteParameters {
+        parameters: Vec<String>,
+    },
     CreateInvalidation {
         distribution: String,
         paths: Vec<String>,

@@ -4,6 +4,7 @@
 
 pub mod action;
 mod changes;
+pub mod destroy;
 pub mod doctor;
 pub mod front;
 mod live;

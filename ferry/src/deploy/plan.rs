@@ -27,6 +27,23 @@ pub struct Plan {
 }
 
 impl Plan {
+    /// The plan of `actions` for a stage, `(app, stage, region)`, in `account`.
+    pub fn new(
+        (app, stage, region): (&str, &str, &str),
+        account: &str,
+        actions: Vec<Action>,
+        unchanged: Vec<String>,
+    ) -> Plan {
+        Plan {
+            app: app.to_owned(),
+            stage: stage.to_owned(),
+            region: region.to_owned(),
+            account: account.to_owned(),
+            actions,
+            unchanged,
+        }
+    }
+
     pub fn is_empty(&self) -> bool {
         self.actions.is_empty()
     }
@@ -198,14 +215,12 @@ pub fn plan(desired: &Desired, live: &Live, prune: bool) -> Plan {
         }
     }
     actions.extend(super::record::deploy_record(desired, live, &actions));
-    Plan {
-        app: desired.app.clone(),
-        stage: desired.stage.clone(),
-        region: desired.region.clone(),
-        account: live.account_id.clone(),
-        actions,
-        unchanged,
-    }
+    let at = (
+        desired.app.as_str(),
+        desired.stage.as_str(),
+        desired.region.as_str(),
+    );
+    Plan::new(at, &live.account_id, actions, unchanged)
 }
 
 /// The source ARN ferry's invoke permission names: any stage, method and

@@ -52,14 +52,7 @@ pub fn plan((app, stage, region): (&str, &str, &str), keep: usize, live: &PruneL
         }
         unchanged.push(format!("function {function} ({kept} versions kept)"));
     }
-    Plan {
-        app: app.to_owned(),
-        stage: stage.to_owned(),
-        region: region.to_owned(),
-        account: live.account.clone(),
-        actions,
-        unchanged,
-    }
+    Plan::new((app, stage, region), &live.account, actions, unchanged)
 }
 
 #[cfg(test)]

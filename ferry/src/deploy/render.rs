@@ -44,7 +44,17 @@ pub fn summary(plan: &Plan) -> Summary {
             | Action::UpsertAliasRecords { .. }
             | Action::PointAlias { .. }
             | Action::SetStageDeployment { .. } => s.update += 1,
-            Action::DeleteFunction { .. } | Action::DeleteFunctionVersion { .. } => s.delete += 1,
+            Action::DisableDistribution { .. } => s.update += 1,
+            Action::DeleteFunction { .. }
+            | Action::DeleteFunctionVersion { .. }
+            | Action::DeleteAliasRecords { .. }
+            | Action::DeleteDistribution { .. }
+            | Action::DeleteRestApi { .. }
+            | Action::DeleteApiStage { .. }
+            | Action::DeleteLayerVersion { .. }
+            | Action::DeleteRole { .. }
+            | Action::DeleteLogGroup { .. }
+            | Action::DeleteParameters { .. } => s.delete += 1,
         }
     }
     s
@@ -187,8 +197,17 @@ pub fn line(action: &Action) -> String {
                 format!("  ~ flush    cache of stage `{stage}` of {api} (a cached route's function changed)")
             }
             Action::DeleteFunction { function } => {
-                format!("  - delete   function {function} (--prune)")
+                format!("  - delete   function {function} (its versions, aliases and permissions too)")
             }
+            a @ (Action::DeleteAliasRecords { .. }
+            | Action::DisableDistribution { .. }
+            | Action::DeleteDistribution { .. }
+            | Action::DeleteRestApi { .. }
+            | Action::DeleteApiStage { .. }
+            | Action::DeleteLayerVersion { .. }
+            | Action::DeleteRole { .. }
+            | Action::DeleteLogGroup { .. }
+            | Action::DeleteParameters { .. }) => super::destroy::line(a),
             Action::DeleteFunctionVersion { function, version } => {
                 format!("  - delete   version {version} of {function}")
             }

@@ -200,12 +200,10 @@ pub fn plan(
             },
         });
     }
-    Ok(Plan {
-        app: app.to_owned(),
-        stage: stage.to_owned(),
-        region: region.to_owned(),
-        account: live.account.clone(),
+    Ok(Plan::new(
+        (app, stage, region),
+        &live.account,
         actions,
         unchanged,
-    })
+    ))
 }

@@ -277,6 +277,14 @@ fn stage(
         api,
         front,
         overrides,
+        protected: raw
+            .protected
+            .as_ref()
+            .filter(|p| *p.get_ref())
+            .map(|p| super::Protected {
+                file: file.display.clone(),
+                line: file.line_of(p.span().start),
+            }),
     })
 }
 

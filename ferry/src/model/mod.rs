@@ -140,6 +140,16 @@ pub struct Stage {
     /// The CloudFront distribution (and DNS name) that serves the stage.
     pub front: Option<FrontDoor>,
     pub overrides: BTreeMap<String, ServiceOverride>,
+    /// Where deploy.toml marks the stage `protected = true`: `destroy`
+    /// refuses it.
+    pub protected: Option<Protected>,
+}
+
+/// Where a stage was marked protected, for the refusal.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Protected {
+    pub file: String,
+    pub line: usize,
 }
 
 /// A stage's front door: CloudFront in front of the REST API stage, found by
@@ -209,6 +219,7 @@ impl Stage {
             },
             front: None,
             overrides: BTreeMap::new(),
+            protected: None,
         }
     }
 

@@ -266,6 +266,10 @@ pub struct RawStage {
     /// `[stages.NAME.cloudfront]`: optional, the stage's public front door.
     #[schemars(with = "Option<RawCloudFront>")]
     pub cloudfront: Option<Spanned<RawCloudFront>>,
+    /// Refuse `cargo xtask destroy` of this stage (remove the key, or set it
+    /// to `false`, to allow it). Default: `false`.
+    #[schemars(with = "Option<bool>")]
+    pub protected: Option<Spanned<bool>>,
     /// `[stages.NAME.services.SERVICE]`: per-service overrides for this stage,
     /// by service name. Default: none.
     #[serde(default)]

@@ -1,0 +1,272 @@
+//! What `destroy` reads of a stage: only what still exists, each piece
+//! checked to be ferry's for this app and stage (tags, the distribution's
+//! caller reference, the managed role's name), and what else uses the app's
+//! layer versions (every other function of the region, and the releases of
+//! the app's other stages there).
+
+use std::collections::{BTreeMap, BTreeSet};
+
+use ferry::deploy::destroy::{ApiToDestroy, DestroyLive, FrontToDestroy, RoleToDestroy};
+use ferry::deploy::record;
+use ferry::deploy::state::{managed_role_name, TAG_APP, TAG_STAGE};
+use ferry::model::{Stage, Workspace};
+
+use crate::read::{front_live, live, live_api, releases};
+use crate::sdk::clients::Clients;
+use crate::sdk::fail::{self, AwsError};
+
+pub async fn read(
+    c: &Clients,
+    workspace: &Workspace,
+    stage: &Stage,
+    account: &str,
+) -> Result<DestroyLive, AwsError> {
+    let app = workspace.app.name.as_str();
+    let ours_tags = |tags: &BTreeMap<String, String>| {
+        tags.get(TAG_APP).map(String::as_str) == Some(app)
+            && tags.get(TAG_STAGE) == Some(&stage.name)
+    };
+    let mut functions = Vec::new();
+    let mut foreign_functions = Vec::new();
+    for f in live::stage_functions(c, app, &stage.name).await? {
+        let name = f.function_name().unwrap_or_default().to_owned();
+        let tags = function_tags(c, f.function_arn().unwrap_or(&name)).await?;
+        if ours_tags(&tags) {
+            functions.push(name);
+        } else {
+            foreign_functions.push(name);
+        }
+    }
+    let (unused_layer_versions, shared_layer_versions) =
+        layers(c, workspace, stage, &functions).await?;
+    let api = match live_api::api_id_named(c, &stage.api.name).await? {
+        Some(id) => Some(api(c, &stage.api.name, &id, &stage.name, &ours_tags).await?),
+        None => None,
+    };
+    let mut log_groups: BTreeSet<String> = BTreeSet::new();
+    let known: BTreeSet<String> = workspace
+        .services
+        .keys()
+        .map(|s| stage.function_name(&workspace.app, s))
+        .chain(functions.iter().cloned())
+        .map(|f| format!("/aws/lambda/{f}"))
+        .collect();
+    for group in live::log_groups(c, app, &stage.name).await?.into_keys() {
+        if known.contains(&group) {
+            log_groups.insert(group);
+        }
+    }
+    Ok(DestroyLive {
+        account: account.to_owned(),
+        front: front(c, app, stage).await?,
+        api,
+        functions,
+        foreign_functions,
+        unused_layer_versions,
+        shared_layer_versions,
+        role: role(c, &managed_role_name(app, &stage.name)).await?,
+        log_groups: log_groups.into_iter().collect(),
+        records: records(c, app, &stage.name).await?,
+    })
+}
+
+async fn function_tags(c: &Clients, arn: &str) -> Result<BTreeMap<String, String>, AwsError> {
+    let out = c
+        .lambda
+        .list_tags()
+        .resource(arn)
+        .send()
+        .await
+        .map_err(|e| fail::call("lambda:ListTags", e.into_service_error()))?;
+    Ok(out
+        .tags()
+        .map(|t| t.iter().map(|(k, v)| (k.clone(), v.clone())).collect())
+        .unwrap_or_default())
+}
+
+/// The distribution of the stage's front door, if it still exists, and the
+/// domain's alias records.
+async fn front(c: &Clients, app: &str, stage: &Stage) -> Result<Option<FrontToDestroy>, AwsError> {
+    let Some(door) = &stage.front else {
+        return Ok(None);
+    };
+    let id = match (&door.distribution, &door.domain) {
+        (Some(id), _) => id.clone(),
+        (None, Some(domain)) => match front_live::by_alias(c, domain).await? {
+            Some(d) => d.id,
+            None => return Ok(None),
+        },
+        (None, None) => return Ok(None),
+    };
+    let out = match c.cloudfront.get_distribution().id(&id).send().await {
+        Ok(out) => out,
+        Err(e)
+            if e.as_service_error()
+                .is_some_and(|e| e.is_no_such_distribution()) =>
+        {
+            return Ok(None)
+        }
+        Err(e) => {
+            return Err(fail::call(
+                "cloudfront:GetDistribution",
+                e.into_service_error(),
+            ))
+        }
+    };
+    let Some(d) = out.distribution() else {
+        return Ok(None);
+    };
+    let config = d.distribution_config();
+    let reference = config.map(|c| c.caller_reference()).unwrap_or_default();
+    let records = match (&door.hosted_zone, &door.domain) {
+        (Some(zone), Some(domain)) => Some((
+            zone.clone(),
+            domain.clone(),
+            front_live::alias_records(c, zone, domain).await?,
+        )),
+        _ => None,
+    };
+    Ok(Some(FrontToDestroy {
+        id,
+        domain_name: d.domain_name().to_owned(),
+        enabled: config.is_some_and(|c| c.enabled()),
+        ours: reference.starts_with(&format!("ferry {app} {} ", stage.name)),
+        records,
+    }))
+}
+
+async fn api(
+    c: &Clients,
+    name: &str,
+    id: &str,
+    stage: &str,
+    ours: &impl Fn(&BTreeMap<String, String>) -> bool,
+) -> Result<ApiToDestroy, AwsError> {
+    let out = c
+        .apigw
+        .get_rest_api()
+        .rest_api_id(id)
+        .send()
+        .await
+        .map_err(|e| fail::call("apigateway:GetRestApi", e.into_service_error()))?;
+    let tags: BTreeMap<String, String> = out
+        .tags()
+        .cloned()
+        .unwrap_or_default()
+        .into_iter()
+        .collect();
+    let stages = c
+        .apigw
+        .get_stages()
+        .rest_api_id(id)
+        .send()
+        .await
+        .map_err(|e| fail::call("apigateway:GetStages", e.into_service_error()))?;
+    let names: Vec<String> = stages
+        .item()
+        .iter()
+        .filter_map(|s| s.stage_name().map(str::to_owned))
+        .collect();
+    Ok(ApiToDestroy {
+        name: name.to_owned(),
+        id: id.to_owned(),
+        ours: ours(&tags),
+        has_stage: names.iter().any(|n| n == stage),
+        other_stages: names.into_iter().filter(|n| n != stage).collect(),
+    })
+}
+
+/// The versions of the app's layers that nothing but this stage uses, and
+/// per layer how many are kept because something else does.
+async fn layers(
+    c: &Clients,
+    workspace: &Workspace,
+    stage: &Stage,
+    ours: &[String],
+) -> Result<(Vec<(String, u64)>, BTreeMap<String, usize>), AwsError> {
+    let app = workspace.app.name.as_str();
+    if workspace.layers.is_empty() {
+        return Ok((Vec::new(), BTreeMap::new()));
+    }
+    let mut in_use: BTreeSet<String> = BTreeSet::new();
+    for f in live::all_functions(c).await? {
+        if ours.iter().any(|o| Some(o.as_str()) == f.function_name()) {
+            continue;
+        }
+        in_use.extend(f.layers().iter().filter_map(|l| l.arn().map(str::to_owned)));
+    }
+    for other in workspace.stages.values() {
+        if other.name != stage.name && other.region == stage.region {
+            for release in releases::history(c, app, &other.name).await? {
+                in_use.extend(release.layers);
+            }
+        }
+    }
+    let mut unused = Vec::new();
+    let mut shared = BTreeMap::new();
+    for layer in workspace.layers.keys() {
+        let name = format!("{app}-{layer}");
+        for v in live::layer_versions_of(c, &name).await? {
+            if in_use.contains(&v.arn) {
+                *shared.entry(name.clone()).or_insert(0) += 1;
+            } else {
+                unused.push((name.clone(), v.version));
+            }
+        }
+    }
+    Ok((unused, shared))
+}
+
+/// The managed role, if it exists, with what is attached to it.
+async fn role(c: &Clients, name: &str) -> Result<Option<RoleToDestroy>, AwsError> {
+    if let Err(e) = c.iam.get_role().role_name(name).send().await {
+        return match e.as_service_error() {
+            Some(s) if s.is_no_such_entity_exception() => Ok(None),
+            _ => Err(fail::call("iam:GetRole", e.into_service_error())),
+        };
+    }
+    let attached = c
+        .iam
+        .list_attached_role_policies()
+        .role_name(name)
+        .send()
+        .await
+        .map_err(|e| fail::call("iam:ListAttachedRolePolicies", e.into_service_error()))?;
+    let inline = c
+        .iam
+        .list_role_policies()
+        .role_name(name)
+        .send()
+        .await
+        .map_err(|e| fail::call("iam:ListRolePolicies", e.into_service_error()))?;
+    Ok(Some(RoleToDestroy {
+        name: name.to_owned(),
+        attached: attached
+            .attached_policies()
+            .iter()
+            .filter_map(|p| p.policy_arn().map(str::to_owned))
+            .collect(),
+        inline: inline.policy_names().to_vec(),
+    }))
+}
+
+/// The names of the stage's release records (its history and current one).
+async fn records(c: &Clients, app: &str, stage: &str) -> Result<Vec<String>, AwsError> {
+    let folder = record::current_parameter(app, stage);
+    let folder = folder.trim_end_matches("release");
+    let pages: Vec<_> = c
+        .ssm
+        .get_parameters_by_path()
+        .path(folder)
+        .recursive(true)
+        .into_paginator()
+        .send()
+        .try_collect()
+        .await
+        .map_err(|e| fail::call("ssm:GetParametersByPath", e.into_service_error()))?;
+    Ok(pages
+        .iter()
+        .flat_map(|p| p.parameters())
+        .filter_map(|p| p.name().map(str::to_owned))
+        .collect())
+}
