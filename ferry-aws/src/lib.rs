@@ -20,6 +20,7 @@ mod artifacts;
 mod destroy;
 mod doctor;
 mod invalidate;
+mod invoke;
 mod logs;
 mod maintain;
 mod prune;
@@ -103,6 +104,7 @@ pub fn run_invocation(invocation: AwsInvocation) -> miette::Result<ExitCode> {
         AwsCommand::Rollback(a) => return runtime.block_on(rollback::run(&invocation.root, a)),
         AwsCommand::Prune(a) => return runtime.block_on(prune::run(&invocation.root, a)),
         AwsCommand::Destroy(a) => return runtime.block_on(destroy::run(&invocation.root, a)),
+        AwsCommand::Invoke(a) => return runtime.block_on(invoke::run(&invocation.root, a)),
     };
     runtime.block_on(run::run(&invocation.root, args, mode))
 }

@@ -111,6 +111,11 @@ fn front_door_against_moto() {
         "{text}"
     );
     assert_eq!(stage_writes(&proxy.take()), Vec::<String>::new());
+    assert_eq!(
+        support::invoke_url(&ws, &endpoint),
+        "GET https://api.items.test/items",
+        "invoke calls the front door"
+    );
 
     // 1. First deploy with --wait: the distribution, its origin, the records;
     //    the deploy waits while CloudFront reports InProgress.

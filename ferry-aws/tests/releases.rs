@@ -81,6 +81,14 @@ fn versions_releases_and_rollback_against_moto() {
     assert_eq!(again["noop"], true);
     assert_eq!(stage_writes(&proxy.take()), Vec::<String>::new());
 
+    // `invoke` calls the stage's URL, read from AWS (moto serves no
+    // execute-api stage, so the request itself is tested against `serve`).
+    assert_eq!(
+        support::invoke_url(&ws, &endpoint),
+        format!("GET https://{api}.execute-api.us-east-1.amazonaws.com/test/items")
+    );
+    assert!(proxy.take().iter().all(|c| !c.write), "invoke wrote");
+
     // 3. One service's code changes and a route is added: that function
     //    alone gets version 2, and the stage a new deployment.
     let main_rs = ws.join("services/get-item/src/main.rs");

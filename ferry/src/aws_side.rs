@@ -12,7 +12,7 @@ use miette::{miette, IntoDiagnostic};
 use serde::{Deserialize, Serialize};
 
 use crate::cli::{
-    DeployArgs, DestroyArgs, DoctorArgs, InvalidateArgs, LogsArgs, PlanArgs, PruneArgs,
+    DeployArgs, DestroyArgs, DoctorArgs, InvalidateArgs, InvokeArgs, LogsArgs, PlanArgs, PruneArgs,
     ReleasesArgs, RollbackArgs,
 };
 use crate::model::glob;
@@ -32,6 +32,7 @@ pub enum AwsCommand {
     Rollback(RollbackArgs),
     Prune(PruneArgs),
     Destroy(DestroyArgs),
+    Invoke(InvokeArgs),
 }
 
 impl AwsCommand {
@@ -61,6 +62,13 @@ impl AwsCommand {
             | AwsCommand::Rollback(_)
             | AwsCommand::Prune(_)
             | AwsCommand::Destroy(_) => {}
+            AwsCommand::Invoke(a) => {
+                if let Some(file) = a.data.as_deref().and_then(|d| d.strip_prefix('@')) {
+                    if let Ok(abs) = std::path::absolute(file) {
+                        a.data = Some(format!("@{}", abs.display()));
+                    }
+                }
+            }
         }
         self
     }
@@ -76,6 +84,7 @@ impl AwsCommand {
             AwsCommand::Rollback(a) => &a.stage,
             AwsCommand::Prune(a) => &a.stage,
             AwsCommand::Destroy(a) => &a.stage,
+            AwsCommand::Invoke(a) => a.stage.as_deref().unwrap_or_default(),
         }
     }
 }

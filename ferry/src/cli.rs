@@ -65,6 +65,9 @@ pub enum Command {
     /// the distribution it created, the API, functions, unused layer
     /// versions, the managed role, release records; log groups with --logs.
     Destroy(DestroyArgs),
+    /// Send one HTTP request to a deployed stage (or, with --local, to a
+    /// running `serve`) and print the response; exit 2 on HTTP 400 and above.
+    Invoke(InvokeArgs),
     /// Work with build manifests (`merge`: join per-architecture builds).
     Manifest {
         #[command(subcommand)]
@@ -175,6 +178,41 @@ pub struct DestroyArgs {
     pub logs: bool,
     #[command(flatten)]
     pub apply: ApplyArgs,
+}
+
+#[derive(Debug, Clone, clap::Args, Serialize, Deserialize)]
+pub struct InvokeArgs {
+    /// The deploy.toml stage to call (not needed with --local).
+    #[arg(long, required_unless_present = "local")]
+    pub stage: Option<String>,
+    /// GET, POST, PUT, PATCH, DELETE, HEAD or OPTIONS.
+    pub method: String,
+    /// The path (and query) from the API's root, e.g. `/items/42?full=1`.
+    pub path: String,
+    /// The request body; `@FILE` reads it from a file.
+    #[arg(long, short = 'd', value_name = "BODY")]
+    pub data: Option<String>,
+    /// A request header, `Name: value` (repeatable).
+    #[arg(long = "header", short = 'H', value_name = "NAME: VALUE")]
+    pub headers: Vec<String>,
+    /// Send it to `cargo xtask serve` on 127.0.0.1 instead.
+    #[arg(long)]
+    pub local: bool,
+    /// serve's port, with --local.
+    #[arg(long, default_value_t = 9000, requires = "local")]
+    pub port: u16,
+    /// Call this base URL instead of the stage's (a custom domain, a proxy).
+    #[arg(long, value_name = "URL", conflicts_with = "local")]
+    pub url: Option<String>,
+    /// Print the method and URL, and send nothing.
+    #[arg(long)]
+    pub dry_run: bool,
+    /// Print {url, response: {status, headers, body}} as JSON on stdout.
+    #[arg(long)]
+    pub json: bool,
+    /// How long to wait for the answer, in seconds.
+    #[arg(long, value_name = "SECONDS", default_value_t = 30)]
+    pub timeout: u64,
 }
 
 #[derive(Debug, Clone, clap::Args, Serialize, Deserialize)]

@@ -12,6 +12,7 @@ pub mod check;
 pub mod cli;
 pub mod deploy;
 pub mod init;
+pub mod invoke;
 pub mod logs;
 pub mod manifest;
 pub mod merge;
@@ -83,6 +84,10 @@ fn dispatch(cli: Cli, aws: Option<AwsEntry>) -> miette::Result<ExitCode> {
         }
         Command::Prune(args) => {
             return aws_side::run(&in_workspace()?, AwsCommand::Prune(args), aws)
+        }
+        Command::Invoke(args) if args.local => return invoke::run_local(&args),
+        Command::Invoke(args) => {
+            return aws_side::run(&in_workspace()?, AwsCommand::Invoke(args), aws)
         }
         Command::Destroy(args) => {
             return aws_side::run(&in_workspace()?, AwsCommand::Destroy(args), aws)

@@ -184,6 +184,38 @@ fn serve_behaves_like_the_deployed_stage() {
     let slow = serve.get("/echo/sleep/4000");
     assert_eq!(slow.status, 504, "echo's timeout is 3 s");
 
+    // `invoke --local` sends one request to serve: the body on stdout and
+    // exit 0; an HTTP error exits 2, and --json gives status and headers.
+    let port = serve.address.rsplit(':').next().unwrap().to_owned();
+    let invoke = |args: &[&str]| {
+        support::ferry(&support::example_root())
+            .args(["invoke", "--local", "--port", &port])
+            .args(args)
+            .output()
+            .unwrap()
+    };
+    let auth = format!("authorization: {bearer}");
+    let invoked = invoke(&[
+        "POST",
+        "/items",
+        "-H",
+        "content-type: application/json",
+        "-H",
+        &auth,
+        "--data",
+        std::str::from_utf8(item).unwrap(),
+    ]);
+    let stderr = String::from_utf8_lossy(&invoked.stderr);
+    assert!(invoked.status.success(), "{stderr}");
+    assert!(stderr.contains("/items -> HTTP 201"), "{stderr}");
+    let answer: serde_json::Value = serde_json::from_slice(&invoked.stdout).unwrap();
+    assert_eq!(answer["item"]["name"], "oar");
+    let not_found = invoke(&["GET", "/items/999", "--json"]);
+    assert_eq!(not_found.status.code(), Some(2));
+    let answer: serde_json::Value = serde_json::from_slice(&not_found.stdout).unwrap();
+    assert_eq!(answer["response"]["status"], 404);
+    assert!(answer["url"].as_str().unwrap().ends_with("/items/999"));
+
     // Two slow requests at once run on two instances; neither waits for the other.
     let first_pid = serve.get("/echo/x").json()["instance"].as_u64().unwrap();
     let address = serve.address.clone();

@@ -1,6 +1,6 @@
 //! SDK plumbing, the bottom layer: the clients of one run, their
 //! credentials and stall limits, pacing to AWS's quotas, error mapping,
-//! one-attempt writes, and conversions between
+//! one-attempt writes, plain HTTP(S) requests, and conversions between
 //! ferry's types and the SDK's. Imports nothing else of this crate.
 
 pub mod clients;
@@ -9,5 +9,6 @@ pub mod credentials;
 pub mod fail;
 pub mod once;
 pub mod pace;
+pub mod plain;
 pub mod retry;
 pub mod stall;

@@ -60,6 +60,20 @@ pub fn run(command: &mut Command) -> Output {
     out
 }
 
+/// What `invoke --stage test --dry-run GET /items` would call.
+pub fn invoke_url(root: &Path, endpoint: &str) -> String {
+    let out = run(ferry(root, endpoint).args([
+        "invoke",
+        "--stage",
+        "test",
+        "--dry-run",
+        "GET",
+        "/items",
+    ]));
+    assert!(out.status.success());
+    String::from_utf8_lossy(&out.stdout).trim().to_owned()
+}
+
 /// Runs a `--json` command that must succeed and parses its stdout.
 pub fn run_json(command: &mut Command) -> serde_json::Value {
     let out = run(command.arg("--json"));
