@@ -25,7 +25,13 @@ pub async fn run(root: &Path, args: &PruneArgs) -> miette::Result<ExitCode> {
     };
     let at = (app.as_str(), stage.name.as_str(), stage.region.as_str());
     let planner = async || {
-        let live = stage_versions::for_prune(&clients, (at.0, at.1), &account).await?;
+        let live = stage_versions::for_prune(
+            &clients,
+            (&workspace, stage),
+            usize::from(args.keep),
+            &account,
+        )
+        .await?;
         Ok(prune::plan(at, usize::from(args.keep), &live))
     };
     let (plan, applied) =

@@ -3,7 +3,7 @@
 //! API invokes the alias, a release is recorded in SSM, `releases` lists
 //! them, `rollback` returns the aliases and the stage's deployment to an
 //! earlier release with no build, no upload and no publish, and `prune`
-//! deletes old versions, never one in use.
+//! deletes old function and layer versions, never one in use.
 
 mod support;
 
@@ -223,6 +223,40 @@ fn versions_releases_and_rollback_against_moto() {
     assert_eq!(out.status.code(), Some(1));
     assert!(String::from_utf8_lossy(&out.stderr).contains("no longer exists"));
     assert_eq!(support::writes(&proxy.take()), Vec::<String>::new());
+
+    // 9. Two new versions of the jwks layer: prune keeping one deletes the
+    //    two older layer versions (no function and no kept release uses
+    //    them) and leaves request-logger's only version.
+    let keys = ws.join("layers/jwks/keys/jwks.json");
+    let original = std::fs::read_to_string(&keys).unwrap();
+    for extra in [" ", "  "] {
+        std::fs::write(&keys, format!("{original}{extra}")).unwrap();
+        run_json(ferry(&ws, &endpoint).args(["deploy", "--stage", "test"]));
+    }
+    proxy.take();
+    run_json(ferry(&ws, &endpoint).args(["prune", "--stage", "test", "--keep", "1", "--yes"]));
+    let deleted: Vec<String> = stage_writes(&proxy.take())
+        .into_iter()
+        .filter(|w| w.contains("/layers/"))
+        .collect();
+    assert_eq!(
+        deleted,
+        [
+            "lambda:DELETE /2018-10-31/layers/items-jwks/versions/1",
+            "lambda:DELETE /2018-10-31/layers/items-jwks/versions/2"
+        ]
+    );
+    let jwks = rt
+        .block_on(
+            aws.lambda
+                .list_layer_versions()
+                .layer_name("items-jwks")
+                .send(),
+        )
+        .unwrap();
+    let left: Vec<i64> = jwks.layer_versions().iter().map(|v| v.version()).collect();
+    assert_eq!(left, [3]);
+    std::fs::write(&keys, original).unwrap();
     edit(&main_rs, "no item with id {id}", "no item {id}");
     edit(
         &list_toml,

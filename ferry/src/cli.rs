@@ -58,8 +58,9 @@ pub enum Command {
     /// Return a stage to an earlier release: each function's alias and the
     /// API stage move back, with no build and no upload.
     Rollback(RollbackArgs),
-    /// Delete a stage's old function versions: all but the newest N, the
-    /// one its alias serves and those the newest N releases name.
+    /// Delete a stage's old function versions (all but the newest N, the
+    /// one its alias serves and those the newest N releases name) and old
+    /// versions of the app's layers that nothing uses.
     Prune(PruneArgs),
     /// Remove everything ferry made for a stage (plan first): DNS records and
     /// the distribution it created, the API, functions, unused layer

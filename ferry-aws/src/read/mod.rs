@@ -7,6 +7,7 @@
 
 pub mod front_live;
 pub mod landed;
+pub mod layer_use;
 pub mod live;
 pub mod live_api;
 pub mod log_events;

@@ -1,11 +1,15 @@
 //! What `prune` reads of a stage: each of its functions with every
-//! published version and the version its alias serves, and its releases.
-//! Above both the function reads and the release reads it joins.
+//! published version and the version its alias serves, its releases, and
+//! the app's layer versions with those in use. Above the function, release
+//! and layer reads it joins.
 
 use std::collections::BTreeMap;
 
 use ferry::deploy::prune::PruneLive;
 
+use ferry::model::{Stage, Workspace};
+
+use crate::read::layer_use;
 use crate::read::releases::{alias, history};
 use crate::sdk::clients::Clients;
 use crate::sdk::fail::{self, AwsError};
@@ -14,9 +18,18 @@ use crate::sdk::fail::{self, AwsError};
 /// its published versions and its alias's version, and the releases.
 pub async fn for_prune(
     c: &Clients,
-    (app, stage): (&str, &str),
+    (workspace, stage): (&Workspace, &Stage),
+    keep: usize,
     account: &str,
 ) -> Result<PruneLive, AwsError> {
+    let app = workspace.app.name.as_str();
+    let counted = layer_use::Releases {
+        this_stage: true,
+        newest: Some(keep),
+        stage,
+    };
+    let layers_in_use = layer_use::in_use(c, workspace, &[], &counted).await?;
+    let stage = stage.name.as_str();
     let alias_name = ferry::deploy::release::alias_name(stage);
     let ours = crate::read::live::stage_functions(c, app, stage).await?;
     let mut functions = BTreeMap::new();
@@ -33,6 +46,8 @@ pub async fn for_prune(
         account: account.to_owned(),
         functions,
         releases: history(c, app, stage).await?,
+        layers: layer_use::versions(c, workspace).await?,
+        layers_in_use,
     })
 }
 

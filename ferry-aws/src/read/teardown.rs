@@ -11,7 +11,7 @@ use ferry::deploy::record;
 use ferry::deploy::state::{managed_role_name, TAG_APP, TAG_STAGE};
 use ferry::model::{Stage, Workspace};
 
-use crate::read::{front_live, live, live_api, releases};
+use crate::read::{front_live, layer_use, live, live_api};
 use crate::sdk::clients::Clients;
 use crate::sdk::fail::{self, AwsError};
 
@@ -184,34 +184,22 @@ async fn layers(
     stage: &Stage,
     ours: &[String],
 ) -> Result<(Vec<(String, u64)>, BTreeMap<String, usize>), AwsError> {
-    let app = workspace.app.name.as_str();
     if workspace.layers.is_empty() {
         return Ok((Vec::new(), BTreeMap::new()));
     }
-    let mut in_use: BTreeSet<String> = BTreeSet::new();
-    for f in live::all_functions(c).await? {
-        if ours.iter().any(|o| Some(o.as_str()) == f.function_name()) {
-            continue;
-        }
-        in_use.extend(f.layers().iter().filter_map(|l| l.arn().map(str::to_owned)));
-    }
-    for other in workspace.stages.values() {
-        if other.name != stage.name && other.region == stage.region {
-            for release in releases::history(c, app, &other.name).await? {
-                in_use.extend(release.layers);
-            }
-        }
-    }
+    let counted = layer_use::Releases {
+        this_stage: false,
+        newest: None,
+        stage,
+    };
+    let in_use = layer_use::in_use(c, workspace, ours, &counted).await?;
     let mut unused = Vec::new();
     let mut shared = BTreeMap::new();
-    for layer in workspace.layers.keys() {
-        let name = format!("{app}-{layer}");
-        for v in live::layer_versions_of(c, &name).await? {
-            if in_use.contains(&v.arn) {
-                *shared.entry(name.clone()).or_insert(0) += 1;
-            } else {
-                unused.push((name.clone(), v.version));
-            }
+    for (name, version, arn) in layer_use::versions(c, workspace).await? {
+        if in_use.contains(&arn) {
+            *shared.entry(name).or_insert(0) += 1;
+        } else {
+            unused.push((name, version));
         }
     }
     Ok((unused, shared))

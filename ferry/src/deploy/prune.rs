@@ -1,8 +1,11 @@
 //! `prune`: the plan that deletes a stage's old function versions, keeping
 //! the newest `keep` of each function, the one its stage alias serves, and
 //! every version that one of the newest `keep` releases names (so the
-//! releases a rollback may return to still can). Pure; the AWS side reads
-//! [`PruneLive`] and applies the plan with the deploy's executor.
+//! releases a rollback may return to still can); and old versions of the
+//! app's layers, keeping the newest `keep` of each and every one a function
+//! of the region or one of the newest `keep` releases of any of the app's
+//! stages there uses. Pure; the AWS side reads [`PruneLive`] and applies the
+//! plan with the deploy's executor.
 
 use std::collections::{BTreeMap, BTreeSet};
 
@@ -18,6 +21,10 @@ pub struct PruneLive {
     /// Function -> its published versions and the one its alias serves.
     pub functions: BTreeMap<String, (Vec<u64>, Option<String>)>,
     pub releases: Vec<Release>,
+    /// Every version of the app's layers: (AWS name, version, ARN).
+    pub layers: Vec<(String, u64, String)>,
+    /// Layer version ARNs in use (see the module doc).
+    pub layers_in_use: BTreeSet<String>,
 }
 
 /// The versions to delete, oldest first, function by function.
@@ -33,26 +40,47 @@ pub fn plan((app, stage, region): (&str, &str, &str), keep: usize, live: &PruneL
     let mut actions = Vec::new();
     let mut unchanged = Vec::new();
     for (function, (versions, alias)) in &live.functions {
-        let mut sorted = versions.clone();
-        sorted.sort_unstable();
-        let recent: BTreeSet<u64> = sorted.iter().rev().take(keep).copied().collect();
-        let mut kept = 0;
-        for v in &sorted {
+        let in_use = |v: u64| {
             let version = v.to_string();
-            let in_use = alias.as_deref() == Some(version.as_str())
-                || named.contains(&(function.clone(), version.clone()));
-            if in_use || recent.contains(v) {
-                kept += 1;
-            } else {
-                actions.push(Action::DeleteFunctionVersion {
-                    function: function.clone(),
-                    version,
-                });
-            }
-        }
+            alias.as_deref() == Some(version.as_str())
+                || named.contains(&(function.clone(), version))
+        };
+        let (kept, old) = split(versions.clone(), keep, in_use);
+        actions.extend(old.into_iter().map(|v| Action::DeleteFunctionVersion {
+            function: function.clone(),
+            version: v.to_string(),
+        }));
         unchanged.push(format!("function {function} ({kept} versions kept)"));
     }
+    let mut by_layer: BTreeMap<&str, BTreeMap<u64, &str>> = BTreeMap::new();
+    for (layer, version, arn) in &live.layers {
+        by_layer.entry(layer).or_default().insert(*version, arn);
+    }
+    for (layer, versions) in by_layer {
+        let in_use = |v: u64| {
+            versions
+                .get(&v)
+                .is_some_and(|arn| live.layers_in_use.contains(*arn))
+        };
+        let (kept, old) = split(versions.keys().copied().collect(), keep, in_use);
+        actions.extend(old.into_iter().map(|version| Action::DeleteLayerVersion {
+            layer: layer.to_owned(),
+            version,
+        }));
+        unchanged.push(format!("layer {layer} ({kept} versions kept)"));
+    }
     Plan::new((app, stage, region), &live.account, actions, unchanged)
+}
+
+/// How many of `versions` are kept (the newest `keep` and those in use)
+/// and the others, oldest first.
+fn split(mut versions: Vec<u64>, keep: usize, in_use: impl Fn(u64) -> bool) -> (usize, Vec<u64>) {
+    versions.sort_unstable();
+    let recent: BTreeSet<u64> = versions.iter().rev().take(keep).copied().collect();
+    let (kept, old): (Vec<u64>, Vec<u64>) = versions
+        .into_iter()
+        .partition(|v| recent.contains(v) || in_use(*v));
+    (kept.len(), old)
 }
 
 #[cfg(test)]
@@ -89,6 +117,11 @@ mod tests {
             ]
             .into(),
             releases: vec![release(1, "1"), release(2, "3"), release(3, "2")],
+            layers: (1..=4)
+                .map(|v| ("shop-jwt".to_owned(), v, format!("arn:jwt:{v}")))
+                .collect(),
+            // Another stage's function uses version 1.
+            layers_in_use: ["arn:jwt:1".to_owned()].into(),
         };
         let plan = plan(("shop", "test", "us-east-1"), 2, &live);
         let deleted: Vec<String> = plan
@@ -98,17 +131,20 @@ mod tests {
                 Action::DeleteFunctionVersion { function, version } => {
                     format!("{function}:{version}")
                 }
+                Action::DeleteLayerVersion { layer, version } => format!("{layer}:{version}"),
                 other => panic!("{other:?}"),
             })
             .collect();
-        // Kept: 7 and 8 (newest), 2 (alias, release 3), 3 (release 2).
+        // Kept: 7 and 8 (newest), 2 (alias, release 3), 3 (release 2);
+        // of the layer, 3 and 4 (newest) and 1 (in use).
         assert_eq!(
             deleted,
             [
                 "shop-test-get:1",
                 "shop-test-get:4",
                 "shop-test-get:5",
-                "shop-test-get:6"
+                "shop-test-get:6",
+                "shop-jwt:2"
             ]
         );
         assert!(plan
