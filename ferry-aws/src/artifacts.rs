@@ -43,14 +43,16 @@ pub fn artifacts(
     }
 }
 
+/// Where the zip a manifest names at `rel` is.
+pub fn zip_path(zips: &Zips, rel: &str) -> PathBuf {
+    match zips {
+        Zips::Root(root) => root.join(rel),
+        Zips::NextTo(dir) => ferry::manifest::zip_in(dir, rel),
+    }
+}
+
 pub fn resolve_zips(desired: &mut Desired, zips: &Zips) {
-    let resolve = |rel: &str| -> String {
-        let path = match zips {
-            Zips::Root(root) => root.join(rel),
-            Zips::NextTo(dir) => ferry::manifest::zip_in(dir, rel),
-        };
-        path.to_string_lossy().into_owned()
-    };
+    let resolve = |rel: &str| -> String { zip_path(zips, rel).to_string_lossy().into_owned() };
     for layer in desired.layers.values_mut() {
         layer.zip = resolve(&layer.zip);
     }
@@ -73,10 +75,14 @@ pub fn provenance(
         desired.manifest_sha256 = manifest;
         return;
     }
-    desired.commit = std::env::var("FERRY_COMMIT")
-        .ok()
-        .filter(|c| !c.trim().is_empty())
-        .or_else(|| git_head(root));
+    desired.commit = match crate::archive::commit_beside(manifest_file) {
+        // An archived release (`promote`) keeps the commit it was built from.
+        Some(commit) => commit,
+        None => std::env::var("FERRY_COMMIT")
+            .ok()
+            .filter(|c| !c.trim().is_empty())
+            .or_else(|| git_head(root)),
+    };
     desired.manifest_sha256 = std::fs::read(manifest_file)
         .ok()
         .map(|bytes| ferry::build::pack::sha256_hex(&bytes));

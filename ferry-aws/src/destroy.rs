@@ -35,7 +35,7 @@ pub async fn run(root: &Path, args: &DestroyArgs) -> miette::Result<ExitCode> {
     let account = clients.account_id().await?;
     let how = Confirmed {
         args: &args.apply,
-        what: "destroy deletes the stage's resources",
+        what: "destroy deletes the resources",
         nothing: "nothing of this stage is left to destroy",
     };
     let at = (app.as_str(), stage.name.as_str(), stage.region.as_str());

@@ -16,6 +16,7 @@ mod write;
 
 mod exec;
 
+mod archive;
 mod artifacts;
 mod destroy;
 mod doctor;
@@ -23,6 +24,7 @@ mod invalidate;
 mod invoke;
 mod logs;
 mod maintain;
+mod promote;
 mod prune;
 mod releases;
 mod report;
@@ -105,6 +107,7 @@ pub fn run_invocation(invocation: AwsInvocation) -> miette::Result<ExitCode> {
         AwsCommand::Prune(a) => return runtime.block_on(prune::run(&invocation.root, a)),
         AwsCommand::Destroy(a) => return runtime.block_on(destroy::run(&invocation.root, a)),
         AwsCommand::Invoke(a) => return runtime.block_on(invoke::run(&invocation.root, a)),
+        AwsCommand::Promote(a) => return runtime.block_on(promote::run(&invocation.root, a)),
     };
     runtime.block_on(run::run(&invocation.root, args, mode))
 }

@@ -85,7 +85,7 @@ fn live_of(plan: &Plan) -> Live {
 }
 
 /// Asks on a terminal; refuses without one, before any write.
-fn confirm(stage: &str, what: &str) -> miette::Result<()> {
+pub fn confirm(stage: &str, what: &str) -> miette::Result<()> {
     if !std::io::stdin().is_terminal() {
         return Err(miette!(
             help = "pass --yes to apply it (or --dry-run to only print it)",

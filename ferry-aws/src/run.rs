@@ -126,6 +126,14 @@ pub async fn run(root: &Path, args: &StageArgs, mode: Mode) -> miette::Result<Ex
     }
     let mut outcome = applied?;
     outcome.waited_for = waited_for;
+    if let Some(sha) = &desired.manifest_sha256 {
+        let deployed = (&manifest, manifest_file.as_path());
+        let zip_of = |rel: &str| crate::artifacts::zip_path(&zips, rel);
+        let commit = desired.commit.as_deref();
+        if let Err(e) = crate::archive::keep(root, deployed, zip_of, sha, commit) {
+            eprintln!("ferry: the deployed artifacts were not archived for `promote`: {e}");
+        }
+    }
     let front = report::front_status(&clients, &desired, &outcome, wait).await?;
     report::deployed(
         &desired,

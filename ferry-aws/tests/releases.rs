@@ -3,7 +3,8 @@
 //! API invokes the alias, a release is recorded in SSM, `releases` lists
 //! them, `rollback` returns the aliases and the stage's deployment to an
 //! earlier release with no build, no upload and no publish, and `prune`
-//! deletes old function and layer versions, never one in use.
+//! deletes old function and layer versions, never one in use; `promote`
+//! gives another stage, in another region, exactly the code `test` serves.
 
 mod support;
 
@@ -257,7 +258,53 @@ fn versions_releases_and_rollback_against_moto() {
     let left: Vec<i64> = jwks.layer_versions().iter().map(|v| v.version()).collect();
     assert_eq!(left, [3]);
     std::fs::write(&keys, original).unwrap();
-    edit(&main_rs, "no item with id {id}", "no item {id}");
+
+    // 10. promote --from test --to prod (another region): prod gets the code
+    //     test serves, from the release's archived manifest, with no build
+    //     (the source changed since, and the build's manifest is untouched).
+    edit(&main_rs, "no item with id {id}", "no such item {id}");
+    let built = std::fs::read(ws.join("target/lambda/manifest.json")).unwrap();
+    proxy.take();
+    let asked = run(ferry(&ws, &endpoint)
+        .args(["promote", "--from", "test", "--to", "prod"])
+        .stdin(Stdio::null()));
+    assert!(!asked.status.success(), "no --yes and no terminal");
+    assert_eq!(support::writes(&proxy.take()), Vec::<String>::new());
+    let promoted = run_json(
+        ferry(&ws, &endpoint).args(["promote", "--from", "test", "--to", "prod", "--yes"]),
+    );
+    assert_eq!(promoted["stage"], "prod", "{promoted}");
+    proxy.take();
+    let prod = rt.block_on(Readback::new(&moto.url(), "eu-west-1"));
+    for service in SERVICES {
+        let code = |aws: &Readback, stage: &str| {
+            let out = rt
+                .block_on(
+                    aws.lambda
+                        .get_function()
+                        .function_name(format!("items-{stage}-{service}"))
+                        .qualifier(stage)
+                        .send(),
+                )
+                .unwrap();
+            out.configuration()
+                .unwrap()
+                .code_sha256()
+                .unwrap()
+                .to_owned()
+        };
+        assert_eq!(code(&prod, "prod"), code(&aws, "test"), "{service}");
+    }
+    assert_eq!(
+        std::fs::read(ws.join("target/lambda/manifest.json")).unwrap(),
+        built
+    );
+    let again = run_json(
+        ferry(&ws, &endpoint).args(["promote", "--from", "test", "--to", "prod", "--yes"]),
+    );
+    assert_eq!(again["noop"], true, "{again}");
+    assert_eq!(stage_writes(&proxy.take()), Vec::<String>::new());
+    edit(&main_rs, "no such item {id}", "no item {id}");
     edit(
         &list_toml,
         r#"["GET /items", "HEAD /items"]"#,

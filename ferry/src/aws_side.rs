@@ -12,8 +12,8 @@ use miette::{miette, IntoDiagnostic};
 use serde::{Deserialize, Serialize};
 
 use crate::cli::{
-    DeployArgs, DestroyArgs, DoctorArgs, InvalidateArgs, InvokeArgs, LogsArgs, PlanArgs, PruneArgs,
-    ReleasesArgs, RollbackArgs,
+    DeployArgs, DestroyArgs, DoctorArgs, InvalidateArgs, InvokeArgs, LogsArgs, PlanArgs,
+    PromoteArgs, PruneArgs, ReleasesArgs, RollbackArgs,
 };
 use crate::model::glob;
 
@@ -33,6 +33,7 @@ pub enum AwsCommand {
     Prune(PruneArgs),
     Destroy(DestroyArgs),
     Invoke(InvokeArgs),
+    Promote(PromoteArgs),
 }
 
 impl AwsCommand {
@@ -61,7 +62,8 @@ impl AwsCommand {
             | AwsCommand::Releases(_)
             | AwsCommand::Rollback(_)
             | AwsCommand::Prune(_)
-            | AwsCommand::Destroy(_) => {}
+            | AwsCommand::Destroy(_)
+            | AwsCommand::Promote(_) => {}
             AwsCommand::Invoke(a) => {
                 if let Some(file) = a.data.as_deref().and_then(|d| d.strip_prefix('@')) {
                     if let Ok(abs) = std::path::absolute(file) {
@@ -85,6 +87,7 @@ impl AwsCommand {
             AwsCommand::Prune(a) => &a.stage,
             AwsCommand::Destroy(a) => &a.stage,
             AwsCommand::Invoke(a) => a.stage.as_deref().unwrap_or_default(),
+            AwsCommand::Promote(a) => &a.to,
         }
     }
 }

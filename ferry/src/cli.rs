@@ -66,6 +66,9 @@ pub enum Command {
     /// the distribution it created, the API, functions, unused layer
     /// versions, the managed role, release records; log groups with --logs.
     Destroy(DestroyArgs),
+    /// Deploy exactly the artifacts another stage serves (same code, no
+    /// build) to a stage, with that stage's own settings.
+    Promote(PromoteArgs),
     /// Send one HTTP request to a deployed stage (or, with --local, to a
     /// running `serve`) and print the response; exit 2 on HTTP 400 and above.
     Invoke(InvokeArgs),
@@ -177,6 +180,18 @@ pub struct DestroyArgs {
     /// Delete the functions' log groups too (kept by default).
     #[arg(long)]
     pub logs: bool,
+    #[command(flatten)]
+    pub apply: ApplyArgs,
+}
+
+#[derive(Debug, Clone, clap::Args, Serialize, Deserialize)]
+pub struct PromoteArgs {
+    /// The stage whose current release to take.
+    #[arg(long)]
+    pub from: String,
+    /// The stage to deploy it to.
+    #[arg(long)]
+    pub to: String,
     #[command(flatten)]
     pub apply: ApplyArgs,
 }

@@ -89,6 +89,9 @@ fn dispatch(cli: Cli, aws: Option<AwsEntry>) -> miette::Result<ExitCode> {
         Command::Invoke(args) => {
             return aws_side::run(&in_workspace()?, AwsCommand::Invoke(args), aws)
         }
+        Command::Promote(args) => {
+            return aws_side::run(&in_workspace()?, AwsCommand::Promote(args), aws)
+        }
         Command::Destroy(args) => {
             return aws_side::run(&in_workspace()?, AwsCommand::Destroy(args), aws)
         }

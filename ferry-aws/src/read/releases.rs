@@ -92,7 +92,7 @@ pub async fn alias(
 }
 
 /// A version's description; `None` when it was deleted.
-async fn version_description(
+pub async fn version_description(
     c: &Clients,
     function: &str,
     version: &str,

@@ -75,6 +75,12 @@ pub fn recorded_digest(description: &str) -> Option<&str> {
         .then(|| description.split(" commit:").next().unwrap_or(description))
 }
 
+/// The CodeSha256 a description records, if it is ferry's.
+pub fn recorded_code(description: &str) -> Option<&str> {
+    let rest = description.strip_prefix(VERSION_MARK)?;
+    rest.split(' ').next()
+}
+
 /// The commit a description records, if any.
 pub fn recorded_commit(description: &str) -> Option<&str> {
     description.split_once(" commit:").map(|(_, c)| c.trim())

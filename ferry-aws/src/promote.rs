@@ -1,0 +1,135 @@
+//! `promote --from A --to B`: deploys to B exactly the artifacts A serves,
+//! with B's own settings. A's current release names its manifest by hash;
+//! the deploy that made it archived that manifest and its zips on this
+//! machine (see [`crate::archive`]), so nothing is built. Before anything
+//! is planned, each function version A serves is checked to hold the code
+//! the archived manifest has. The deploy to B is the ordinary one (plan,
+//! lock, apply), across regions when the stages differ.
+
+use std::path::Path;
+use std::process::ExitCode;
+
+use ferry::cli::{PromoteArgs, StageArgs};
+use ferry::deploy::record::Release;
+use ferry::deploy::release::recorded_code;
+use ferry::manifest::{ArtifactKind, Manifest};
+use ferry::model::{function_name, Workspace};
+use miette::miette;
+
+use crate::read::releases;
+use crate::run::{self, Mode};
+use crate::sdk::clients::Clients;
+
+pub async fn run(root: &Path, args: &PromoteArgs) -> miette::Result<ExitCode> {
+    if args.from == args.to {
+        return Err(miette!(
+            help = "name two different stages",
+            "`--from` and `--to` are both `{}`",
+            args.to
+        ));
+    }
+    let workspace = ferry::check::load(root)?;
+    let from = ferry::deploy::find_stage(&workspace, &args.from)?;
+    ferry::deploy::find_stage(&workspace, &args.to)?;
+    let app = workspace.app.name.as_str();
+    let clients = Clients::connect(&from.region).await?;
+    let release = releases::current(&clients, app, &from.name)
+        .await?
+        .ok_or_else(|| {
+            miette!(
+                help = format!("deploy it first: cargo xtask deploy --stage {}", from.name),
+                "stage `{}` has no release to promote",
+                from.name
+            )
+        })?;
+    let sha = release.manifest_sha256.clone().ok_or_else(|| {
+        miette!(
+            "release {} of `{}` records no manifest hash",
+            release.number,
+            from.name
+        )
+    })?;
+    let manifest_file = crate::archive::folder(root, &sha).join("manifest.json");
+    if !manifest_file.is_file() {
+        return Err(miette!(
+            help = format!(
+                "promote from the machine (or CI job) that deployed `{}`, or deploy it again from this checkout's build of that commit{}",
+                from.name,
+                release.commit.as_deref().map(|c| format!(" ({c})")).unwrap_or_default()
+            ),
+            "the artifacts of release {} of `{}` (manifest {}) are not archived on this machine",
+            release.number,
+            from.name,
+            &sha[..12.min(sha.len())]
+        ));
+    }
+    let manifest = Manifest::load(&manifest_file).map_err(|why| miette!("{why}"))?;
+    check_served(&clients, (&workspace, &from.name), &release, &manifest).await?;
+    eprintln!(
+        "ferry: promoting release {} of `{}` (manifest {}, commit {}) to `{}`: no build",
+        release.number,
+        from.name,
+        &sha[..12.min(sha.len())],
+        release.commit.as_deref().unwrap_or("unknown"),
+        args.to
+    );
+    let stage_args = StageArgs {
+        stage: args.to.clone(),
+        manifest: Some(manifest_file),
+        prune: false,
+        json: args.apply.json,
+    };
+    if args.apply.dry_run || !args.apply.yes {
+        let plan = Mode::Plan {
+            detailed_exitcode: false,
+            out: None,
+        };
+        let shown = run::run(
+            root,
+            &StageArgs {
+                json: false,
+                ..stage_args.clone()
+            },
+            plan,
+        )
+        .await?;
+        if args.apply.dry_run {
+            return Ok(shown);
+        }
+        crate::maintain::confirm(&args.to, "promote replaces the code")?;
+    }
+    let apply = Mode::Apply {
+        wait: false,
+        lock_wait: args.apply.lock_wait,
+        saved: None,
+    };
+    run::run(root, &stage_args, apply).await
+}
+
+/// Each function version `release` names holds the code the manifest has.
+async fn check_served(
+    c: &Clients,
+    (workspace, stage): (&Workspace, &str),
+    release: &Release,
+    manifest: &Manifest,
+) -> miette::Result<()> {
+    let app = workspace.app.name.as_str();
+    for (service, version) in &release.functions {
+        let function = function_name(app, stage, service);
+        let description = releases::version_description(c, &function, version).await?;
+        let served = description.as_deref().and_then(recorded_code);
+        let archived = manifest.artifacts.iter().any(|a| {
+            a.kind == ArtifactKind::Function
+                && &a.name == service
+                && Some(a.code_sha256.as_str()) == served
+        });
+        if !archived {
+            return Err(miette!(
+                help = format!("deploy `{stage}` again, then promote"),
+                "{function} version {version} serves code {} that the archived manifest does not hold",
+                served.unwrap_or("unknown")
+            ));
+        }
+    }
+    Ok(())
+}
