@@ -3,10 +3,12 @@
 //! and its zips are copied to `target/ferry/releases/<manifest sha256>/`,
 //! laid out as a `--manifest` folder, with the commit they were built from.
 //! The newest [`KEEP`] are kept. Copies, not links: the next build rewrites
-//! the zips in `target/lambda/` in place.
+//! the zips in `target/lambda/` in place; each is hashed against the
+//! manifest before the folder is renamed into place.
 
 use std::path::{Path, PathBuf};
 
+use ferry::build::pack::sha256_hex;
 use ferry::manifest::{zip_in, Manifest};
 use serde::{Deserialize, Serialize};
 
@@ -42,15 +44,19 @@ pub fn keep(
     if dir.join("manifest.json").is_file() {
         return Ok(());
     }
-    let partial = dir.with_extension("partial");
+    // The manifest and every zip must be what was deployed: a build (or
+    // a saved plan's older manifest) may have changed them since.
+    let mismatch =
+        |what: &str| std::io::Error::other(format!("{what} changed since it was deployed"));
+    if std::fs::read(manifest_file).map(|b| sha256_hex(&b))? != sha256 {
+        return Err(mismatch(&manifest_file.display().to_string()));
+    }
+    let partial = dir.with_extension(format!("partial-{}", std::process::id()));
     let _ = std::fs::remove_dir_all(&partial);
-    for artifact in &manifest.artifacts {
-        let from = zip_of(&artifact.path);
-        let to = zip_in(&partial, &artifact.path);
-        if let Some(parent) = to.parent() {
-            std::fs::create_dir_all(parent)?;
-        }
-        std::fs::copy(from, to)?;
+    let copied = copy_zips(manifest, &zip_of, &partial);
+    if let Err(e) = copied {
+        let _ = std::fs::remove_dir_all(&partial);
+        return Err(e);
     }
     std::fs::create_dir_all(&partial)?;
     let provenance = Provenance {
@@ -59,8 +65,35 @@ pub fn keep(
     let text = serde_json::to_vec_pretty(&provenance).map_err(std::io::Error::other)?;
     std::fs::write(partial.join(PROVENANCE), text)?;
     std::fs::copy(manifest_file, partial.join("manifest.json"))?;
-    std::fs::rename(&partial, &dir)?;
+    if std::fs::rename(&partial, &dir).is_err() {
+        // Another deploy of the same manifest archived it first.
+        let _ = std::fs::remove_dir_all(&partial);
+    }
     trim(dir.parent().unwrap_or(&dir))
+}
+
+/// Copies each artifact's zip into `to`, checking it hashes as the
+/// manifest says.
+fn copy_zips(
+    manifest: &Manifest,
+    zip_of: &impl Fn(&str) -> PathBuf,
+    to: &Path,
+) -> std::io::Result<()> {
+    for artifact in &manifest.artifacts {
+        let from = zip_of(&artifact.path);
+        if std::fs::read(&from).map(|b| sha256_hex(&b))? != artifact.sha256 {
+            return Err(std::io::Error::other(format!(
+                "{} changed since it was deployed",
+                from.display()
+            )));
+        }
+        let dest = zip_in(to, &artifact.path);
+        if let Some(parent) = dest.parent() {
+            std::fs::create_dir_all(parent)?;
+        }
+        std::fs::copy(from, dest)?;
+    }
+    Ok(())
 }
 
 /// Removes all but the newest [`KEEP`] archived releases.

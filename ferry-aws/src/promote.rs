@@ -14,7 +14,7 @@ use ferry::deploy::record::Release;
 use ferry::deploy::release::recorded_code;
 use ferry::manifest::{ArtifactKind, Manifest};
 use ferry::model::{function_name, Workspace};
-use miette::miette;
+use miette::{miette, IntoDiagnostic};
 
 use crate::read::releases;
 use crate::run::{self, Mode};
@@ -61,6 +61,18 @@ pub async fn run(root: &Path, args: &PromoteArgs) -> miette::Result<ExitCode> {
             release.number,
             from.name,
             &sha[..12.min(sha.len())]
+        ));
+    }
+    let bytes = std::fs::read(&manifest_file).into_diagnostic()?;
+    if ferry::build::pack::sha256_hex(&bytes) != sha {
+        return Err(miette!(
+            help = format!(
+                "delete {} and deploy `{}` again",
+                manifest_file.display(),
+                from.name
+            ),
+            "the archived manifest {} does not hash to {sha}",
+            manifest_file.display()
         ));
     }
     let manifest = Manifest::load(&manifest_file).map_err(|why| miette!("{why}"))?;
@@ -114,8 +126,20 @@ async fn check_served(
     manifest: &Manifest,
 ) -> miette::Result<()> {
     let app = workspace.app.name.as_str();
+    let alias = ferry::deploy::release::alias_name(stage);
     for (service, version) in &release.functions {
         let function = function_name(app, stage, service);
+        // A deploy moves the aliases before it records its release: one cut
+        // in between leaves a stage serving what its record does not name.
+        let serving = releases::alias(c, &function, &alias).await?.map(|(v, _)| v);
+        if serving.as_deref() != Some(version.as_str()) {
+            return Err(miette!(
+                help = format!("deploy `{stage}` again (or roll it back), then promote"),
+                "{function} serves version {} but release {} of `{stage}` names version {version}",
+                serving.as_deref().unwrap_or("none"),
+                release.number
+            ));
+        }
         let description = releases::version_description(c, &function, version).await?;
         let served = description.as_deref().and_then(recorded_code);
         let archived = manifest.artifacts.iter().any(|a| {

@@ -270,6 +270,25 @@ fn versions_releases_and_rollback_against_moto() {
         .stdin(Stdio::null()));
     assert!(!asked.status.success(), "no --yes and no terminal");
     assert_eq!(support::writes(&proxy.take()), Vec::<String>::new());
+    // An alias moved by hand: test no longer serves its release; refused.
+    let served = rt.block_on(alias(&aws, "get-item"));
+    let point = |version: &str| {
+        rt.block_on(
+            aws.lambda
+                .update_alias()
+                .function_name("items-test-get-item")
+                .name("test")
+                .function_version(version)
+                .send(),
+        )
+        .unwrap();
+    };
+    point("$LATEST");
+    let moved =
+        run(ferry(&ws, &endpoint).args(["promote", "--from", "test", "--to", "prod", "--yes"]));
+    assert!(String::from_utf8_lossy(&moved.stderr).contains("serves version $LATEST"));
+    assert_eq!(support::writes(&proxy.take()), Vec::<String>::new());
+    point(&served);
     let promoted = run_json(
         ferry(&ws, &endpoint).args(["promote", "--from", "test", "--to", "prod", "--yes"]),
     );

@@ -5,6 +5,7 @@
 
 use std::collections::BTreeSet;
 
+use aws_sdk_lambda::types::FunctionConfiguration;
 use ferry::model::{Stage, Workspace};
 
 use crate::read::{live, releases};
@@ -20,15 +21,16 @@ pub struct Releases<'a> {
     pub stage: &'a Stage,
 }
 
-/// The layer version ARNs in use, leaving out the layers of `leaving`.
+/// The layer version ARNs in use by the region's functions `all` (but
+/// those named in `leaving`) and the releases `counted`.
 pub async fn in_use(
     c: &Clients,
     workspace: &Workspace,
-    leaving: &[String],
+    (all, leaving): (&[FunctionConfiguration], &[String]),
     counted: &Releases<'_>,
 ) -> Result<BTreeSet<String>, AwsError> {
     let mut used = BTreeSet::new();
-    for f in live::all_functions(c).await? {
+    for f in all {
         if leaving
             .iter()
             .any(|o| Some(o.as_str()) == f.function_name())

@@ -28,7 +28,8 @@ pub async fn for_prune(
         newest: Some(keep),
         stage,
     };
-    let layers_in_use = layer_use::in_use(c, workspace, &[], &counted).await?;
+    let all = crate::read::live::all_functions(c).await?;
+    let layers_in_use = layer_use::in_use(c, workspace, (&all, &[]), &counted).await?;
     let stage = stage.name.as_str();
     let alias_name = ferry::deploy::release::alias_name(stage);
     let ours = crate::read::live::stage_functions(c, app, stage).await?;

@@ -11,7 +11,9 @@ use ferry::deploy::record;
 use ferry::deploy::state::{managed_role_name, TAG_APP, TAG_STAGE};
 use ferry::model::{Stage, Workspace};
 
-use crate::read::{front_live, layer_use, live, live_api};
+use aws_sdk_lambda::types::FunctionConfiguration;
+
+use crate::read::{front_live, layer_use, live, live_api, releases};
 use crate::sdk::clients::Clients;
 use crate::sdk::fail::{self, AwsError};
 
@@ -26,35 +28,44 @@ pub async fn read(
         tags.get(TAG_APP).map(String::as_str) == Some(app)
             && tags.get(TAG_STAGE) == Some(&stage.name)
     };
+    let all = live::all_functions(c).await?;
+    let prefix = format!("{app}-{}-", stage.name);
     let mut functions = Vec::new();
     let mut foreign_functions = Vec::new();
-    for f in live::stage_functions(c, app, &stage.name).await? {
+    let mut referenced = BTreeSet::new();
+    for f in all
+        .iter()
+        .filter(|f| f.function_name().is_some_and(|n| n.starts_with(&prefix)))
+    {
         let name = f.function_name().unwrap_or_default().to_owned();
         let tags = function_tags(c, f.function_arn().unwrap_or(&name)).await?;
         if ours_tags(&tags) {
             functions.push(name);
+            referenced.extend(f.layers().iter().filter_map(|l| l.arn().map(str::to_owned)));
         } else {
             foreign_functions.push(name);
         }
     }
+    for release in releases::history(c, app, &stage.name).await? {
+        referenced.extend(release.layers);
+    }
     let (unused_layer_versions, shared_layer_versions) =
-        layers(c, workspace, stage, &functions).await?;
+        layers(c, (workspace, stage), (&all, &functions), &referenced).await?;
     let api = match live_api::api_id_named(c, &stage.api.name).await? {
         Some(id) => Some(api(c, &stage.api.name, &id, &stage.name, &ours_tags).await?),
         None => None,
     };
-    let mut log_groups: BTreeSet<String> = BTreeSet::new();
-    let known: BTreeSet<String> = workspace
-        .services
-        .keys()
-        .map(|s| stage.function_name(&workspace.app, s))
-        .chain(functions.iter().cloned())
-        .map(|f| format!("/aws/lambda/{f}"))
-        .collect();
-    for group in live::log_groups(c, app, &stage.name).await?.into_keys() {
-        if known.contains(&group) {
-            log_groups.insert(group);
-        }
+    let role_name = managed_role_name(app, &stage.name);
+    let role_arn = format!("arn:aws:iam::{account}:role/{role_name}");
+    let mut role = role(c, &role_name).await?;
+    if let Some(role) = role.as_mut() {
+        role.used_by = all
+            .iter()
+            .filter(|f| f.role() == Some(role_arn.as_str()))
+            .filter_map(|f| f.function_name())
+            .filter(|n| !functions.iter().any(|o| o == n))
+            .map(str::to_owned)
+            .collect();
     }
     Ok(DestroyLive {
         account: account.to_owned(),
@@ -64,10 +75,49 @@ pub async fn read(
         foreign_functions,
         unused_layer_versions,
         shared_layer_versions,
-        role: role(c, &managed_role_name(app, &stage.name)).await?,
-        log_groups: log_groups.into_iter().collect(),
+        role,
+        log_groups: log_groups(c, (app, stage), account, &ours_tags).await?,
         records: records(c, app, &stage.name).await?,
     })
+}
+
+/// The stage's functions' log groups that carry its tags (ferry creates
+/// them so, before each function).
+async fn log_groups(
+    c: &Clients,
+    (app, stage): (&str, &Stage),
+    account: &str,
+    ours: &impl Fn(&BTreeMap<String, String>) -> bool,
+) -> Result<Vec<String>, AwsError> {
+    let mut out = Vec::new();
+    for (name, _) in live::log_groups(c, app, &stage.name).await? {
+        let arn = format!("arn:aws:logs:{}:{account}:log-group:{name}", stage.region);
+        let tags = c
+            .logs
+            .list_tags_for_resource()
+            .resource_arn(arn)
+            .send()
+            .await;
+        let tags = match tags {
+            Ok(t) => t.tags().cloned().unwrap_or_default().into_iter().collect(),
+            Err(e)
+                if e.as_service_error()
+                    .is_some_and(|e| e.is_resource_not_found_exception()) =>
+            {
+                continue
+            }
+            Err(e) => {
+                return Err(fail::call(
+                    "logs:ListTagsForResource",
+                    e.into_service_error(),
+                ))
+            }
+        };
+        if ours(&tags) {
+            out.push(name);
+        }
+    }
+    Ok(out)
 }
 
 async fn function_tags(c: &Clients, arn: &str) -> Result<BTreeMap<String, String>, AwsError> {
@@ -176,13 +226,15 @@ async fn api(
     })
 }
 
-/// The versions of the app's layers that nothing but this stage uses, and
-/// per layer how many are kept because something else does.
+/// The versions of the app's layers that this stage's functions or releases
+/// used and nothing else uses, and per layer how many are kept because
+/// something else does. A version the stage never used is not destroy's:
+/// another stage's deploy may have just published it.
 async fn layers(
     c: &Clients,
-    workspace: &Workspace,
-    stage: &Stage,
-    ours: &[String],
+    (workspace, stage): (&Workspace, &Stage),
+    (all, ours): (&[FunctionConfiguration], &[String]),
+    referenced: &BTreeSet<String>,
 ) -> Result<(Vec<(String, u64)>, BTreeMap<String, usize>), AwsError> {
     if workspace.layers.is_empty() {
         return Ok((Vec::new(), BTreeMap::new()));
@@ -192,10 +244,13 @@ async fn layers(
         newest: None,
         stage,
     };
-    let in_use = layer_use::in_use(c, workspace, ours, &counted).await?;
+    let in_use = layer_use::in_use(c, workspace, (all, ours), &counted).await?;
     let mut unused = Vec::new();
     let mut shared = BTreeMap::new();
     for (name, version, arn) in layer_use::versions(c, workspace).await? {
+        if !referenced.contains(&arn) {
+            continue;
+        }
         if in_use.contains(&arn) {
             *shared.entry(name).or_insert(0) += 1;
         } else {
@@ -229,6 +284,7 @@ async fn role(c: &Clients, name: &str) -> Result<Option<RoleToDestroy>, AwsError
         .map_err(|e| fail::call("iam:ListRolePolicies", e.into_service_error()))?;
     Ok(Some(RoleToDestroy {
         name: name.to_owned(),
+        used_by: Vec::new(),
         attached: attached
             .attached_policies()
             .iter()

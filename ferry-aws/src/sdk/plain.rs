@@ -20,7 +20,7 @@ pub async fn send(url: &str, request: &Request) -> Result<Response, String> {
         .map_err(|e| format!("bad method {}: {e}", request.method))?;
     for (name, value) in &request.headers {
         http.headers_mut()
-            .try_insert(name.clone(), value.clone())
+            .try_append(name.clone(), value.clone())
             .map_err(|e| format!("bad header `{name}`: {e}"))?;
     }
     let connector = Connector::builder()

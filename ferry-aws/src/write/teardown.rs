@@ -9,8 +9,9 @@ use crate::sdk::clients::Clients;
 use crate::sdk::fail::{self, AwsError};
 
 /// How long a disabled distribution may take to deploy before it can be
-/// deleted (CloudFront takes minutes; a rerun of destroy picks it up).
-const DISTRIBUTION_DEPLOYED_WITHIN: Duration = Duration::from_secs(25 * 60);
+/// deleted (CloudFront takes minutes; a rerun of destroy picks it up). Well
+/// inside the stage lock's 30 minutes, which destroy holds meanwhile.
+const DISTRIBUTION_DEPLOYED_WITHIN: Duration = Duration::from_secs(15 * 60);
 
 /// Waits until the disabled distribution's change has deployed, then
 /// deletes it with its current ETag.

@@ -67,6 +67,9 @@ pub struct ApiToDestroy {
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct RoleToDestroy {
     pub name: String,
+    /// Functions outside the stage that run with it (another app's whose
+    /// name cut to 64 characters is the same): then it is kept.
+    pub used_by: Vec<String>,
     pub attached: Vec<String>,
     pub inline: Vec<String>,
 }
@@ -123,7 +126,13 @@ pub fn plan((app, stage, region): (&str, &str, &str), logs: bool, live: &Destroy
             "layer {layer}: {count} versions kept, other stages or functions use them"
         ));
     }
-    if let Some(role) = &live.role {
+    if let Some(role) = live.role.as_ref().filter(|r| !r.used_by.is_empty()) {
+        unchanged.push(format!(
+            "role {} kept: {} use it",
+            role.name,
+            role.used_by.join(", ")
+        ));
+    } else if let Some(role) = &live.role {
         actions.push(Action::DeleteRole {
             name: role.name.clone(),
             attached: role.attached.clone(),
@@ -263,6 +272,7 @@ mod tests {
             shared_layer_versions: [("shop-jwt".to_owned(), 2)].into(),
             role: Some(RoleToDestroy {
                 name: "shop-test-ferry-lambda".into(),
+                used_by: Vec::new(),
                 attached: vec!["arn:aws:iam::aws:policy/x".into()],
                 inline: Vec::new(),
             }),
@@ -328,6 +338,7 @@ mod tests {
     fn keeps_what_is_not_the_stage_s_own() {
         let mut live = everything();
         live.front.as_mut().unwrap().ours = false;
+        live.role.as_mut().unwrap().used_by = vec!["shop-test-x".into()];
         let api = live.api.as_mut().unwrap();
         api.other_stages = vec!["prod".into()];
         let plan = plan(("shop", "test", "us-east-1"), false, &live);
@@ -337,5 +348,7 @@ mod tests {
         let kept = plan.unchanged.join("\n");
         assert!(kept.contains("distribution E1 kept"), "{kept}");
         assert!(kept.contains("it also serves prod"), "{kept}");
+        assert!(kept.contains("role shop-test-ferry-lambda kept"), "{kept}");
+        assert!(!kinds.contains(&"delete_role".to_owned()));
     }
 }
