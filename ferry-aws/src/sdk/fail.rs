@@ -1,6 +1,7 @@
 //! The errors of the AWS side, typed where the user can act on them: each
 //! names the call that failed and says what to do.
 
+use aws_smithy_runtime_api::client::result::{CreateUnhandledError, SdkError};
 use aws_smithy_types::error::display::DisplayErrorContext;
 use aws_smithy_types::error::metadata::ProvideErrorMetadata;
 
@@ -99,6 +100,24 @@ where
         call,
         message,
         help,
+    }
+}
+
+/// A deletion's answer, where the service's not-found code `gone` counts as
+/// done: a retry after a lost answer, or a rerun, meets its own effect.
+pub fn deleted<O, E, R>(
+    name: &'static str,
+    out: Result<O, SdkError<E, R>>,
+    gone: &str,
+) -> Result<(), AwsError>
+where
+    E: ProvideErrorMetadata + CreateUnhandledError + std::error::Error + Send + Sync + 'static,
+    R: std::fmt::Debug + Send + Sync + 'static,
+{
+    match out {
+        Ok(_) => Ok(()),
+        Err(e) if e.as_service_error().and_then(|s| s.code()) == Some(gone) => Ok(()),
+        Err(e) => Err(call(name, e.into_service_error())),
     }
 }
 

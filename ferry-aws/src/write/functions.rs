@@ -230,16 +230,7 @@ pub async fn delete(c: &Clients, name: &str) -> Result<(), AwsError> {
         .function_name(name)
         .send()
         .await;
-    match out {
-        Ok(_) => Ok(()),
-        Err(e)
-            if e.as_service_error()
-                .is_some_and(|e| e.is_resource_not_found_exception()) =>
-        {
-            Ok(())
-        }
-        Err(e) => Err(fail::call("lambda:DeleteFunction", e.into_service_error())),
-    }
+    fail::deleted("lambda:DeleteFunction", out, "ResourceNotFoundException")
 }
 
 /// Lets the REST API of `source` (an execute-api ARN) invoke the function

@@ -43,42 +43,19 @@ pub async fn delete_distribution(c: &Clients, id: &str) -> Result<(), AwsError> 
     let Some(etag) = etag else {
         return Ok(());
     };
-    match c
+    let out = c
         .cloudfront
         .delete_distribution()
         .id(id)
         .if_match(etag)
         .send()
-        .await
-    {
-        Ok(_) => Ok(()),
-        Err(e)
-            if e.as_service_error()
-                .is_some_and(|e| e.is_no_such_distribution()) =>
-        {
-            Ok(())
-        }
-        Err(e) => Err(fail::call(
-            "cloudfront:DeleteDistribution",
-            e.into_service_error(),
-        )),
-    }
+        .await;
+    fail::deleted("cloudfront:DeleteDistribution", out, "NoSuchDistribution")
 }
 
 pub async fn delete_api(c: &Clients, api_id: &str) -> Result<(), AwsError> {
-    match c.apigw.delete_rest_api().rest_api_id(api_id).send().await {
-        Ok(_) => Ok(()),
-        Err(e)
-            if e.as_service_error()
-                .is_some_and(|e| e.is_not_found_exception()) =>
-        {
-            Ok(())
-        }
-        Err(e) => Err(fail::call(
-            "apigateway:DeleteRestApi",
-            e.into_service_error(),
-        )),
-    }
+    let out = c.apigw.delete_rest_api().rest_api_id(api_id).send().await;
+    fail::deleted("apigateway:DeleteRestApi", out, "NotFoundException")
 }
 
 pub async fn delete_api_stage(c: &Clients, api_id: &str, stage: &str) -> Result<(), AwsError> {
@@ -89,16 +66,7 @@ pub async fn delete_api_stage(c: &Clients, api_id: &str, stage: &str) -> Result<
         .stage_name(stage)
         .send()
         .await;
-    match out {
-        Ok(_) => Ok(()),
-        Err(e)
-            if e.as_service_error()
-                .is_some_and(|e| e.is_not_found_exception()) =>
-        {
-            Ok(())
-        }
-        Err(e) => Err(fail::call("apigateway:DeleteStage", e.into_service_error())),
-    }
+    fail::deleted("apigateway:DeleteStage", out, "NotFoundException")
 }
 
 /// Lambda answers success for a version that does not exist.
@@ -129,11 +97,7 @@ pub async fn delete_role(
             .policy_arn(arn)
             .send()
             .await;
-        if let Err(e) = out {
-            if !gone(&e) {
-                return Err(fail::call("iam:DetachRolePolicy", e.into_service_error()));
-            }
-        }
+        fail::deleted("iam:DetachRolePolicy", out, NO_SUCH_ENTITY)?;
     }
     for policy in inline {
         let out = c
@@ -143,38 +107,18 @@ pub async fn delete_role(
             .policy_name(policy)
             .send()
             .await;
-        if let Err(e) = out {
-            if !gone(&e) {
-                return Err(fail::call("iam:DeleteRolePolicy", e.into_service_error()));
-            }
-        }
+        fail::deleted("iam:DeleteRolePolicy", out, NO_SUCH_ENTITY)?;
     }
-    match c.iam.delete_role().role_name(name).send().await {
-        Ok(_) => Ok(()),
-        Err(e) if gone(&e) => Ok(()),
-        Err(e) => Err(fail::call("iam:DeleteRole", e.into_service_error())),
-    }
+    let out = c.iam.delete_role().role_name(name).send().await;
+    fail::deleted("iam:DeleteRole", out, NO_SUCH_ENTITY)
 }
 
-/// Whether IAM answered that the role or policy is not there.
-fn gone<E, R>(e: &aws_sdk_iam::error::SdkError<E, R>) -> bool
-where
-    E: aws_sdk_iam::error::ProvideErrorMetadata,
-{
-    e.as_service_error().and_then(|s| s.code()) == Some("NoSuchEntity")
-}
+/// What IAM answers for a role or policy that is not there.
+const NO_SUCH_ENTITY: &str = "NoSuchEntity";
 
 pub async fn delete_log_group(c: &Clients, name: &str) -> Result<(), AwsError> {
-    match c.logs.delete_log_group().log_group_name(name).send().await {
-        Ok(_) => Ok(()),
-        Err(e)
-            if e.as_service_error()
-                .is_some_and(|e| e.is_resource_not_found_exception()) =>
-        {
-            Ok(())
-        }
-        Err(e) => Err(fail::call("logs:DeleteLogGroup", e.into_service_error())),
-    }
+    let out = c.logs.delete_log_group().log_group_name(name).send().await;
+    fail::deleted("logs:DeleteLogGroup", out, "ResourceNotFoundException")
 }
 
 /// SSM deletes at most ten parameters per call and lists the missing ones

@@ -122,24 +122,15 @@ pub async fn point_alias(
 /// Deletes one version (one already gone is fine: a rerun converges).
 /// Lambda refuses a version an alias serves; `prune` never plans one.
 pub async fn delete(c: &Clients, function: &str, version: &str) -> Result<(), AwsError> {
-    match c
+    let out = c
         .lambda_paced()
         .await
         .delete_function()
         .function_name(function)
         .qualifier(version)
         .send()
-        .await
-    {
-        Ok(_) => Ok(()),
-        Err(e)
-            if e.as_service_error()
-                .is_some_and(|e| e.is_resource_not_found_exception()) =>
-        {
-            Ok(())
-        }
-        Err(e) => Err(fail::call("lambda:DeleteFunction", e.into_service_error())),
-    }
+        .await;
+    fail::deleted("lambda:DeleteFunction", out, "ResourceNotFoundException")
 }
 
 /// Makes the API stage serve `deployment`.
