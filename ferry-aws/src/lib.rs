@@ -18,6 +18,7 @@ mod exec;
 
 mod archive;
 mod artifacts;
+mod canary;
 mod destroy;
 mod doctor;
 mod invalidate;
@@ -74,6 +75,7 @@ pub fn run_invocation(invocation: AwsInvocation) -> miette::Result<ExitCode> {
             Mode::Plan {
                 detailed_exitcode: a.detailed_exitcode,
                 out: a.out.clone(),
+                canary: None,
             },
         ),
         AwsCommand::Deploy(a) if a.dry_run => (
@@ -81,6 +83,7 @@ pub fn run_invocation(invocation: AwsInvocation) -> miette::Result<ExitCode> {
             Mode::Plan {
                 detailed_exitcode: false,
                 out: None,
+                canary: a.canary(),
             },
         ),
         AwsCommand::Deploy(a) => (
@@ -89,6 +92,7 @@ pub fn run_invocation(invocation: AwsInvocation) -> miette::Result<ExitCode> {
                 wait: a.wait,
                 lock_wait: a.lock_wait,
                 saved: a.plan.clone(),
+                canary: a.canary(),
             },
         ),
         AwsCommand::Doctor(a) => {

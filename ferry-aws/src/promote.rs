@@ -33,15 +33,24 @@ pub async fn run(root: &Path, args: &PromoteArgs) -> miette::Result<ExitCode> {
     ferry::deploy::find_stage(&workspace, &args.to)?;
     let app = workspace.app.name.as_str();
     let clients = Clients::connect(&from.region).await?;
-    let release = releases::current(&clients, app, &from.name)
-        .await?
-        .ok_or_else(|| {
-            miette!(
-                help = format!("deploy it first: cargo xtask deploy --stage {}", from.name),
-                "stage `{}` has no release to promote",
+    let (release, canary) = releases::current(&clients, app, &from.name).await?;
+    if canary.is_some() {
+        return Err(miette!(
+            help = format!(
+                "let its canary finish (or run `cargo xtask deploy --stage {0}` to complete it, `cargo xtask rollback --stage {0}` to revert it), then promote",
                 from.name
-            )
-        })?;
+            ),
+            "stage `{}` is in the middle of a canary: it serves two versions of some functions",
+            from.name
+        ));
+    }
+    let release = release.ok_or_else(|| {
+        miette!(
+            help = format!("deploy it first: cargo xtask deploy --stage {}", from.name),
+            "stage `{}` has no release to promote",
+            from.name
+        )
+    })?;
     let sha = release.manifest_sha256.clone().ok_or_else(|| {
         miette!(
             "release {} of `{}` records no manifest hash",
@@ -95,6 +104,7 @@ pub async fn run(root: &Path, args: &PromoteArgs) -> miette::Result<ExitCode> {
         let plan = Mode::Plan {
             detailed_exitcode: false,
             out: None,
+            canary: None,
         };
         let shown = run::run(
             root,
@@ -114,6 +124,7 @@ pub async fn run(root: &Path, args: &PromoteArgs) -> miette::Result<ExitCode> {
         wait: false,
         lock_wait: args.apply.lock_wait,
         saved: None,
+        canary: None,
     };
     run::run(root, &stage_args, apply).await
 }
@@ -131,7 +142,9 @@ async fn check_served(
         let function = function_name(app, stage, service);
         // A deploy moves the aliases before it records its release: one cut
         // in between leaves a stage serving what its record does not name.
-        let serving = releases::alias(c, &function, &alias).await?.map(|(v, _)| v);
+        let serving = releases::alias(c, &function, &alias)
+            .await?
+            .map(|a| a.version);
         if serving.as_deref() != Some(version.as_str()) {
             return Err(miette!(
                 help = format!("deploy `{stage}` again (or roll it back), then promote"),

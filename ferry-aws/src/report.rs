@@ -4,6 +4,7 @@
 
 use std::time::{Duration, Instant};
 
+use ferry::deploy::watch::Verdict;
 use ferry::deploy::{render, Desired, Plan};
 use miette::IntoDiagnostic;
 use serde::Serialize;
@@ -84,7 +85,8 @@ pub fn deployed(
     desired: &Desired,
     plan: &Plan,
     outcome: &Outcome,
-    front: Option<&FrontStatus>,
+    // What followed the apply: the front door's status, the canary's end.
+    (front, canary): (Option<&FrontStatus>, Option<&crate::canary::CanaryResult>),
     account: &str,
     seconds: f64,
     as_json: bool,
@@ -112,6 +114,7 @@ pub fn deployed(
             "waited_for": outcome.waited_for,
             "uploaded_bytes": outcome.uploaded_bytes,
             "seconds": seconds,
+            "canary": canary,
         });
         println!(
             "{}",
@@ -131,6 +134,9 @@ pub fn deployed(
             outcome.applied.len(),
             ferry::build::human_bytes(outcome.uploaded_bytes)
         );
+    }
+    if let Some(c) = canary {
+        canary_lines(&desired.stage, c);
     }
     if let Some(other) = &outcome.waited_for {
         println!("Waited for another deploy of the stage first: {other}.");
@@ -153,4 +159,22 @@ pub fn deployed(
         );
     }
     Ok(())
+}
+
+fn canary_lines(stage: &str, c: &crate::canary::CanaryResult) {
+    let versions: Vec<String> = c.versions.iter().map(|(f, v)| format!("{f}:{v}")).collect();
+    match &c.verdict {
+        Verdict::Complete { observed } => println!(
+            "Canary completed after {} s ({} invocation(s), {} error(s), {} 5XX): {} now take(s) all traffic.",
+            c.bake_s,
+            observed.invocations.values().sum::<f64>(),
+            observed.errors.values().sum::<f64>(),
+            observed.stage_5xx,
+            versions.join(", ")
+        ),
+        Verdict::Revert { reason, .. } => println!(
+            "Canary REVERTED: {reason}. Stage `{stage}` serves its previous release again; {} got no more traffic.",
+            versions.join(", ")
+        ),
+    }
 }

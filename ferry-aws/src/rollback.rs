@@ -43,7 +43,8 @@ async fn planned(
     args: &RollbackArgs,
 ) -> miette::Result<Plan> {
     let history = releases::history(c, app, &stage.name).await?;
-    let target = rollback::target(&stage.name, &history, args.to)?;
+    let (_, canary) = releases::current(c, app, &stage.name).await?;
+    let target = rollback::target(&stage.name, &history, args.to, canary.as_ref())?;
     let current = history.iter().map(|r| r.number).max().unwrap_or(0);
     let api = live_api::served(c, &stage.api.name, &stage.name).await?;
     let distribution = match &stage.front {
@@ -60,7 +61,8 @@ async fn planned(
         None => None,
     };
     let caches = (stage.api.cache.is_some(), distribution);
-    let live = releases::for_rollback(c, (app, &stage.name), account, target, api, caches).await?;
+    let live =
+        releases::for_rollback(c, (app, &stage.name), account, target, api, caches, canary).await?;
     Ok(rollback::plan(
         (app, &stage.name, &stage.region),
         target,

@@ -8,6 +8,7 @@ use std::process::ExitCode;
 use std::time::{Duration, Instant};
 
 use ferry::cli::StageArgs;
+use ferry::deploy::canary::CanarySettings;
 use ferry::deploy::plan::layer_version_arn;
 use ferry::deploy::{self, render, Desired, Live, Plan, SavedPlan};
 use ferry::model::Arch;
@@ -27,12 +28,15 @@ pub enum Mode {
         detailed_exitcode: bool,
         /// Save the plan here for `deploy --plan`.
         out: Option<PathBuf>,
+        /// Show the canary's plan (`deploy --dry-run --canary`).
+        canary: Option<CanarySettings>,
     },
     Apply {
         wait: bool,
         lock_wait: u64,
         /// Apply exactly this saved plan.
         saved: Option<PathBuf>,
+        canary: Option<CanarySettings>,
     },
     /// Check the live chain instead of planning.
     Doctor,
@@ -74,13 +78,17 @@ pub async fn run(root: &Path, args: &StageArgs, mode: Mode) -> miette::Result<Ex
         invalidating || mode == Mode::Doctor,
     )
     .await?;
-    let (wait, lock_wait) = match mode {
+    let modes = match mode {
         Mode::Doctor => return doctor::run(&clients, &desired, &live, args.json).await,
         Mode::Plan {
             detailed_exitcode,
             out,
+            canary,
         } => {
-            let plan = deploy::plan(&desired, &live, prune);
+            let mut plan = deploy::plan(&desired, &live, prune);
+            if let Some(settings) = &canary {
+                deploy::canary::split(&mut plan, &live, settings);
+            }
             if let Some(out) = out {
                 SavedPlan::new(plan.clone(), &live, manifest_file, prune).write(&out)?;
                 eprintln!(
@@ -93,10 +101,21 @@ pub async fn run(root: &Path, args: &StageArgs, mode: Mode) -> miette::Result<Ex
             return print_plan(&plan, args.json, detailed_exitcode);
         }
         Mode::Apply {
-            wait, lock_wait, ..
-        } => (wait, lock_wait),
+            wait,
+            lock_wait,
+            canary,
+            ..
+        } => (wait, lock_wait, canary),
     };
-    let plan = planned(&desired, &live, prune, saved.as_ref())?;
+    let (wait, lock_wait, canary) = modes;
+    let planned = |live: &Live| {
+        let mut plan = planned(&desired, live, prune, saved.as_ref())?;
+        if let Some(settings) = &canary {
+            deploy::canary::split(&mut plan, live, settings);
+        }
+        Ok::<Plan, miette::Report>(plan)
+    };
+    let plan = planned(&live)?;
     // A deploy with something to write holds the stage's lock while it
     // writes, and plans again under it: another deploy may have changed the
     // stage meanwhile. A deploy with nothing to write takes no lock.
@@ -107,7 +126,7 @@ pub async fn run(root: &Path, args: &StageArgs, mode: Mode) -> miette::Result<Ex
         let again = live::read(&clients, &desired, &account, invalidating)
             .await
             .map_err(miette::Report::new)
-            .and_then(|l| Ok((planned(&desired, &l, prune, saved.as_ref())?, l)));
+            .and_then(|l| Ok((planned(&l)?, l)));
         match again {
             Ok((p, l)) => (plan, live) = (p, l),
             Err(e) => {
@@ -134,17 +153,38 @@ pub async fn run(root: &Path, args: &StageArgs, mode: Mode) -> miette::Result<Ex
             eprintln!("ferry: the deployed artifacts were not archived for `promote`: {e}");
         }
     }
+    let shifted = plan
+        .actions
+        .iter()
+        .any(|a| matches!(a, deploy::Action::StartCanary { .. }));
+    let canary = match canary {
+        Some(settings) if shifted => {
+            let baking = crate::canary::Baking {
+                desired: &desired,
+                account: &account,
+                secrets: &secrets,
+                settings,
+                lock_wait,
+                json: args.json,
+            };
+            Some(crate::canary::bake(&clients, &baking, &outcome).await?)
+        }
+        _ => None,
+    };
     let front = report::front_status(&clients, &desired, &outcome, wait).await?;
     report::deployed(
         &desired,
         &plan,
         &outcome,
-        front.as_ref(),
+        (front.as_ref(), canary.as_ref()),
         &account,
         started.elapsed().as_secs_f64(),
         args.json,
     )?;
-    Ok(ExitCode::SUCCESS)
+    Ok(match canary {
+        Some(c) if c.reverted() => ExitCode::from(3),
+        _ => ExitCode::SUCCESS,
+    })
 }
 
 /// The plan against `live`; with a saved plan, that plan, refused unless

@@ -355,6 +355,30 @@ pub struct DeployArgs {
     /// refused, with nothing written, when the stage or an artifact changed since.
     #[arg(long, value_name = "FILE", conflicts_with_all = ["manifest", "prune", "dry_run"])]
     pub plan: Option<PathBuf>,
+    /// Release gradually: each changed function's alias sends PCT percent of
+    /// its traffic to the new version while the bake watches the errors,
+    /// then the deploy completes or reverts by itself (exit 3 when reverted).
+    #[arg(long, value_name = "PCT", value_parser = clap::value_parser!(u8).range(1..=99), conflicts_with = "plan")]
+    pub canary: Option<u8>,
+    /// How long a canary bakes: 90s, 10m, 1h.
+    #[arg(long, value_name = "DURATION", default_value = "10m", value_parser = crate::logs::parse_since, requires = "canary")]
+    pub bake: u64,
+    /// Errors a canary tolerates during its bake (the new versions' errors,
+    /// and the stage's 5XX answers, each); one more reverts it.
+    #[arg(long, value_name = "N", default_value_t = 0, requires = "canary")]
+    pub max_errors: u32,
+}
+
+impl DeployArgs {
+    /// The canary this deploy asks for, if any.
+    pub fn canary(&self) -> Option<crate::deploy::canary::CanarySettings> {
+        self.canary
+            .map(|percent| crate::deploy::canary::CanarySettings {
+                percent,
+                bake_s: self.bake,
+                max_errors: self.max_errors,
+            })
+    }
 }
 
 /// Which architectures to build.

@@ -10,7 +10,11 @@
 //! integration type in lower case; tags cannot be read from a REST API ARN.
 //! CloudFront deletes an enabled distribution and ignores `IfMatch`, where
 //! AWS answers `DistributionNotDisabled` and `PreconditionFailed`: `destroy`
-//! disables first and waits for `Deployed`, as AWS requires.
+//! disables first and waits for `Deployed`, as AWS requires. moto's Lambda
+//! emits no CloudWatch metrics, and moto takes PutMetricData in `AWS/`
+//! namespaces, which AWS refuses: the canary test writes the metrics Lambda
+//! would. Its CloudWatch speaks only the query and JSON protocols, not the
+//! Smithy RPC v2 CBOR of the newest SDK (ferry-aws pins aws-sdk-cloudwatch).
 
 use std::net::{TcpListener, TcpStream};
 use std::path::Path;

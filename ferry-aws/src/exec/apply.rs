@@ -50,7 +50,9 @@ pub struct Applied {
 /// order, except that phase 2 runs different functions' actions in parallel.
 fn phase(action: &Action) -> (u8, Option<&str>) {
     match action {
-        Action::CreateRole { .. }
+        // A canary is recorded before any alias shifts.
+        Action::StartCanary { .. }
+        | Action::CreateRole { .. }
         | Action::PublishLayerVersion { .. }
         | Action::CreateRestApi { .. } => (1, None),
         Action::CreateLogGroup { name, .. } | Action::PutRetentionPolicy { name, .. } => {
@@ -90,7 +92,9 @@ fn phase(action: &Action) -> (u8, Option<&str>) {
         | Action::DeleteLogGroup { .. } => (5, None),
         // What the stage serves now, once all of it is in place; a
         // destroy's release records go last.
-        Action::RecordRelease { .. } | Action::DeleteParameters { .. } => (6, None),
+        Action::RecordRelease { .. }
+        | Action::EndCanary { .. }
+        | Action::DeleteParameters { .. } => (6, None),
     }
 }
 

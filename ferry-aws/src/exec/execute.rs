@@ -9,7 +9,7 @@ use ferry::deploy::front::api_domain;
 use ferry::deploy::plan::invoke_source_arn;
 use ferry::deploy::{Action, FunctionSettings, VersionRef};
 
-use super::ctx::Ctx;
+use super::ctx::{current_api, published_version, revision, Ctx};
 use crate::read::wait;
 use crate::sdk::convert;
 use crate::sdk::fail::AwsError;
@@ -270,14 +270,32 @@ pub(crate) async fn execute(ctx: &Ctx<'_>, action: &Action) -> Result<Option<Str
             from,
             to,
             description,
+            canary,
         } => {
             let version = match to {
                 VersionRef::Version(v) => v.clone(),
                 VersionRef::Published => published_version(ctx, function)?,
             };
-            versions::point_alias(c, function, alias, &version, description, from.is_some())
-                .await?;
+            // A canary keeps the alias on `from` and weights the new version.
+            let (primary, weighted) = match (canary, from) {
+                (Some(pct), Some(from)) => (from.clone(), Some((version.as_str(), *pct))),
+                _ => (version.clone(), None),
+            };
+            let to = versions::Target {
+                version: &primary,
+                weighted,
+                description,
+            };
+            versions::point_alias(c, function, alias, to, from.is_some()).await?;
             Ok(Some(version))
+        }
+        Action::StartCanary { parameter, record } => {
+            versions::start_canary(c, parameter, record).await?;
+            Ok(None)
+        }
+        Action::EndCanary { parameter } => {
+            versions::end_canary(c, parameter).await?;
+            Ok(None)
         }
         Action::SetStageDeployment {
             api_id, stage, to, ..
@@ -353,15 +371,6 @@ async fn read_zip(ctx: &Ctx<'_>, path: &str) -> Result<Blob, AwsError> {
     Ok(zip)
 }
 
-fn revision(ctx: &Ctx<'_>, function: &str) -> Option<String> {
-    ctx.revisions
-        .lock()
-        .unwrap()
-        .get(function)
-        .cloned()
-        .filter(|r| !r.is_empty())
-}
-
 /// Waits until the function accepts writes again and keeps its RevisionId
 /// for the next write.
 async fn settle(ctx: &Ctx<'_>, function: &str) -> Result<(), AwsError> {
@@ -371,25 +380,4 @@ async fn settle(ctx: &Ctx<'_>, function: &str) -> Result<(), AwsError> {
         .unwrap()
         .insert(function.to_owned(), revision);
     Ok(())
-}
-
-/// The version this deploy's `PublishVersion` of `function` made.
-fn published_version(ctx: &Ctx<'_>, function: &str) -> Result<String, AwsError> {
-    ctx.versions
-        .lock()
-        .unwrap()
-        .get(function)
-        .cloned()
-        .ok_or_else(|| AwsError::Call {
-            call: "lambda:UpdateAlias",
-            message: format!(
-                "the plan moves the alias of {function} to a version it does not publish"
-            ),
-            help: "make the plan again (`cargo xtask plan`); a saved plan must come whole".into(),
-        })
-}
-
-/// The stage's REST API: the live one, or the one this deploy created.
-pub(super) fn current_api(ctx: &Ctx<'_>) -> String {
-    ctx.api_id.lock().unwrap().clone().unwrap_or_default()
 }

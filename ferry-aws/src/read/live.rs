@@ -42,14 +42,14 @@ pub async fn read(
         DesiredRole::Arn(_) => false,
     };
     let (functions, permissions) = functions(c, desired).await?;
-    let release = crate::read::releases::current(c, &desired.app, &desired.stage).await?;
+    let (release, canary) = crate::read::releases::current(c, &desired.app, &desired.stage).await?;
     let mut layer_versions = BTreeMap::new();
     for (name, _) in desired.layers.keys() {
         if !layer_versions.contains_key(name) {
             layer_versions.insert(name.clone(), layer_versions_of(c, name).await?);
         }
     }
-    Ok(Live {
+    let mut live = Live {
         account_id: account.to_owned(),
         managed_role_exists,
         functions,
@@ -59,7 +59,10 @@ pub async fn read(
         log_groups: log_groups(c, &desired.app, &desired.stage).await?,
         front,
         release,
-    })
+        canary,
+    };
+    crate::read::releases::canary_versions(c, &mut live, &desired.stage).await?;
+    Ok(live)
 }
 
 /// The settings that name AWS resources, checked before anything is built:
@@ -221,6 +224,7 @@ async fn function(
         alias: live_alias.map(|(version, description)| ferry::deploy::LiveAlias {
             version,
             description,
+            canary: None,
         }),
     };
     Ok((name, function, permission))

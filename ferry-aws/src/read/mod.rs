@@ -1,7 +1,6 @@
 //! Reading live state, above the SDK plumbing: a stage's functions, layers,
 //! REST API, permissions, log groups and front door; its recorded releases;
-//! secret values; the
-//! functions' log events; and the
+//! secret values; the functions' log events; a canary's metrics; and the
 //! reads that tell whether a write already landed or a function settled.
 //! Makes no write.
 
@@ -11,6 +10,7 @@ pub mod layer_use;
 pub mod live;
 pub mod live_api;
 pub mod log_events;
+pub mod metrics;
 pub mod releases;
 pub mod secrets;
 pub mod stage_versions;

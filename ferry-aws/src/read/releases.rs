@@ -5,28 +5,49 @@
 
 use std::collections::BTreeMap;
 
+use ferry::deploy::canary::{self, CanaryRecord};
 use ferry::deploy::record::{self, Release};
 use ferry::deploy::rollback::RollbackLive;
+use ferry::deploy::{CanaryVersion, Live};
 
 use crate::sdk::clients::Clients;
 use crate::sdk::fail::{self, AwsError};
 
-/// The stage's current release; `None` before its first.
-pub async fn current(c: &Clients, app: &str, stage: &str) -> Result<Option<Release>, AwsError> {
-    let name = record::current_parameter(app, stage);
-    match c.ssm.get_parameter().name(&name).send().await {
-        Ok(out) => {
-            let value = out.parameter().and_then(|p| p.value()).unwrap_or_default();
-            parse(&name, value).map(Some)
-        }
-        Err(e)
-            if e.as_service_error()
-                .is_some_and(|e| e.is_parameter_not_found()) =>
-        {
-            Ok(None)
-        }
-        Err(e) => Err(fail::call("ssm:GetParameter", e.into_service_error())),
-    }
+/// The stage's current release (`None` before its first) and the canary in
+/// progress, if one is: one `GetParameters` of both, every deploy.
+pub async fn current(
+    c: &Clients,
+    app: &str,
+    stage: &str,
+) -> Result<(Option<Release>, Option<CanaryRecord>), AwsError> {
+    let names = [
+        record::current_parameter(app, stage),
+        canary::parameter(app, stage),
+    ];
+    let out = c
+        .ssm
+        .get_parameters()
+        .set_names(Some(names.to_vec()))
+        .send()
+        .await
+        .map_err(|e| fail::call("ssm:GetParameters", e.into_service_error()))?;
+    let value = |name: &str| {
+        out.parameters()
+            .iter()
+            .find(|p| p.name() == Some(name))
+            .map(|p| p.value().unwrap_or_default())
+    };
+    let release = value(&names[0]).map(|v| parse(&names[0], v)).transpose()?;
+    let canary = value(&names[1])
+        .map(|v| {
+            serde_json::from_str(v).map_err(|e| AwsError::Call {
+                call: "ssm:GetParameters",
+                message: format!("the canary record {} is not one ferry wrote: {e}", names[1]),
+                help: "delete the parameter; `cargo xtask rollback` then returns the stage to its release".into(),
+            })
+        })
+        .transpose()?;
+    Ok((release, canary))
 }
 
 /// Every release of the stage, oldest first.
@@ -61,13 +82,18 @@ fn parse(name: &str, value: &str) -> Result<Release, AwsError> {
     })
 }
 
-/// The stage alias of `function`: the version it serves and its
-/// description; `None` when the alias (or the function) does not exist.
-pub async fn alias(
-    c: &Clients,
-    function: &str,
-    alias: &str,
-) -> Result<Option<(String, String)>, AwsError> {
+/// A stage alias as GetAlias reads it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Served {
+    pub version: String,
+    pub description: String,
+    /// The additional version of a weighted alias (a canary).
+    pub canary: Option<String>,
+}
+
+/// The stage alias of `function`; `None` when the alias (or the function)
+/// does not exist.
+pub async fn alias(c: &Clients, function: &str, alias: &str) -> Result<Option<Served>, AwsError> {
     match c
         .lambda_paced()
         .await
@@ -77,10 +103,14 @@ pub async fn alias(
         .send()
         .await
     {
-        Ok(a) => Ok(Some((
-            a.function_version().unwrap_or_default().to_owned(),
-            a.description().unwrap_or_default().to_owned(),
-        ))),
+        Ok(a) => Ok(Some(Served {
+            version: a.function_version().unwrap_or_default().to_owned(),
+            description: a.description().unwrap_or_default().to_owned(),
+            canary: a
+                .routing_config()
+                .and_then(|r| r.additional_version_weights())
+                .and_then(|w| w.keys().next().cloned()),
+        })),
         Err(e)
             if e.as_service_error()
                 .is_some_and(|e| e.is_resource_not_found_exception()) =>
@@ -89,6 +119,38 @@ pub async fn alias(
         }
         Err(e) => Err(fail::call("lambda:GetAlias", e.into_service_error())),
     }
+}
+
+/// Fills in the canary version of each function the stage's canary in
+/// progress weighted (a GetAlias and a GetFunction each, only then).
+pub async fn canary_versions(c: &Clients, live: &mut Live, stage: &str) -> Result<(), AwsError> {
+    let Some(record) = live.canary.clone() else {
+        return Ok(());
+    };
+    let alias_name = ferry::deploy::release::alias_name(stage);
+    for function in &record.functions {
+        let Some(live_alias) = live
+            .functions
+            .get_mut(function)
+            .and_then(|f| f.alias.as_mut())
+        else {
+            continue;
+        };
+        let Some(version) = alias(c, function, &alias_name)
+            .await?
+            .and_then(|a| a.canary)
+        else {
+            continue;
+        };
+        // A version gone since (deleted by hand) cannot complete the canary.
+        if let Some(description) = version_description(c, function, &version).await? {
+            live_alias.canary = Some(CanaryVersion {
+                version,
+                description,
+            });
+        }
+    }
+    Ok(())
 }
 
 /// A version's description; `None` when it was deleted.
@@ -130,6 +192,7 @@ pub async fn for_rollback(
     target: &Release,
     api: Option<(String, Option<String>)>,
     caches: (bool, Option<String>),
+    canary: Option<CanaryRecord>,
 ) -> Result<RollbackLive, AwsError> {
     let alias_name = ferry::deploy::release::alias_name(stage);
     let mut live = RollbackLive {
@@ -147,9 +210,13 @@ pub async fn for_rollback(
         };
         live.versions
             .insert((function.clone(), version.clone()), description);
-        let serving = alias(c, &function, &alias_name).await?.map(|(v, _)| v);
-        aliases.insert(function, serving);
+        let served = alias(c, &function, &alias_name).await?;
+        if served.as_ref().is_some_and(|a| a.canary.is_some()) {
+            live.weighted.insert(function.clone());
+        }
+        aliases.insert(function, served.map(|a| a.version));
     }
     live.aliases = aliases;
+    live.canary = canary;
     Ok(live)
 }

@@ -40,7 +40,10 @@ pub async fn for_prune(
             .iter()
             .filter_map(|v| v.version()?.parse::<u64>().ok())
             .collect();
-        let serving = alias(c, f, &alias_name).await?.map(|(v, _)| v);
+        let serving = match alias(c, f, &alias_name).await? {
+            Some(a) => std::iter::once(a.version).chain(a.canary).collect(),
+            None => Vec::new(),
+        };
         functions.insert(f.to_owned(), (numbers, serving));
     }
     Ok(PruneLive {

@@ -44,6 +44,8 @@ pub struct Clients {
     pub cloudfront: aws_sdk_cloudfront::Client,
     pub route53: aws_sdk_route53::Client,
     pub ssm: aws_sdk_ssm::Client,
+    /// CloudWatch metrics: read by a canary's bake.
+    pub cloudwatch: aws_sdk_cloudwatch::Client,
     /// The account's control-plane quotas, shared by every task of the run.
     pub pace: Pacer,
     /// What every client signs with; renewed when AWS calls it expired.
@@ -109,6 +111,7 @@ impl Clients {
             cloudfront: client!(aws_sdk_cloudfront),
             route53: client!(aws_sdk_route53),
             ssm: client!(aws_sdk_ssm),
+            cloudwatch: client!(aws_sdk_cloudwatch),
             pace: Pacer::default(),
             credentials,
         })

@@ -6,8 +6,10 @@
 //! overwritten with the same value.
 
 use aws_sdk_apigateway::types::{Op, PatchOperation};
+use aws_sdk_lambda::types::AliasRoutingConfiguration;
 use aws_sdk_ssm::types::{ParameterTier, ParameterType};
 use aws_smithy_types::error::metadata::ProvideErrorMetadata;
+use ferry::deploy::canary::CanaryRecord;
 use ferry::deploy::record::Release;
 use ferry::deploy::release::recorded_digest;
 
@@ -61,24 +63,42 @@ async fn newest_holding(
         .map(|n| n.to_string()))
 }
 
-/// Points the stage's alias at `version`, creating it when it does not
-/// exist (or updating it when a create meets the one a lost answer made).
+/// Where an alias points: its version, with a canary's weighted one.
+pub struct Target<'a> {
+    pub version: &'a str,
+    /// The additional version and the percent of traffic it takes.
+    pub weighted: Option<(&'a str, u8)>,
+    pub description: &'a str,
+}
+
+/// Points the stage's alias at `to`, creating it when it does not exist (or
+/// updating it when a create meets the one a lost answer made). The routing
+/// configuration is always sent: UpdateAlias without one keeps the old
+/// weights, so a move that ends a canary sends an empty one.
 pub async fn point_alias(
     c: &Clients,
     function: &str,
     alias: &str,
-    version: &str,
-    description: &str,
+    to: Target<'_>,
     exists: bool,
 ) -> Result<(), AwsError> {
+    let routing = AliasRoutingConfiguration::builder()
+        .set_additional_version_weights(Some(
+            to.weighted
+                .map(|(v, pct)| (v.to_owned(), f64::from(pct) / 100.0))
+                .into_iter()
+                .collect(),
+        ))
+        .build();
     let update = || async {
         c.lambda_paced()
             .await
             .update_alias()
             .function_name(function)
             .name(alias)
-            .function_version(version)
-            .description(description)
+            .function_version(to.version)
+            .description(to.description)
+            .routing_config(routing.clone())
             .send()
             .await
     };
@@ -88,8 +108,9 @@ pub async fn point_alias(
             .create_alias()
             .function_name(function)
             .name(alias)
-            .function_version(version)
-            .description(description)
+            .function_version(to.version)
+            .description(to.description)
+            .routing_config(routing.clone())
             .send()
             .await
     };
@@ -117,6 +138,36 @@ pub async fn point_alias(
         }
         Err(e) => Err(fail::call("lambda:CreateAlias", e.into_service_error())),
     }
+}
+
+/// Records the canary in progress (overwriting one a cut deploy left).
+pub async fn start_canary(
+    c: &Clients,
+    parameter: &str,
+    record: &CanaryRecord,
+) -> Result<(), AwsError> {
+    let value = serde_json::to_string(record).map_err(|e| AwsError::Call {
+        call: "ssm:PutParameter",
+        message: format!("the canary record cannot be written: {e}"),
+        help: "this is a bug in ferry".into(),
+    })?;
+    c.ssm
+        .put_parameter()
+        .name(parameter)
+        .description("ferry: a canary in progress; `cargo xtask deploy` completes it, `cargo xtask rollback` reverts it")
+        .value(value)
+        .r#type(ParameterType::String)
+        .overwrite(true)
+        .send()
+        .await
+        .map_err(|e| fail::call("ssm:PutParameter", e.into_service_error()))?;
+    Ok(())
+}
+
+/// Forgets the canary (one already gone is fine: a rerun converges).
+pub async fn end_canary(c: &Clients, parameter: &str) -> Result<(), AwsError> {
+    let out = c.ssm.delete_parameter().name(parameter).send().await;
+    fail::deleted("ssm:DeleteParameter", out, "ParameterNotFound")
 }
 
 /// Deletes one version (one already gone is fine: a rerun converges).

@@ -116,6 +116,7 @@ pub struct Readback {
     pub route53: aws_sdk_route53::Client,
     pub iam: aws_sdk_iam::Client,
     pub ssm: aws_sdk_ssm::Client,
+    pub cloudwatch: aws_sdk_cloudwatch::Client,
 }
 
 impl Readback {
@@ -137,6 +138,7 @@ impl Readback {
             route53: aws_sdk_route53::Client::new(&config),
             iam: aws_sdk_iam::Client::new(&config),
             ssm: aws_sdk_ssm::Client::new(&config),
+            cloudwatch: aws_sdk_cloudwatch::Client::new(&config),
         }
     }
 }

@@ -130,6 +130,21 @@ pub enum Action {
         from: Option<String>,
         to: VersionRef,
         description: String,
+        /// A canary: the alias keeps serving `from` and sends this percent
+        /// of its traffic to `to` (its routing configuration); `None`
+        /// moves all of it and clears any routing.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        canary: Option<u8>,
+    },
+    /// Remembers the canary in progress (written before any alias shifts),
+    /// so a later deploy completes it and `rollback` reverts it.
+    StartCanary {
+        parameter: String,
+        record: super::canary::CanaryRecord,
+    },
+    /// The canary is over (completed or reverted): forgets it.
+    EndCanary {
+        parameter: String,
     },
     /// Points the API stage at an earlier deployment (a rollback).
     SetStageDeployment {

@@ -29,6 +29,9 @@ pub struct Live {
     /// The stage's current release, as ferry recorded it.
     #[serde(default)]
     pub release: Option<Release>,
+    /// The canary in progress on the stage, if one is.
+    #[serde(default)]
+    pub canary: Option<super::canary::CanaryRecord>,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -53,6 +56,17 @@ pub struct LiveFunction {
 /// (copied onto the alias), which records what it holds.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct LiveAlias {
+    pub version: String,
+    pub description: String,
+    /// The version a canary sends part of the traffic to (read only while
+    /// the stage records a canary in progress).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub canary: Option<CanaryVersion>,
+}
+
+/// The additional version of a weighted alias, with its description.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct CanaryVersion {
     pub version: String,
     pub description: String,
 }

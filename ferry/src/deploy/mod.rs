@@ -3,6 +3,7 @@
 //! pure; reading live state from AWS and applying a plan live on the AWS side.
 
 pub mod action;
+pub mod canary;
 mod changes;
 pub mod destroy;
 pub mod doctor;
@@ -18,9 +19,12 @@ pub mod rollback;
 pub mod saved;
 pub mod stage_cache;
 pub mod state;
+pub mod watch;
 
 #[cfg(test)]
 mod cache_tests;
+#[cfg(test)]
+mod canary_tests;
 #[cfg(test)]
 mod drift_tests;
 #[cfg(test)]
@@ -38,8 +42,8 @@ pub use action::VersionRef;
 pub use plan::{plan, Action, Change, FunctionSettings, LayerArn, Plan};
 pub use saved::{SavedPlan, SavedPlanError};
 pub use state::{
-    desired, Desired, DesiredError, DesiredRole, Live, LiveAlias, LiveApi, LiveFunction,
-    LiveLayerVersion,
+    desired, CanaryVersion, Desired, DesiredError, DesiredRole, Live, LiveAlias, LiveApi,
+    LiveFunction, LiveLayerVersion,
 };
 
 use crate::model::{Stage, Workspace};

@@ -215,6 +215,13 @@ pub fn plan(desired: &Desired, live: &Live, prune: bool) -> Plan {
         }
     }
     actions.extend(super::record::deploy_record(desired, live, &actions));
+    // A canary left by an interrupted deploy ends here: this plan moves
+    // its aliases all the way (and records the release first).
+    if live.canary.is_some() {
+        actions.push(Action::EndCanary {
+            parameter: super::canary::parameter(&desired.app, &desired.stage),
+        });
+    }
     let at = (
         desired.app.as_str(),
         desired.stage.as_str(),

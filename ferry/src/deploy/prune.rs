@@ -18,8 +18,9 @@ use crate::model::function_name;
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct PruneLive {
     pub account: String,
-    /// Function -> its published versions and the one its alias serves.
-    pub functions: BTreeMap<String, (Vec<u64>, Option<String>)>,
+    /// Function -> its published versions and those its alias serves (a
+    /// canary's weighted alias serves two).
+    pub functions: BTreeMap<String, (Vec<u64>, Vec<String>)>,
     pub releases: Vec<Release>,
     /// Every version of the app's layers: (AWS name, version, ARN).
     pub layers: Vec<(String, u64, String)>,
@@ -42,8 +43,7 @@ pub fn plan((app, stage, region): (&str, &str, &str), keep: usize, live: &PruneL
     for (function, (versions, alias)) in &live.functions {
         let in_use = |v: u64| {
             let version = v.to_string();
-            alias.as_deref() == Some(version.as_str())
-                || named.contains(&(function.clone(), version))
+            alias.contains(&version) || named.contains(&(function.clone(), version))
         };
         let (kept, old) = split(versions.clone(), keep, in_use);
         actions.extend(old.into_iter().map(|v| Action::DeleteFunctionVersion {
@@ -111,9 +111,9 @@ mod tests {
                 // The alias was rolled back to 2; release 3 (kept) names 3.
                 (
                     "shop-test-get".to_owned(),
-                    ((1..=8).collect(), Some("2".to_owned())),
+                    ((1..=8).collect(), vec!["2".to_owned()]),
                 ),
-                ("shop-test-list".to_owned(), (vec![1], Some("1".to_owned()))),
+                ("shop-test-list".to_owned(), (vec![1], vec!["1".to_owned()])),
             ]
             .into(),
             releases: vec![release(1, "1"), release(2, "3"), release(3, "2")],

@@ -162,11 +162,15 @@ pub fn check_size(
 /// The release a deploy plan records, when it moves what the stage serves
 /// (an alias or the API deployment); `None` when it does not.
 pub fn deploy_record(desired: &Desired, live: &Live, actions: &[Action]) -> Option<Action> {
-    let moved = |function: &str| {
-        actions
-            .iter()
-            .any(|a| matches!(a, Action::PointAlias { function: f, .. } if f == function))
+    let moved_to = |function: &str| {
+        actions.iter().find_map(|a| match a {
+            Action::PointAlias {
+                function: f, to, ..
+            } if f == function => Some(to.clone()),
+            _ => None,
+        })
     };
+    let moved = |function: &str| moved_to(function).is_some();
     let deploys = actions
         .iter()
         .any(|a| matches!(a, Action::CreateDeployment { .. }));
@@ -176,8 +180,8 @@ pub fn deploy_record(desired: &Desired, live: &Live, actions: &[Action]) -> Opti
     let mut functions = BTreeMap::new();
     let mut layers = std::collections::BTreeSet::new();
     for f in desired.functions.values() {
-        let version = if moved(&f.name) {
-            VersionRef::Published
+        let version = if let Some(to) = moved_to(&f.name) {
+            to
         } else {
             let alias = live.functions.get(&f.name).and_then(|l| l.alias.as_ref())?;
             VersionRef::Version(alias.version.clone())

@@ -100,10 +100,25 @@ pub fn actions(
         .functions
         .get(&function.name)
         .and_then(|f| f.alias.as_ref());
-    let serves_it =
-        alias.is_some_and(|a| recorded_digest(&a.description) == Some(function.digest.as_str()));
+    let holds = |description: &str| recorded_digest(description) == Some(function.digest.as_str());
+    let canary = alias.and_then(|a| a.canary.as_ref());
+    let serves_it = alias.is_some_and(|a| holds(&a.description)) && canary.is_none();
     if serves_it && !writes_function {
         return false;
+    }
+    // A canary of this very build completes: its version takes all traffic.
+    if let (Some(a), Some(c), false) = (alias, canary, writes_function) {
+        if holds(&c.description) {
+            actions.push(Action::PointAlias {
+                function: function.name.clone(),
+                alias: alias_name(&desired.stage),
+                from: Some(a.version.clone()),
+                to: VersionRef::Version(c.version.clone()),
+                description: c.description.clone(),
+                canary: None,
+            });
+            return true;
+        }
     }
     let description = version_description(function, desired.commit.as_deref());
     actions.push(Action::PublishVersion {
@@ -117,6 +132,7 @@ pub fn actions(
         from: alias.map(|a| a.version.clone()),
         to: VersionRef::Published,
         description,
+        canary: None,
     });
     true
 }

@@ -83,7 +83,7 @@ fn a_release_records_every_function_and_takes_the_next_number() {
     assert_eq!(release.api_id.as_deref(), Some("abc123"));
 }
 
-fn release(number: u32, functions: &[(&str, &str)], deployment: &str) -> Release {
+pub(super) fn release(number: u32, functions: &[(&str, &str)], deployment: &str) -> Release {
     Release {
         number,
         kind: ReleaseKind::Deploy,
@@ -101,7 +101,7 @@ fn release(number: u32, functions: &[(&str, &str)], deployment: &str) -> Release
     }
 }
 
-fn rollback_live() -> RollbackLive {
+pub(super) fn rollback_live() -> RollbackLive {
     let mut versions = BTreeMap::new();
     for v in ["1", "2"] {
         for f in ["shop-test-get", "shop-test-list"] {
@@ -130,7 +130,7 @@ fn rollback_moves_only_what_differs_and_records_a_release() {
         release(1, &[("get", "1"), ("list", "1")], "d1"),
         release(2, &[("get", "2"), ("list", "1")], "d2"),
     ];
-    let target = rollback::target("test", &history, None).unwrap();
+    let target = rollback::target("test", &history, None, None).unwrap();
     assert_eq!(target.number, 1);
     let plan = rollback::plan(("shop", "test", "us-east-1"), target, 2, &rollback_live()).unwrap();
     assert_eq!(
@@ -145,6 +145,7 @@ fn rollback_moves_only_what_differs_and_records_a_release() {
             from: Some("2".into()),
             to: VersionRef::Version("1".into()),
             description: "ferry sha256:shop-test-get-1".into(),
+            canary: None,
         }
     );
     let Action::RecordRelease { release, .. } = &plan.actions[2] else {
@@ -159,7 +160,7 @@ fn rollback_moves_only_what_differs_and_records_a_release() {
 #[test]
 fn rollback_to_what_the_stage_serves_plans_nothing() {
     let history = [release(2, &[("get", "2"), ("list", "1")], "d2")];
-    let target = rollback::target("test", &history, Some(2)).unwrap();
+    let target = rollback::target("test", &history, Some(2), None).unwrap();
     let plan = rollback::plan(("shop", "test", "us-east-1"), target, 2, &rollback_live()).unwrap();
     assert!(plan.is_empty(), "{plan:?}");
 }
@@ -168,14 +169,14 @@ fn rollback_to_what_the_stage_serves_plans_nothing() {
 fn rollback_refuses_what_it_cannot_restore() {
     let first = [release(1, &[("get", "1")], "d1")];
     assert!(matches!(
-        rollback::target("test", &first, None),
+        rollback::target("test", &first, None, None),
         Err(RollbackError::NothingBefore { number: 1, .. })
     ));
     assert!(matches!(
-        rollback::target("test", &[], None),
+        rollback::target("test", &[], None, None),
         Err(RollbackError::NoReleases { .. })
     ));
-    let err = rollback::target("test", &first, Some(7)).unwrap_err();
+    let err = rollback::target("test", &first, Some(7), None).unwrap_err();
     assert_eq!(err.to_string(), "stage `test` has no release 7");
     let at = ("shop", "test", "us-east-1");
     let pruned = release(1, &[("get", "9")], "d1");
@@ -200,7 +201,7 @@ fn rollback_drops_what_the_caches_kept_of_the_release_it_leaves() {
     let mut live = rollback_live();
     live.stage_cache = true;
     live.distribution = Some("E2QWRUHAPOMQZL".into());
-    let target = rollback::target("test", &history, None).unwrap();
+    let target = rollback::target("test", &history, None, None).unwrap();
     let plan = rollback::plan(("shop", "test", "us-east-1"), target, 2, &live).unwrap();
     assert_eq!(
         kinds(&plan),
@@ -218,7 +219,7 @@ fn rollback_drops_what_the_caches_kept_of_the_release_it_leaves() {
             if distribution == "E2QWRUHAPOMQZL" && paths == &["/*"]
     ));
     // Nothing to move: nothing flushed or invalidated either.
-    let served = rollback::target("test", &history, Some(2)).unwrap();
+    let served = rollback::target("test", &history, Some(2), None).unwrap();
     assert!(
         rollback::plan(("shop", "test", "us-east-1"), served, 2, &live)
             .unwrap()

@@ -31,6 +31,7 @@ pub fn summary(plan: &Plan) -> Summary {
             | Action::CreateDeployment { .. }
             | Action::CreateDistribution { .. }
             | Action::CreateInvalidation { .. }
+            | Action::StartCanary { .. }
             | Action::RecordRelease { .. } => s.create += 1,
             Action::UpdateFunctionCode { .. }
             | Action::UpdateFunctionConfiguration { .. }
@@ -54,6 +55,7 @@ pub fn summary(plan: &Plan) -> Summary {
             | Action::DeleteLayerVersion { .. }
             | Action::DeleteRole { .. }
             | Action::DeleteLogGroup { .. }
+            | Action::EndCanary { .. }
             | Action::DeleteParameters { .. } => s.delete += 1,
         }
     }
@@ -224,17 +226,32 @@ pub fn line(action: &Action) -> String {
                 alias,
                 from,
                 to,
+                canary,
                 ..
             } => {
                 let to = match to {
                     super::action::VersionRef::Published => "the new version".to_owned(),
                     super::action::VersionRef::Version(v) => format!("version {v}"),
                 };
-                match from {
-                    Some(from) => format!("  ~ move     alias {function}:{alias} version {from} -> {to}"),
-                    None => format!("  + create   alias {function}:{alias} -> {to}"),
+                match (from, canary) {
+                    (Some(from), Some(pct)) => format!(
+                        "  ~ shift    alias {function}:{alias} {pct}% -> {to} (version {from} keeps {}%)",
+                        100 - u32::from(*pct)
+                    ),
+                    (Some(from), None) if to == format!("version {from}") => format!(
+                        "  ~ reset    alias {function}:{alias} to {to} alone (no weighted version)"
+                    ),
+                    (Some(from), None) => format!("  ~ move     alias {function}:{alias} version {from} -> {to}"),
+                    (None, _) => format!("  + create   alias {function}:{alias} -> {to}"),
                 }
             }
+            Action::StartCanary { parameter, record } => format!(
+                "  + record   canary of {} function(s) at {}% for {} s in {parameter}",
+                record.functions.len(),
+                record.percent,
+                record.bake_s
+            ),
+            Action::EndCanary { parameter } => format!("  - forget   the canary in {parameter}"),
             Action::SetStageDeployment {
                 api,
                 stage,

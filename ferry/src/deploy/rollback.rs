@@ -4,9 +4,10 @@
 //! Pure, like the deploy planner; the AWS side reads [`RollbackLive`] and
 //! applies the plan with the same executor.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 
 use super::action::{Action, LayerArn, VersionRef};
+use super::canary::{self, CanaryRecord};
 use super::plan::Plan;
 use super::record::{current_parameter, parameter, Release, ReleaseDraft, ReleaseKind};
 use super::release::alias_name;
@@ -20,6 +21,11 @@ pub struct RollbackLive {
     /// Function -> the version its stage alias serves (`None`: no alias;
     /// absent: no such function).
     pub aliases: BTreeMap<String, Option<String>>,
+    /// Functions whose alias also sends traffic to another version (a
+    /// canary's weighted alias).
+    pub weighted: BTreeSet<String>,
+    /// The canary in progress, which a rollback ends.
+    pub canary: Option<CanaryRecord>,
     /// (function, version) -> that version's description; absent: deleted.
     pub versions: BTreeMap<(String, String), String>,
     /// The API's id and the deployment its stage serves.
@@ -65,11 +71,14 @@ pub enum RollbackError {
     },
 }
 
-/// The release to return to: `to`, or the one before the current release.
+/// The release to return to: `to`, or the one before the current release;
+/// during a canary (which records no release until it completes), the
+/// current one: a rollback then reverts the canary.
 pub fn target<'a>(
     stage: &str,
     history: &'a [Release],
     to: Option<u32>,
+    canary: Option<&CanaryRecord>,
 ) -> Result<&'a Release, RollbackError> {
     let current =
         history
@@ -80,6 +89,7 @@ pub fn target<'a>(
             })?;
     let wanted = match to {
         Some(n) => n,
+        None if canary.is_some() => current.number,
         None => history
             .iter()
             .filter(|r| r.number < current.number)
@@ -123,7 +133,7 @@ pub fn plan(
             version: version.clone(),
         };
         let serving = live.aliases.get(&function).ok_or_else(gone)?;
-        if serving.as_deref() == Some(version.as_str()) {
+        if serving.as_deref() == Some(version.as_str()) && !live.weighted.contains(&function) {
             unchanged.push(format!("alias {function}:{alias} (version {version})"));
             continue;
         }
@@ -137,6 +147,7 @@ pub fn plan(
             from: serving.clone(),
             to: VersionRef::Version(version.clone()),
             description: description.clone(),
+            canary: None,
         });
     }
     let (api_id, deployment) = live.api.clone().unwrap_or_default();
@@ -200,10 +211,29 @@ pub fn plan(
             },
         });
     }
+    if live.canary.is_some() {
+        actions.push(Action::EndCanary {
+            parameter: canary::parameter(app, stage),
+        });
+    }
     Ok(Plan::new(
         (app, stage, region),
         &live.account,
         actions,
         unchanged,
     ))
+}
+
+/// The plan that reverts a canary: the stage returns to `current`, the
+/// release it served before the canary and still records as its current
+/// one, so nothing new is recorded.
+pub fn revert(
+    at: (&str, &str, &str),
+    current: &Release,
+    live: &RollbackLive,
+) -> Result<Plan, RollbackError> {
+    let mut plan = plan(at, current, current.number, live)?;
+    plan.actions
+        .retain(|a| !matches!(a, Action::RecordRelease { .. }));
+    Ok(plan)
 }

@@ -111,6 +111,7 @@ pub(super) fn converged(desired: &Desired) -> Live {
             alias: Some(LiveAlias {
                 version: "1".into(),
                 description: release::version_description(f, None),
+                canary: None,
             }),
         };
         live.functions.insert(f.name.clone(), function);
