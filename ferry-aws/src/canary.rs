@@ -13,6 +13,7 @@ use ferry::deploy::canary::{self, CanarySettings};
 use ferry::deploy::watch::{self, Clock, Verdict, WatchSettings};
 use ferry::deploy::{self, render, rollback, Action, Desired, Plan};
 use ferry::model::Secrets;
+use miette::WrapErr;
 use serde::Serialize;
 
 use crate::exec::apply::{self, Outcome};
@@ -126,11 +127,16 @@ pub async fn bake(c: &Clients, b: &Baking<'_>, outcome: &Outcome) -> miette::Res
     };
     let verdict = watch::watch(&mut source, &mut Tokio(Instant::now()), settings, progress).await;
     let shifted = versions.keys().cloned().collect();
+    let stage = &desired.stage;
     let then = match &verdict {
-        Verdict::Complete { .. } => complete(c, b, &shifted).await?,
+        Verdict::Complete { .. } => complete(c, b, &shifted).await.wrap_err(format!(
+            "the canary baked without errors but was not completed: its aliases still weigh the new versions; `cargo xtask deploy --stage {stage}` completes it, `cargo xtask rollback --stage {stage}` reverts it"
+        ))?,
         Verdict::Revert { reason, .. } => {
             eprintln!("ferry: reverting the canary: {reason}");
-            revert(c, b).await?
+            revert(c, b).await.wrap_err(format!(
+                "the canary failed ({reason}) and was not reverted: its aliases still send part of the traffic to the new versions; run `cargo xtask rollback --stage {stage}` now"
+            ))?
         }
     };
     Ok(CanaryResult {

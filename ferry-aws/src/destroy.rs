@@ -31,7 +31,7 @@ pub async fn run(root: &Path, args: &DestroyArgs) -> miette::Result<ExitCode> {
         ));
     }
     let app = workspace.app.name.to_string();
-    let clients = Clients::connect(&stage.region).await?;
+    let clients = Clients::for_stage(stage).await?;
     let account = clients.account_id().await?;
     let how = Confirmed {
         args: &args.apply,

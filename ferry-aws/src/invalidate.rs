@@ -41,7 +41,7 @@ pub async fn run(root: &Path, args: &InvalidateArgs) -> miette::Result<ExitCode>
             "{wildcards} wildcard paths; CloudFront takes {MAX_WILDCARDS} at once"
         ));
     }
-    let clients = Clients::connect(&stage.region).await?;
+    let clients = Clients::for_stage(stage).await?;
     let desired = DesiredFront {
         door: door.clone(),
         origin_path: format!("/{}", stage.name),
@@ -88,7 +88,7 @@ async fn flush(stage: &ferry::model::Stage, args: &InvalidateArgs) -> miette::Re
             stage.name
         ));
     }
-    let clients = Clients::connect(&stage.region).await?;
+    let clients = Clients::for_stage(stage).await?;
     let Some(api) = live_api::api_id_named(&clients, &stage.api.name).await? else {
         return Err(miette!(
             help = format!(

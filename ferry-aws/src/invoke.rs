@@ -48,7 +48,7 @@ async fn stage_base(root: &Path, name: &str) -> miette::Result<String> {
     if let Some(domain) = stage.front.as_ref().and_then(|f| f.domain.as_deref()) {
         return Ok(format!("https://{domain}"));
     }
-    let clients = Clients::connect(&stage.region).await?;
+    let clients = Clients::for_stage(stage).await?;
     let id = live_api::api_id_named(&clients, &stage.api.name)
         .await?
         .ok_or_else(|| {

@@ -26,7 +26,7 @@ pub async fn run(root: &Path, args: &LogsArgs) -> miette::Result<ExitCode> {
             "{e}"
         )
     })?;
-    let clients = Clients::connect(&stage.region).await?;
+    let clients = Clients::for_stage(stage).await?;
     clients.account_id().await?;
     let pattern = args.filter.as_deref().map(logs::filter_pattern);
     let now = SystemTime::now()

@@ -32,7 +32,7 @@ pub async fn run(root: &Path, args: &PromoteArgs) -> miette::Result<ExitCode> {
     let from = ferry::deploy::find_stage(&workspace, &args.from)?;
     ferry::deploy::find_stage(&workspace, &args.to)?;
     let app = workspace.app.name.as_str();
-    let clients = Clients::connect(&from.region).await?;
+    let clients = Clients::for_stage(from).await?;
     let (release, canary) = releases::current(&clients, app, &from.name).await?;
     if canary.is_some() {
         return Err(miette!(

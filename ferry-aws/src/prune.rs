@@ -16,7 +16,7 @@ pub async fn run(root: &Path, args: &PruneArgs) -> miette::Result<ExitCode> {
     let workspace = ferry::check::load(root)?;
     let stage = ferry::deploy::find_stage(&workspace, &args.stage)?;
     let app = workspace.app.name.to_string();
-    let clients = Clients::connect(&stage.region).await?;
+    let clients = Clients::for_stage(stage).await?;
     let account = clients.account_id().await?;
     let how = Confirmed {
         args: &args.apply,

@@ -14,7 +14,7 @@ use crate::sdk::clients::Clients;
 pub async fn run(root: &Path, args: &ReleasesArgs) -> miette::Result<ExitCode> {
     let workspace = ferry::check::load(root)?;
     let stage = ferry::deploy::find_stage(&workspace, &args.stage)?;
-    let clients = Clients::connect(&stage.region).await?;
+    let clients = Clients::for_stage(stage).await?;
     clients.account_id().await?;
     let app = workspace.app.name.to_string();
     let history = releases::history(&clients, &app, &stage.name).await?;

@@ -21,7 +21,7 @@ pub async fn run(root: &Path, args: &RollbackArgs) -> miette::Result<ExitCode> {
     let workspace = ferry::check::load(root)?;
     let stage = ferry::deploy::find_stage(&workspace, &args.stage)?;
     let app = workspace.app.name.to_string();
-    let clients = Clients::connect(&stage.region).await?;
+    let clients = Clients::for_stage(stage).await?;
     let account = clients.account_id().await?;
     let how = Confirmed {
         args: &args.apply,
@@ -44,7 +44,14 @@ async fn planned(
 ) -> miette::Result<Plan> {
     let history = releases::history(c, app, &stage.name).await?;
     let (_, canary) = releases::current(c, app, &stage.name).await?;
-    let target = rollback::target(&stage.name, &history, args.to, canary.as_ref())?;
+    // A record whose aliases weigh nothing any more (a cut after they moved
+    // back or on) is only cleaned up: the rollback goes where it would.
+    let weighing = match &canary {
+        Some(record) => releases::weighs_any(c, record, &stage.name).await?,
+        None => false,
+    };
+    let pending = canary.as_ref().filter(|_| weighing);
+    let target = rollback::target(&stage.name, &history, args.to, pending)?;
     let current = history.iter().map(|r| r.number).max().unwrap_or(0);
     let api = live_api::served(c, &stage.api.name, &stage.name).await?;
     let distribution = match &stage.front {

@@ -54,7 +54,7 @@ pub async fn run(root: &Path, args: &StageArgs, mode: Mode) -> miette::Result<Ex
     };
     let prune = saved.as_ref().map_or(args.prune, |s| s.prune);
     // Credentials first: a missing profile should not wait for a build.
-    let clients = Clients::connect(&stage.region).await?;
+    let clients = Clients::for_stage(stage).await?;
     let account = clients.account_id().await?;
     live::preflight(&clients, stage, &account).await?;
     let secrets = secrets::resolve(&clients, &workspace, stage).await?;
@@ -87,6 +87,7 @@ pub async fn run(root: &Path, args: &StageArgs, mode: Mode) -> miette::Result<Ex
         } => {
             let mut plan = deploy::plan(&desired, &live, prune);
             if let Some(settings) = &canary {
+                deploy::canary::check_none_in_progress(&live, &desired.stage)?;
                 deploy::canary::split(&mut plan, &live, settings);
             }
             if let Some(out) = out {
@@ -111,6 +112,7 @@ pub async fn run(root: &Path, args: &StageArgs, mode: Mode) -> miette::Result<Ex
     let planned = |live: &Live| {
         let mut plan = planned(&desired, live, prune, saved.as_ref())?;
         if let Some(settings) = &canary {
+            deploy::canary::check_none_in_progress(live, &desired.stage)?;
             deploy::canary::split(&mut plan, live, settings);
         }
         Ok::<Plan, miette::Report>(plan)

@@ -66,6 +66,9 @@ fn corpus() -> Vec<Case> {
         case("region", Replace(D, "region = \"us-east-1\"", "region = \"Virginia\""), D, "stages.test.region"),
         case("region type", Replace(D, "region = \"us-east-1\"", "region = 1"), D, "region"),
         case("role", Append(D, "\n[stages.qa]\nregion = \"us-east-1\"\nrole = \"admin\"\n"), D, "stages.qa.role"),
+        case("account", Replace(D, "log-retention-days = 7", "log-retention-days = 7\naccount = \"12345\""), D, "stages.test.account"),
+        case("account type", Replace(D, "log-retention-days = 7", "log-retention-days = 7\naccount = 123456789012"), D, "account"),
+        case("profile", Replace(D, "log-retention-days = 7", "log-retention-days = 7\nprofile = \"my prod\""), D, "stages.test.profile"),
         case("retention", Replace(D, "log-retention-days = 7", "log-retention-days = 10"), D, "stages.test.log-retention-days"),
         case("retention type", Replace(D, "log-retention-days = 7", "log-retention-days = \"week\""), D, "log-retention-days"),
         case("env reserved", Replace(D, "LOG_FORMAT = \"text\"", "AWS_REGION = \"x\""), D, "AWS_REGION"),
@@ -159,6 +162,30 @@ fn corpus() -> Vec<Case> {
         requests: false,
     });
     // Settings that name what AWS does not have: reads only, no write.
+    cases.push(Case {
+        name: "credentials of another account",
+        edit: Edit::Replace(
+            D,
+            "log-retention-days = 7",
+            "log-retention-days = 7\naccount = \"999999999999\"",
+        ),
+        args: DEPLOY,
+        place: "deploy.toml:",
+        key: "999999999999",
+        requests: true,
+    });
+    cases.push(Case {
+        name: "profile that does not exist",
+        edit: Edit::Replace(
+            D,
+            "log-retention-days = 7",
+            "log-retention-days = 7\nprofile = \"nosuchprofile\"",
+        ),
+        args: DEPLOY,
+        place: "nosuchprofile",
+        key: "profile",
+        requests: false,
+    });
     cases.push(Case {
         name: "role that does not exist",
         edit: Edit::Replace(

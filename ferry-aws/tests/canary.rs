@@ -45,12 +45,16 @@ async fn served(aws: &Readback) -> (String, Option<String>) {
 }
 
 async fn canary_recorded(aws: &Readback) -> bool {
-    aws.ssm
-        .get_parameter()
-        .name(CANARY_PARAMETER)
-        .send()
-        .await
-        .is_ok()
+    match aws.ssm.get_parameter().name(CANARY_PARAMETER).send().await {
+        Ok(_) => true,
+        Err(e)
+            if e.as_service_error()
+                .is_some_and(|e| e.is_parameter_not_found()) =>
+        {
+            false
+        }
+        Err(e) => panic!("GetParameter: {e:?}"),
+    }
 }
 
 /// A canary deploy in the background, and its stderr line by line (echoed).
@@ -163,9 +167,9 @@ fn canary_completes_reverts_and_survives_a_kill_against_moto() {
     // 2. The new version's errors revert the canary before its bake ends:
     //    exit 3, the alias back on version 2 alone, no release recorded.
     edit(&main_rs, "no item numbered {id}", "nothing under {id}");
-    let started = Instant::now();
     let (child, lines) = start(&ws, &endpoint, "2m");
     baking(&lines);
+    let started = Instant::now();
     let new = weighted(&rt, &aws);
     assert_eq!(rt.block_on(served(&aws)).0, "2");
     assert!(rt.block_on(canary_recorded(&aws)));
@@ -207,6 +211,12 @@ fn canary_completes_reverts_and_survives_a_kill_against_moto() {
     child.kill().unwrap();
     child.wait().unwrap();
     proxy.take();
+    // A new canary on top of it would release the baked version unjudged.
+    let refused = run(ferry(&ws, &endpoint).args(["deploy", "--stage", "test", "--canary", "10"]));
+    assert_eq!(refused.status.code(), Some(1));
+    let said = String::from_utf8_lossy(&refused.stderr);
+    assert!(said.contains("has a canary in progress already"), "{said}");
+    assert_eq!(stage_writes(&proxy.take()), Vec::<String>::new());
     run_json(ferry(&ws, &endpoint).args(["deploy", "--stage", "test"]));
     let writes = stage_writes(&proxy.take());
     assert_eq!(

@@ -14,6 +14,10 @@ use serde_json::Value;
 use support::lifecycle::edit;
 use support::{ferry, run, run_json, stage_writes, Readback};
 
+/// prod's account, reached through a role its profile assumes.
+const PROD_ACCOUNT: &str = "111111111111";
+const PROD_ROLE: &str = "arn:aws:iam::111111111111:role/ferry-deployer";
+
 const SERVICES: [&str; 4] = ["create-item", "echo", "get-item", "list-items"];
 
 /// The version the `test` alias of `service` serves.
@@ -259,10 +263,28 @@ fn versions_releases_and_rollback_against_moto() {
     assert_eq!(left, [3]);
     std::fs::write(&keys, original).unwrap();
 
-    // 10. promote --from test --to prod (another region): prod gets the code
+    // 10. promote --from test --to prod (another region, and another
+    //     account: prod's profile assumes a role there): prod gets the code
     //     test serves, from the release's archived manifest, with no build
     //     (the source changed since, and the build's manifest is untouched).
     edit(&main_rs, "no item with id {id}", "no such item {id}");
+    let deploy_toml = ws.join("deploy.toml");
+    edit(
+        &deploy_toml,
+        "[stages.prod]\n",
+        &format!("[stages.prod]\naccount = \"{PROD_ACCOUNT}\"\nprofile = \"prod\"\n"),
+    );
+    let aws_config = ws.join("target/aws-config-prod");
+    std::fs::write(
+        &aws_config,
+        format!("[profile prod]\nrole_arn = {PROD_ROLE}\ncredential_source = Environment\n"),
+    )
+    .unwrap();
+    let ferry = |ws: &std::path::Path, endpoint: &str| {
+        let mut command = ferry(ws, endpoint);
+        command.env("AWS_CONFIG_FILE", &aws_config);
+        command
+    };
     let built = std::fs::read(ws.join("target/lambda/manifest.json")).unwrap();
     proxy.take();
     let asked = run(ferry(&ws, &endpoint)
@@ -294,7 +316,7 @@ fn versions_releases_and_rollback_against_moto() {
     );
     assert_eq!(promoted["stage"], "prod", "{promoted}");
     proxy.take();
-    let prod = rt.block_on(Readback::new(&moto.url(), "eu-west-1"));
+    let prod = rt.block_on(Readback::assumed(&moto.url(), "eu-west-1", PROD_ROLE));
     for service in SERVICES {
         let code = |aws: &Readback, stage: &str| {
             let out = rt
@@ -323,6 +345,15 @@ fn versions_releases_and_rollback_against_moto() {
     );
     assert_eq!(again["noop"], true, "{again}");
     assert_eq!(stage_writes(&proxy.take()), Vec::<String>::new());
+    // Nothing of prod is in test's account.
+    let home = rt.block_on(Readback::new(&moto.url(), "eu-west-1"));
+    let found = rt.block_on(home.lambda.list_functions().send()).unwrap();
+    assert_eq!(found.functions(), [], "prod landed in test's account");
+    edit(
+        &deploy_toml,
+        &format!("[stages.prod]\naccount = \"{PROD_ACCOUNT}\"\nprofile = \"prod\"\n"),
+        "[stages.prod]\n",
+    );
     edit(&main_rs, "no such item {id}", "no item {id}");
     edit(
         &list_toml,

@@ -358,7 +358,7 @@ pub struct DeployArgs {
     /// Release gradually: each changed function's alias sends PCT percent of
     /// its traffic to the new version while the bake watches the errors,
     /// then the deploy completes or reverts by itself (exit 3 when reverted).
-    #[arg(long, value_name = "PCT", value_parser = clap::value_parser!(u8).range(1..=99), conflicts_with = "plan")]
+    #[arg(long, value_name = "PCT", value_parser = clap::value_parser!(u8).range(1..=99), conflicts_with_all = ["plan", "prune"])]
     pub canary: Option<u8>,
     /// How long a canary bakes: 90s, 10m, 1h.
     #[arg(long, value_name = "DURATION", default_value = "10m", value_parser = crate::logs::parse_since, requires = "canary")]

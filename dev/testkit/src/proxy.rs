@@ -1,7 +1,7 @@
 //! A recording proxy between a deploy tool and moto: every request passes
 //! through it, so the tests and the deploy benchmark count reads, writes and
 //! uploaded bytes where they cannot be missed. A call is a write unless its action reads (Get/List/Describe/Filter,
-//! or an HTTP GET/HEAD of a REST API).
+//! STS AssumeRole, or an HTTP GET/HEAD of a REST API).
 
 use std::io::{BufRead, BufReader, Read, Write};
 use std::net::{TcpListener, TcpStream};
@@ -304,9 +304,11 @@ fn classify(request_line: &str, header: &dyn Fn(&str) -> Option<String>, body: &
     };
     let (name, write) = match action {
         Some(action) => {
+            // Assuming a role changes nothing in the account: credentials.
             let read = ["Get", "List", "Describe", "Filter"]
                 .iter()
-                .any(|p| action.starts_with(p));
+                .any(|p| action.starts_with(p))
+                || (service == "sts" && action == "AssumeRole");
             (format!("{service}:{action}"), !read)
         }
         None => (

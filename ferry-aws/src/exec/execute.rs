@@ -277,8 +277,12 @@ pub(crate) async fn execute(ctx: &Ctx<'_>, action: &Action) -> Result<Option<Str
                 VersionRef::Published => published_version(ctx, function)?,
             };
             // A canary keeps the alias on `from` and weights the new version.
+            // (Lambda answers a publish of an unchanged function with its
+            // newest version: when that is `from`, there is nothing to weigh.)
             let (primary, weighted) = match (canary, from) {
-                (Some(pct), Some(from)) => (from.clone(), Some((version.as_str(), *pct))),
+                (Some(pct), Some(from)) if *from != version => {
+                    (from.clone(), Some((version.as_str(), *pct)))
+                }
                 _ => (version.clone(), None),
             };
             let to = versions::Target {

@@ -43,7 +43,7 @@ pub async fn current(
             serde_json::from_str(v).map_err(|e| AwsError::Call {
                 call: "ssm:GetParameters",
                 message: format!("the canary record {} is not one ferry wrote: {e}", names[1]),
-                help: "delete the parameter; `cargo xtask rollback` then returns the stage to its release".into(),
+                help: "delete the parameter, then return the stage to its current release with `cargo xtask rollback --to N` (N from `cargo xtask releases`)".into(),
             })
         })
         .transpose()?;
@@ -119,6 +119,20 @@ pub async fn alias(c: &Clients, function: &str, alias: &str) -> Result<Option<Se
         }
         Err(e) => Err(fail::call("lambda:GetAlias", e.into_service_error())),
     }
+}
+
+/// Whether any alias of the canary's functions still weighs a version.
+pub async fn weighs_any(c: &Clients, record: &CanaryRecord, stage: &str) -> Result<bool, AwsError> {
+    let alias_name = ferry::deploy::release::alias_name(stage);
+    for function in &record.functions {
+        if alias(c, function, &alias_name)
+            .await?
+            .is_some_and(|a| a.canary.is_some())
+        {
+            return Ok(true);
+        }
+    }
+    Ok(false)
 }
 
 /// Fills in the canary version of each function the stage's canary in

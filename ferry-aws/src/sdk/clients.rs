@@ -1,16 +1,20 @@
 //! The AWS clients of one deploy, configured by the SDK's standard chain
-//! (environment, profiles, SSO; `AWS_ENDPOINT_URL` for emulators) with the
-//! stage's region, which deploy.toml owns.
+//! (environment, profiles, SSO; `AWS_ENDPOINT_URL` for emulators) or the
+//! stage's own profile, with the stage's region, which deploy.toml owns, and
+//! its account checked where deploy.toml pins it.
 
 use std::time::Duration;
 
 use aws_config::identity::IdentityCache;
+use aws_config::profile::ProfileFileCredentialsProvider;
+use aws_config::provider_config::ProviderConfig;
 use aws_config::retry::RetryConfig;
 use aws_config::stalled_stream_protection::StalledStreamProtectionConfig;
 use aws_config::timeout::TimeoutConfig;
 use aws_config::{BehaviorVersion, Region};
 use aws_smithy_http_client::tls::{self, rustls_provider::CryptoMode};
 use aws_smithy_runtime_api::client::http::SharedHttpClient;
+use ferry::model::Stage;
 
 /// Attempts per call: throttling (429 and 503 whatever the body,
 /// `Throttling*`, `TooManyRequests*`), 5xx and dropped connections are retried with jittered exponential backoff
@@ -50,10 +54,46 @@ pub struct Clients {
     pub pace: Pacer,
     /// What every client signs with; renewed when AWS calls it expired.
     pub credentials: Renewing,
+    /// Who the credentials are, asked once per run.
+    identity:
+        tokio::sync::OnceCell<aws_sdk_sts::operation::get_caller_identity::GetCallerIdentityOutput>,
 }
 
 impl Clients {
-    pub async fn connect(region: &str) -> Result<Self, AwsError> {
+    /// The clients of `stage`: its region, the profile deploy.toml names for
+    /// it (else the SDK's default chain), and, when deploy.toml pins the
+    /// stage's account, credentials of that account or an error before any
+    /// other call.
+    pub async fn for_stage(stage: &Stage) -> Result<Self, AwsError> {
+        let clients = Self::connect_with(&stage.region, stage.profile.as_deref()).await?;
+        if stage.account.is_none() && stage.profile.is_none() {
+            return Ok(clients);
+        }
+        let actual = match clients.account_id().await {
+            Err(AwsError::Credentials(why)) if stage.profile.is_some() => {
+                return Err(AwsError::Profile {
+                    profile: stage.profile.clone().unwrap_or_default(),
+                    stage: stage.name.clone(),
+                    why,
+                })
+            }
+            other => other?,
+        };
+        let Some(pin) = &stage.account else {
+            return Ok(clients);
+        };
+        if actual != pin.id {
+            return Err(AwsError::WrongAccount {
+                stage: stage.name.clone(),
+                expected: pin.id.clone(),
+                actual,
+                place: format!("{}:{}", pin.file, pin.line),
+            });
+        }
+        Ok(clients)
+    }
+
+    async fn connect_with(region: &str, profile: Option<&str>) -> Result<Self, AwsError> {
         let limits = Limits::from_env()?;
         let mut loader = aws_config::defaults(BehaviorVersion::latest())
             .http_client(stall::guarded(http_client(), limits))
@@ -73,6 +113,18 @@ impl Clients {
                     .grace_period(limits.stall)
                     .build(),
             );
+        // A stage's profile is its credentials, even where the environment
+        // holds others (the default chain would take those first).
+        if let Some(profile) = profile {
+            let config = ProviderConfig::without_region()
+                .with_region(Some(Region::new(region.to_owned())))
+                .with_http_client(http_client());
+            let provider = ProfileFileCredentialsProvider::builder()
+                .profile_name(profile)
+                .configure(&config)
+                .build();
+            loader = loader.profile_name(profile).credentials_provider(provider);
+        }
         // The user's own retry settings win (AWS_MAX_ATTEMPTS, AWS_RETRY_MODE).
         if std::env::var_os("AWS_MAX_ATTEMPTS").is_none()
             && std::env::var_os("AWS_RETRY_MODE").is_none()
@@ -114,6 +166,7 @@ impl Clients {
             cloudwatch: client!(aws_sdk_cloudwatch),
             pace: Pacer::default(),
             credentials,
+            identity: tokio::sync::OnceCell::new(),
         })
     }
 
@@ -144,10 +197,15 @@ impl Clients {
         &self,
     ) -> Result<aws_sdk_sts::operation::get_caller_identity::GetCallerIdentityOutput, AwsError>
     {
-        self.sts
-            .get_caller_identity()
-            .send()
+        self.identity
+            .get_or_try_init(|| async {
+                self.sts
+                    .get_caller_identity()
+                    .send()
+                    .await
+                    .map_err(|e| fail::credentials(&e))
+            })
             .await
-            .map_err(|e| fail::credentials(&e))
+            .cloned()
     }
 }

@@ -13,6 +13,27 @@ pub enum AwsError {
     ))]
     Credentials(String),
 
+    #[error("the credentials reach account {actual}, but stage `{stage}` is in account {expected} ({place})")]
+    #[diagnostic(help(
+        "use credentials of account {expected} for this stage (its `profile` in deploy.toml, AWS_PROFILE, or the CI job's role), or correct `account` at {place}"
+    ))]
+    WrongAccount {
+        stage: String,
+        expected: String,
+        actual: String,
+        place: String,
+    },
+
+    #[error("profile `{profile}` of stage `{stage}` gives no usable credentials: {why}")]
+    #[diagnostic(help(
+        "define [profile {profile}] in your AWS config file (`aws configure list-profiles` lists them; AWS_CONFIG_FILE moves it), log in if it uses SSO (`aws sso login --profile {profile}`), or remove `profile` from the stage in deploy.toml"
+    ))]
+    Profile {
+        profile: String,
+        stage: String,
+        why: String,
+    },
+
     #[error("the execution role {role} cannot be used: {why}")]
     #[diagnostic(help(
         "give deploy.toml's `role` an existing role that Lambda may assume, or remove `role` and ferry manages one"

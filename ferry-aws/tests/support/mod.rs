@@ -18,7 +18,8 @@ pub use ferry_testkit::proxy::{stage_writes, writes, Proxy};
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 
-use aws_config::{BehaviorVersion, Region};
+use aws_config::{BehaviorVersion, Region, SdkConfig};
+use aws_sdk_lambda::config::Credentials;
 
 /// The example workspace this repository is.
 pub fn example_root() -> PathBuf {
@@ -121,15 +122,44 @@ pub struct Readback {
 
 impl Readback {
     pub async fn new(endpoint: &str, region: &str) -> Readback {
-        let config = aws_config::defaults(BehaviorVersion::latest())
+        let testing = Credentials::new("testing", "testing", None, None, "tests");
+        Readback::with(Self::config(endpoint, region, testing).await)
+    }
+
+    /// Clients with the credentials of `role` (moto keeps the resources of
+    /// each account apart: those of the role's account).
+    pub async fn assumed(endpoint: &str, region: &str, role: &str) -> Readback {
+        let testing = Credentials::new("testing", "testing", None, None, "tests");
+        let sts = aws_sdk_sts::Client::new(&Self::config(endpoint, region, testing).await);
+        let out = sts
+            .assume_role()
+            .role_arn(role)
+            .role_session_name("readback")
+            .send()
+            .await
+            .expect("assume the role in moto");
+        let c = out.credentials().expect("credentials");
+        let assumed = Credentials::new(
+            c.access_key_id(),
+            c.secret_access_key(),
+            Some(c.session_token().to_owned()),
+            None,
+            "assumed",
+        );
+        Readback::with(Self::config(endpoint, region, assumed).await)
+    }
+
+    async fn config(endpoint: &str, region: &str, credentials: Credentials) -> SdkConfig {
+        aws_config::defaults(BehaviorVersion::latest())
             .http_client(ferry_aws::http_client())
             .region(Region::new(region.to_owned()))
             .endpoint_url(endpoint)
-            .credentials_provider(aws_sdk_lambda::config::Credentials::new(
-                "testing", "testing", None, None, "tests",
-            ))
+            .credentials_provider(credentials)
             .load()
-            .await;
+            .await
+    }
+
+    fn with(config: SdkConfig) -> Readback {
         Readback {
             lambda: aws_sdk_lambda::Client::new(&config),
             apigw: aws_sdk_apigateway::Client::new(&config),

@@ -36,7 +36,6 @@ pub struct CanarySettings {
 
 /// The canary in progress, as the stage records it.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(deny_unknown_fields)]
 pub struct CanaryRecord {
     pub percent: u8,
     pub bake_s: u64,
@@ -57,6 +56,22 @@ pub enum CanaryError {
         "another deploy or a hand edit came in meanwhile; nothing was completed. Run `cargo xtask plan --stage {stage}` to see where it stands, then `cargo xtask deploy --stage {stage}` or `cargo xtask rollback --stage {stage}`"
     ))]
     StageChanged { stage: String, what: String },
+    #[error("stage `{stage}` has a canary in progress already")]
+    #[diagnostic(help(
+        "a deploy or runner stopped during its bake. Run `cargo xtask deploy --stage {stage}` to complete it, or `cargo xtask rollback --stage {stage}` to revert it, then start the new canary"
+    ))]
+    InProgress { stage: String },
+}
+
+/// Refuses a new canary while one is recorded: splitting again would
+/// release the baked version whole, unjudged.
+pub fn check_none_in_progress(live: &Live, stage: &str) -> Result<(), CanaryError> {
+    match live.canary {
+        Some(_) => Err(CanaryError::InProgress {
+            stage: stage.to_owned(),
+        }),
+        None => Ok(()),
+    }
 }
 
 /// Turns `plan` into its canary: every alias move from an existing version

@@ -130,7 +130,9 @@ fn a_stage_changed_during_the_bake_is_not_completed() {
     let plan = plan(&other, &live, false);
     let shifted = ["shop-test-get".to_owned()].into();
     let err = canary::check_completion(&plan, &shifted).unwrap_err();
-    let CanaryError::StageChanged { stage, what } = err;
+    let CanaryError::StageChanged { stage, what } = err else {
+        panic!("{err:?}")
+    };
     assert_eq!(stage, "test");
     assert!(what.contains("shop-test-get"), "{what}");
 }
@@ -171,4 +173,41 @@ fn a_rollback_during_the_canary_reverts_to_the_current_release() {
     // The deploy's own revert records nothing: release 2 is still current.
     let revert = rollback::revert(at, target, &live).unwrap();
     assert_eq!(kinds(&revert), ["point_alias", "end_canary"]);
+}
+
+#[test]
+fn a_completion_cut_before_its_record_is_recorded_by_the_next_deploy() {
+    let (_f, ws) = workspace(false);
+    let desired = desired_for(&ws, &[("get", 2)]);
+    let mut live = baking(&desired, &desired_for(&ws, &[]));
+    // The alias moved whole to version 2; the release still names 1.
+    let alias = live
+        .functions
+        .get_mut("shop-test-get")
+        .unwrap()
+        .alias
+        .as_mut()
+        .unwrap();
+    let canary = alias.canary.take().unwrap();
+    alias.version = canary.version;
+    alias.description = canary.description;
+    let plan = plan(&desired, &live, false);
+    assert_eq!(kinds(&plan), ["record_release", "end_canary"]);
+    let Action::RecordRelease { release, .. } = &plan.actions[0] else {
+        panic!("{plan:?}")
+    };
+    assert_eq!(release.functions["get"], VersionRef::Version("2".into()));
+}
+
+#[test]
+fn a_new_canary_is_refused_while_one_is_recorded() {
+    let (_f, ws) = workspace(false);
+    let desired = desired_for(&ws, &[("get", 2)]);
+    let live = baking(&desired, &desired_for(&ws, &[]));
+    assert_eq!(
+        canary::check_none_in_progress(&live, "test"),
+        Err(CanaryError::InProgress {
+            stage: "test".into()
+        })
+    );
 }

@@ -30,7 +30,7 @@ pub struct Live {
     #[serde(default)]
     pub release: Option<Release>,
     /// The canary in progress on the stage, if one is.
-    #[serde(default)]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub canary: Option<super::canary::CanaryRecord>,
 }
 

@@ -174,7 +174,16 @@ pub fn deploy_record(desired: &Desired, live: &Live, actions: &[Action]) -> Opti
     let deploys = actions
         .iter()
         .any(|a| matches!(a, Action::CreateDeployment { .. }));
-    if !deploys && !desired.functions.keys().any(|f| moved(f)) {
+    // A canary cut after its aliases moved whole but before its release was
+    // recorded: the stage serves what no release names yet.
+    let unrecorded = live.canary.is_some()
+        && live.release.as_ref().is_some_and(|r| {
+            desired.functions.values().any(|f| {
+                let serving = live.functions.get(&f.name).and_then(|l| l.alias.as_ref());
+                serving.map(|a| &a.version) != r.functions.get(&f.service)
+            })
+        });
+    if !deploys && !unrecorded && !desired.functions.keys().any(|f| moved(f)) {
         return None;
     }
     let mut functions = BTreeMap::new();

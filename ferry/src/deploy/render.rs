@@ -236,7 +236,7 @@ pub fn line(action: &Action) -> String {
                 match (from, canary) {
                     (Some(from), Some(pct)) => format!(
                         "  ~ shift    alias {function}:{alias} {pct}% -> {to} (version {from} keeps {}%)",
-                        100 - u32::from(*pct)
+                        100u32.saturating_sub(u32::from(*pct))
                     ),
                     (Some(from), None) if to == format!("version {from}") => format!(
                         "  ~ reset    alias {function}:{alias} to {to} alone (no weighted version)"

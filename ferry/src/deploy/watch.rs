@@ -102,6 +102,9 @@ pub async fn watch(
                 last = observed;
             }
             Err(e) => {
+                // Without a first reading, count from zero: errors from
+                // before the canary may then revert it, never hide.
+                base.get_or_insert_with(Observed::default);
                 failed += 1;
                 last_error = e;
                 if failed >= MAX_FAILED_READS {
@@ -303,6 +306,13 @@ mod tests {
             }
         );
         assert_eq!((clock.now, calls), (Duration::from_secs(120), 3));
+    }
+
+    #[test]
+    fn without_a_first_reading_errors_count_from_zero() {
+        let answers = vec![Err("throttled".into()), Ok(errors("f", 1.0))];
+        let (verdict, ..) = run(answers, SETTINGS);
+        assert!(matches!(verdict, Verdict::Revert { .. }), "{verdict:?}");
     }
 
     #[test]

@@ -220,6 +220,38 @@ fn stage(
             Some(format!("remove [stages.{stage_name}.api.cache], or set `enabled = false` in [stages.{stage_name}.cloudfront.cache] to cache at API Gateway instead")),
         );
     }
+    let account = raw.account.as_ref().and_then(|a| {
+        let id = a.get_ref();
+        if id.len() == 12 && id.bytes().all(|b| b.is_ascii_digit()) {
+            return Some(super::AccountPin {
+                id: id.clone(),
+                file: file.display.clone(),
+                line: file.line_of(a.span().start),
+            });
+        }
+        diags.error(
+            file,
+            a.span(),
+            key("account"),
+            format!("`{id}` is not an AWS account id"),
+            Some("write the account's 12 digits as a string, e.g. `account = \"123456789012\"` (`aws sts get-caller-identity` prints it)".into()),
+        );
+        None
+    });
+    let profile = raw.profile.as_ref().and_then(|p| {
+        let name = p.get_ref();
+        if !name.is_empty() && !name.chars().any(|c| c.is_whitespace() || c == ']') {
+            return Some(name.clone());
+        }
+        diags.error(
+            file,
+            p.span(),
+            key("profile"),
+            format!("`{name}` is not a profile name"),
+            Some("name a profile of your AWS config file (`aws configure list-profiles`), or remove `profile` to use the default credential chain".into()),
+        );
+        None
+    });
     let mut overrides = BTreeMap::new();
     for (service, over) in &raw.services {
         if !services.contains_key(service.get_ref()) {
@@ -285,6 +317,8 @@ fn stage(
                 file: file.display.clone(),
                 line: file.line_of(p.span().start),
             }),
+        account,
+        profile,
     })
 }
 

@@ -143,6 +143,18 @@ pub struct Stage {
     /// Where deploy.toml marks the stage `protected = true`: `destroy`
     /// refuses it.
     pub protected: Option<Protected>,
+    /// The account deploy.toml pins the stage to, if it does.
+    pub account: Option<AccountPin>,
+    /// The AWS config profile that reaches the stage, if not the default chain.
+    pub profile: Option<String>,
+}
+
+/// The account a stage must be in, and where deploy.toml says so.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct AccountPin {
+    pub id: String,
+    pub file: String,
+    pub line: usize,
 }
 
 /// Where a stage was marked protected, for the refusal.
@@ -220,6 +232,8 @@ impl Stage {
             front: None,
             overrides: BTreeMap::new(),
             protected: None,
+            account: None,
+            profile: None,
         }
     }
 

@@ -266,6 +266,16 @@ pub struct RawStage {
     /// `[stages.NAME.cloudfront]`: optional, the stage's public front door.
     #[schemars(with = "Option<RawCloudFront>")]
     pub cloudfront: Option<Spanned<RawCloudFront>>,
+    /// The AWS account the stage lives in (its 12-digit id): every command
+    /// refuses credentials of another account before any other call.
+    /// Default: whichever account the credentials reach.
+    #[schemars(with = "Option<String>")]
+    pub account: Option<Spanned<String>>,
+    /// The profile of the AWS config file whose credentials reach this stage
+    /// (for example one with a `role_arn` in the stage's account), used
+    /// instead of the SDK's default chain. Default: the default chain.
+    #[schemars(with = "Option<String>")]
+    pub profile: Option<Spanned<String>>,
     /// Refuse `cargo xtask destroy` of this stage (remove the key, or set it
     /// to `false`, to allow it). Default: `false`.
     #[schemars(with = "Option<bool>")]

@@ -231,6 +231,31 @@ fn deploy_toml_problems() {
 }
 
 #[test]
+fn stage_account_and_profile_problems() {
+    let deploy = "[app]\nname = \"shop\"\n\n[stages.prod]\nregion = \"eu-west-1\"\naccount = \"1234-5678-9012\"\nprofile = \"prod account\"\n\n[stages.test]\nregion = \"us-east-1\"\naccount = \"123456789012\"\nprofile = \"test\"\n";
+    let fixture = Fixture::new()
+        .file("deploy.toml", deploy)
+        .service("svc", OK_SERVICE);
+    let errors = fixture.load().unwrap_err();
+    assert_eq!(errors.errors.len(), 2, "{}", diag::render_plain(&errors));
+    snapshot("stage_account_profile", fixture);
+}
+
+#[test]
+fn a_stage_pins_its_account_and_profile() {
+    let deploy = "[app]\nname = \"shop\"\n\n[stages.prod]\nregion = \"eu-west-1\"\naccount = \"123456789012\"\nprofile = \"prod\"\n";
+    let ws = Fixture::new()
+        .file("deploy.toml", deploy)
+        .service("svc", OK_SERVICE)
+        .load()
+        .unwrap();
+    let prod = &ws.stages["prod"];
+    assert_eq!(prod.profile.as_deref(), Some("prod"));
+    let pin = prod.account.as_ref().unwrap();
+    assert_eq!((pin.id.as_str(), pin.line), ("123456789012", 6));
+}
+
+#[test]
 fn missing_deploy_toml() {
     let fixture = Fixture::new().service("svc", OK_SERVICE);
     std::fs::remove_file(fixture.path().join("deploy.toml")).unwrap();
