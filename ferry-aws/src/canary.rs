@@ -97,6 +97,12 @@ pub async fn bake(c: &Clients, b: &Baking<'_>, outcome: &Outcome) -> miette::Res
         s.max_errors,
         stage = desired.stage
     );
+    if s.bake_s < 180 {
+        eprintln!(
+            "ferry: note: Lambda's and API Gateway's metrics reach CloudWatch about a minute late; a bake of {} s judges little of it (bake for several minutes on AWS)",
+            s.bake_s
+        );
+    }
     let mut source = CloudWatch {
         c,
         since: SystemTime::now(),

@@ -52,24 +52,28 @@ fn query(id: String, namespace: &str, name: &str, dims: Vec<Dimension>) -> Metri
         .build()
 }
 
+/// The queries of one reading: `e<i>`/`i<i>` per function, `s5xx`.
+fn queries(alias: &str, functions: &[Shifted], (api, stage): (&str, &str)) -> Vec<MetricDataQuery> {
+    let mut queries = Vec::new();
+    for (i, f) in functions.iter().enumerate() {
+        let dims = || {
+            vec![
+                dim("FunctionName", &f.function),
+                dim("Resource", &format!("{}:{alias}", f.function)),
+                dim("ExecutedVersion", &f.version),
+            ]
+        };
+        queries.push(query(format!("e{i}"), "AWS/Lambda", "Errors", dims()));
+        queries.push(query(format!("i{i}"), "AWS/Lambda", "Invocations", dims()));
+    }
+    let dims = vec![dim("ApiName", api), dim("Stage", stage)];
+    queries.push(query("s5xx".into(), "AWS/ApiGateway", "5XXError", dims));
+    queries
+}
+
 impl CloudWatch<'_> {
     fn queries(&self) -> Vec<MetricDataQuery> {
-        let mut queries = Vec::new();
-        for (i, f) in self.functions.iter().enumerate() {
-            let dims = || {
-                vec![
-                    dim("FunctionName", &f.function),
-                    dim("Resource", &format!("{}:{}", f.function, self.alias)),
-                    dim("ExecutedVersion", &f.version),
-                ]
-            };
-            queries.push(query(format!("e{i}"), "AWS/Lambda", "Errors", dims()));
-            queries.push(query(format!("i{i}"), "AWS/Lambda", "Invocations", dims()));
-        }
-        let (api, stage) = &self.api;
-        let dims = vec![dim("ApiName", api), dim("Stage", stage)];
-        queries.push(query("s5xx".into(), "AWS/ApiGateway", "5XXError", dims));
-        queries
+        queries(&self.alias, &self.functions, (&self.api.0, &self.api.1))
     }
 
     async fn read(&self) -> Result<Observed, String> {
@@ -117,5 +121,50 @@ impl CloudWatch<'_> {
 impl MetricSource for CloudWatch<'_> {
     async fn observe(&mut self) -> Result<Observed, String> {
         self.read().await
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Each query as `id namespace metric stat period dims`.
+    fn shown(q: &MetricDataQuery) -> String {
+        let stat = q.metric_stat().unwrap();
+        let m = stat.metric().unwrap();
+        let dims: Vec<String> = m
+            .dimensions()
+            .iter()
+            .map(|d| format!("{}={}", d.name().unwrap(), d.value().unwrap()))
+            .collect();
+        format!(
+            "{} {} {} {} {} {}",
+            q.id().unwrap(),
+            m.namespace().unwrap(),
+            m.metric_name().unwrap(),
+            stat.stat().unwrap(),
+            stat.period().unwrap(),
+            dims.join(",")
+        )
+    }
+
+    #[test]
+    fn the_canary_reads_its_versions_by_alias_and_the_stage_by_api_name() {
+        let functions = [Shifted {
+            function: "shop-prod-get".into(),
+            version: "7".into(),
+        }];
+        let all: Vec<String> = queries("prod", &functions, ("shop-prod", "prod"))
+            .iter()
+            .map(shown)
+            .collect();
+        assert_eq!(
+            all,
+            [
+                "e0 AWS/Lambda Errors Sum 60 FunctionName=shop-prod-get,Resource=shop-prod-get:prod,ExecutedVersion=7",
+                "i0 AWS/Lambda Invocations Sum 60 FunctionName=shop-prod-get,Resource=shop-prod-get:prod,ExecutedVersion=7",
+                "s5xx AWS/ApiGateway 5XXError Sum 60 ApiName=shop-prod,Stage=prod",
+            ]
+        );
     }
 }
