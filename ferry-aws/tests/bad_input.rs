@@ -66,6 +66,8 @@ fn corpus() -> Vec<Case> {
         case("region", Replace(D, "region = \"us-east-1\"", "region = \"Virginia\""), D, "stages.test.region"),
         case("region type", Replace(D, "region = \"us-east-1\"", "region = 1"), D, "region"),
         case("role", Append(D, "\n[stages.qa]\nregion = \"us-east-1\"\nrole = \"admin\"\n"), D, "stages.qa.role"),
+        case("tracing", Replace(GET, "tracing = \"active\"", "tracing = \"on\""), GET, "package.metadata.ferry.tracing"),
+        case("ephemeral storage", Replace(GET, "ephemeral-storage = 1024", "ephemeral-storage = 256"), GET, "package.metadata.ferry.ephemeral-storage"),
         case("account", Replace(D, "log-retention-days = 7", "log-retention-days = 7\naccount = \"12345\""), D, "stages.test.account"),
         case("account type", Replace(D, "log-retention-days = 7", "log-retention-days = 7\naccount = 123456789012"), D, "account"),
         case("profile", Replace(D, "log-retention-days = 7", "log-retention-days = 7\nprofile = \"my prod\""), D, "stages.test.profile"),

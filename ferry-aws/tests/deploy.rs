@@ -145,6 +145,46 @@ fn deploy_lifecycle_against_moto() {
         )
         .unwrap();
     assert_eq!(create.memory_size(), Some(512), "prod's override");
+    // get-item traces actively with 1 GB of /tmp; the managed role may
+    // send X-Ray its traces.
+    let get = rt
+        .block_on(
+            prod_aws
+                .lambda
+                .get_function_configuration()
+                .function_name("items-prod-get-item")
+                .send(),
+        )
+        .unwrap();
+    let mode = get.tracing_config().and_then(|t| t.mode());
+    assert_eq!(mode.map(|m| m.as_str()), Some("Active"));
+    assert_eq!(get.ephemeral_storage().map(|e| e.size()), Some(1024));
+    assert_eq!(
+        create
+            .tracing_config()
+            .and_then(|t| t.mode())
+            .map(|m| m.as_str()),
+        Some("PassThrough")
+    );
+    let role = get.role().unwrap().rsplit('/').next().unwrap().to_owned();
+    let attached = rt
+        .block_on(
+            prod_aws
+                .iam
+                .list_attached_role_policies()
+                .role_name(&role)
+                .send(),
+        )
+        .unwrap();
+    let arns: Vec<&str> = attached
+        .attached_policies()
+        .iter()
+        .filter_map(|p| p.policy_arn())
+        .collect();
+    assert!(
+        arns.contains(&"arn:aws:iam::aws:policy/AWSXRayDaemonWriteAccess"),
+        "{arns:?}"
+    );
     let test_stage = rt
         .block_on(
             aws.apigw

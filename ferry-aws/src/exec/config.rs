@@ -52,6 +52,8 @@ pub(super) fn config(
         role: settings.role.clone(),
         memory_mb: settings.memory_mb,
         timeout_s: settings.timeout_s,
+        tracing: settings.tracing,
+        ephemeral_mb: settings.ephemeral_mb,
         env,
         layers,
     })
@@ -103,6 +105,8 @@ mod tests {
             role: "arn:aws:iam::123456789012:role/r".into(),
             memory_mb: 256,
             timeout_s: 10,
+            tracing: ferry::model::Tracing::PassThrough,
+            ephemeral_mb: 512,
             env: [
                 ("PLAIN".to_owned(), EnvValue::Plain("v".into())),
                 (

@@ -9,7 +9,7 @@ use aws_sdk_lambda::types::Architecture;
 use ferry::deploy::front::DesiredFront;
 use ferry::deploy::plan::INVOKE_STATEMENT_ID;
 use ferry::deploy::{Desired, DesiredRole, Live, LiveFunction, LiveLayerVersion};
-use ferry::model::{Arch, Runtime, Stage};
+use ferry::model::{Arch, Runtime, Stage, Tracing};
 use futures::stream::{self, StreamExt};
 
 use crate::sdk::clients::Clients;
@@ -36,7 +36,8 @@ pub async fn read(
     };
     let managed_role_exists = match &desired.role {
         DesiredRole::Managed(name) => {
-            role_exists(c, name).await? && role_has_basic_policy(c, name).await?
+            let wanted = ferry::deploy::action::managed_policies(desired.functions.values());
+            role_exists(c, name).await? && role_has_policies(c, name, &wanted).await?
         }
         // Checked by `preflight`, before the build.
         DesiredRole::Arn(_) => false,
@@ -96,7 +97,7 @@ async fn role_exists(c: &Clients, name: &str) -> Result<bool, AwsError> {
 
 /// The managed role is complete only with its policy attached (a deploy
 /// cut between CreateRole and AttachRolePolicy leaves it without).
-async fn role_has_basic_policy(c: &Clients, name: &str) -> Result<bool, AwsError> {
+async fn role_has_policies(c: &Clients, name: &str, wanted: &[String]) -> Result<bool, AwsError> {
     let out = c
         .iam
         .list_attached_role_policies()
@@ -104,10 +105,12 @@ async fn role_has_basic_policy(c: &Clients, name: &str) -> Result<bool, AwsError
         .send()
         .await
         .map_err(|e| fail::call("iam:ListAttachedRolePolicies", e.into_service_error()))?;
-    Ok(out
+    let attached: Vec<&str> = out
         .attached_policies()
         .iter()
-        .any(|p| p.policy_arn() == Some(ferry::deploy::action::BASIC_EXECUTION_POLICY)))
+        .filter_map(|p| p.policy_arn())
+        .collect();
+    Ok(wanted.iter().all(|w| attached.contains(&w.as_str())))
 }
 
 /// A role given by ARN must exist when it is in the deploying account (a
@@ -212,6 +215,11 @@ async fn function(
             .and_then(|r| Runtime::ALL.into_iter().find(|x| x.as_str() == r.as_str())),
         memory_mb: f.memory_size().unwrap_or(128).max(0) as u32,
         timeout_s: f.timeout().unwrap_or(3).max(0) as u32,
+        tracing: f
+            .tracing_config()
+            .and_then(|t| t.mode())
+            .map_or(Tracing::default(), |m| Tracing::from_lambda(m.as_str())),
+        ephemeral_mb: f.ephemeral_storage().map_or(512, |e| e.size()).max(0) as u32,
         env: crate::sdk::convert::env_of(f),
         layers: f
             .layers()

@@ -4,8 +4,11 @@
 use std::collections::{BTreeMap, HashMap};
 
 use aws_sdk_lambda::primitives::Blob;
-use aws_sdk_lambda::types::{Architecture, Environment, FunctionConfiguration, Runtime};
-use ferry::model::{Arch, EndpointType};
+use aws_sdk_lambda::types::{
+    Architecture, Environment, EphemeralStorage, FunctionConfiguration, Runtime, TracingConfig,
+    TracingMode,
+};
+use ferry::model::{Arch, EndpointType, Tracing};
 
 use crate::sdk::fail::AwsError;
 
@@ -56,6 +59,20 @@ pub async fn zip(path: &str) -> Result<Blob, AwsError> {
             .into(),
     })?;
     Ok(Blob::new(bytes))
+}
+
+pub fn tracing(mode: Tracing) -> TracingConfig {
+    TracingConfig::builder()
+        .mode(TracingMode::from(mode.as_str()))
+        .build()
+}
+
+pub fn ephemeral(mb: u32) -> EphemeralStorage {
+    // The builder fails only without a size.
+    EphemeralStorage::builder()
+        .size(mb as i32)
+        .build()
+        .unwrap_or_else(|_| unreachable!("the size is set"))
 }
 
 #[cfg(test)]

@@ -12,11 +12,11 @@ use aws_sdk_lambda::operation::update_function_configuration::builders::UpdateFu
 use aws_sdk_lambda::primitives::Blob;
 use aws_sdk_lambda::types::{FunctionCode, FunctionConfiguration};
 use ferry::deploy::plan::INVOKE_STATEMENT_ID;
-use ferry::model::{Arch, Runtime};
+use ferry::model::{Arch, Runtime, Tracing};
 
 use crate::read::{landed, live};
 use crate::sdk::clients::Clients;
-use crate::sdk::convert::{architecture, env_of, environment, runtime, tags};
+use crate::sdk::convert::{architecture, env_of, environment, ephemeral, runtime, tags, tracing};
 use crate::sdk::fail::{self, AwsError};
 use crate::sdk::once;
 
@@ -27,6 +27,8 @@ pub struct Config {
     pub role: String,
     pub memory_mb: u32,
     pub timeout_s: u32,
+    pub tracing: Tracing,
+    pub ephemeral_mb: u32,
     pub env: BTreeMap<String, String>,
     pub layers: Vec<String>,
 }
@@ -37,6 +39,13 @@ impl Config {
         let live_layers: Vec<&str> = live.layers().iter().filter_map(|l| l.arn()).collect();
         live.memory_size() == Some(self.memory_mb as i32)
             && live.timeout() == Some(self.timeout_s as i32)
+            && live
+                .tracing_config()
+                .and_then(|t| t.mode())
+                .map(|m| m.as_str())
+                .unwrap_or("PassThrough")
+                == self.tracing.as_str()
+            && live.ephemeral_storage().map_or(512, |e| e.size()) == self.ephemeral_mb as i32
             && live.role() == Some(self.role.as_str())
             && live.runtime().map(|r| r.as_str()) == Some(self.runtime.as_str())
             && env_of(live) == self.env
@@ -117,6 +126,8 @@ fn create_request(
         .architectures(architecture(code.arch))
         .memory_size(config.memory_mb as i32)
         .timeout(config.timeout_s as i32)
+        .tracing_config(tracing(config.tracing))
+        .ephemeral_storage(ephemeral(config.ephemeral_mb))
         .environment(environment(&config.env))
         .set_layers(Some(config.layers.clone()))
         .set_tags(Some(tags(function_tags)))
@@ -135,6 +146,8 @@ fn configuration_request(
         .role(&config.role)
         .memory_size(config.memory_mb as i32)
         .timeout(config.timeout_s as i32)
+        .tracing_config(tracing(config.tracing))
+        .ephemeral_storage(ephemeral(config.ephemeral_mb))
         .environment(environment(&config.env))
         .set_layers(Some(config.layers.clone()))
 }
@@ -302,6 +315,8 @@ mod tests {
             role: "arn:aws:iam::123456789012:role/r".into(),
             memory_mb: 512,
             timeout_s: 9,
+            tracing: Tracing::Active,
+            ephemeral_mb: 1024,
             env: [("A".to_owned(), "1".to_owned())].into_iter().collect(),
             layers: vec!["arn:aws:lambda:us-east-1:1:layer:l:2".into()],
         }
@@ -336,6 +351,12 @@ mod tests {
         );
         assert_eq!(input.get_memory_size(), &Some(512));
         assert_eq!(input.get_timeout(), &Some(9));
+        let mode = input.get_tracing_config().as_ref().and_then(|t| t.mode());
+        assert_eq!(mode.map(|m| m.as_str()), Some("Active"));
+        assert_eq!(
+            input.get_ephemeral_storage().as_ref().map(|e| e.size()),
+            Some(1024)
+        );
         assert_eq!(
             input.get_architectures().as_deref(),
             Some(&[architecture(Arch::Arm64)][..])
@@ -386,6 +407,12 @@ mod tests {
                         .arn("arn:aws:lambda:us-east-1:1:layer:l:2")
                         .build(),
                 )
+                .tracing_config(
+                    aws_sdk_lambda::types::TracingConfigResponse::builder()
+                        .mode(aws_sdk_lambda::types::TracingMode::Active)
+                        .build(),
+                )
+                .ephemeral_storage(ephemeral(1024))
                 .build()
         };
         assert!(c.matches(&reported(512)));

@@ -10,7 +10,7 @@ use serde::{Deserialize, Serialize};
 
 use super::stage_cache::{StageCacheState, StagePatch};
 use crate::model::cache::Behavior;
-use crate::model::{Arch, EndpointType, EnvValue, Runtime};
+use crate::model::{Arch, EndpointType, EnvValue, Runtime, Tracing};
 
 /// One write the deploy makes.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -308,9 +308,18 @@ pub struct FunctionSettings {
     pub role: String,
     pub memory_mb: u32,
     pub timeout_s: u32,
+    /// (Defaults: what a plan saved before these settings existed meant.)
+    #[serde(default)]
+    pub tracing: Tracing,
+    #[serde(default = "default_ephemeral")]
+    pub ephemeral_mb: u32,
     /// Values as declared: a secret is its source, resolved when applied.
     pub env: BTreeMap<String, EnvValue>,
     pub layers: Vec<LayerArn>,
+}
+
+fn default_ephemeral() -> u32 {
+    crate::model::DEFAULT_EPHEMERAL_MB
 }
 
 /// A function version an alias or a release names.
@@ -336,6 +345,21 @@ pub enum LayerArn {
 /// The trust policy of a role Lambda assumes.
 pub const LAMBDA_TRUST_POLICY: &str = r#"{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Principal":{"Service":"lambda.amazonaws.com"},"Action":"sts:AssumeRole"}]}"#;
 
-/// The managed role's only permissions: writing its functions' logs.
+/// The managed role's permissions: writing its functions' logs ...
 pub const BASIC_EXECUTION_POLICY: &str =
     "arn:aws:iam::aws:policy/service-role/AWSLambdaBasicExecutionRole";
+
+/// ... and, when a function of the stage traces actively, sending X-Ray
+/// its traces (Lambda adds nothing itself outside the console).
+pub const XRAY_WRITE_POLICY: &str = "arn:aws:iam::aws:policy/AWSXRayDaemonWriteAccess";
+
+/// The policies the stage's managed role holds for `functions`.
+pub fn managed_policies<'a>(
+    functions: impl IntoIterator<Item = &'a super::state::DesiredFunction>,
+) -> Vec<String> {
+    let mut policies = vec![BASIC_EXECUTION_POLICY.to_owned()];
+    if functions.into_iter().any(|f| f.tracing == Tracing::Active) {
+        policies.push(XRAY_WRITE_POLICY.to_owned());
+    }
+    policies
+}

@@ -33,6 +33,16 @@ pub(super) fn config_changes(
         function.timeout_s.to_string(),
     );
     differ(
+        "tracing",
+        current.tracing.to_string(),
+        function.tracing.to_string(),
+    );
+    differ(
+        "ephemeral_mb",
+        current.ephemeral_mb.to_string(),
+        function.ephemeral_mb.to_string(),
+    );
+    differ(
         "role",
         current.role.clone(),
         desired.role.arn(&live.account_id),

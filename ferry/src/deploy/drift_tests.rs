@@ -131,3 +131,64 @@ fn tags_role_and_permission_drift_are_repaired() {
     let text = render::text(&p);
     assert!(text.contains("role: arn:aws:iam::123456789012:role/by-hand -> arn:aws:iam::123456789012:role/shop-test-ferry-lambda"), "{text}");
 }
+
+#[test]
+fn active_tracing_updates_the_configuration_and_gives_the_managed_role_x_ray() {
+    let (_f, ws) = workspace(false);
+    let mut desired = desired_for(&ws, &[]);
+    let live_before = converged(&desired);
+    desired.functions.get_mut("shop-test-get").unwrap().tracing = crate::model::Tracing::Active;
+    desired
+        .functions
+        .get_mut("shop-test-get")
+        .unwrap()
+        .ephemeral_mb = 2048;
+    super::release::fill_digests(&mut desired.functions, &desired.layers, &desired.role);
+    // The live read counts a managed role without X-Ray's policy as missing.
+    let live = Live {
+        managed_role_exists: false,
+        ..live_before
+    };
+    let plan = plan(&desired, &live, false);
+    assert_eq!(
+        kinds(&plan),
+        [
+            "create_role",
+            "update_function_configuration",
+            "publish_version",
+            "point_alias",
+            "record_release"
+        ]
+    );
+    let Action::CreateRole { policies, .. } = &plan.actions[0] else {
+        panic!("{plan:?}")
+    };
+    assert_eq!(
+        policies,
+        &[
+            super::action::BASIC_EXECUTION_POLICY.to_owned(),
+            super::action::XRAY_WRITE_POLICY.to_owned()
+        ]
+    );
+    let Action::UpdateFunctionConfiguration {
+        changes, settings, ..
+    } = &plan.actions[1]
+    else {
+        panic!("{plan:?}")
+    };
+    let fields: Vec<(&str, &str, &str)> = changes
+        .iter()
+        .map(|c| (c.field.as_str(), c.from.as_str(), c.to.as_str()))
+        .collect();
+    assert_eq!(
+        fields,
+        [
+            ("tracing", "PassThrough", "Active"),
+            ("ephemeral_mb", "512", "2048")
+        ]
+    );
+    assert_eq!(
+        (settings.tracing, settings.ephemeral_mb),
+        (crate::model::Tracing::Active, 2048)
+    );
+}

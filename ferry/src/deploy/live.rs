@@ -6,7 +6,7 @@ use std::collections::BTreeMap;
 use serde::{Deserialize, Serialize};
 
 use super::record::Release;
-use crate::model::{Arch, Runtime};
+use crate::model::{Arch, Runtime, Tracing};
 
 /// What AWS holds for the stage now.
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
@@ -41,6 +41,10 @@ pub struct LiveFunction {
     pub runtime: Option<Runtime>,
     pub memory_mb: u32,
     pub timeout_s: u32,
+    #[serde(default)]
+    pub tracing: Tracing,
+    #[serde(default = "default_ephemeral")]
+    pub ephemeral_mb: u32,
     pub env: BTreeMap<String, String>,
     /// Layer version ARNs, in order.
     pub layers: Vec<String>,
@@ -50,6 +54,10 @@ pub struct LiveFunction {
     /// The stage's alias, when the function has one.
     #[serde(default)]
     pub alias: Option<LiveAlias>,
+}
+
+fn default_ephemeral() -> u32 {
+    crate::model::DEFAULT_EPHEMERAL_MB
 }
 
 /// The version a stage's alias serves, with that version's description

@@ -6,7 +6,7 @@ use serde::{Deserialize, Serialize};
 
 pub use super::action::{Action, Change, FunctionSettings, LayerArn};
 
-use super::action::{BASIC_EXECUTION_POLICY, LAMBDA_TRUST_POLICY};
+use super::action::LAMBDA_TRUST_POLICY;
 use super::openapi;
 use super::state::{
     Desired, DesiredFunction, DesiredLayerRef, DesiredRole, Live, LiveFunction, TAG_APP, TAG_STAGE,
@@ -76,7 +76,7 @@ pub fn plan(desired: &Desired, live: &Live, prune: bool) -> Plan {
                     desired.app, desired.stage
                 ),
                 trust_policy: LAMBDA_TRUST_POLICY.to_owned(),
-                policies: vec![BASIC_EXECUTION_POLICY.to_owned()],
+                policies: super::action::managed_policies(desired.functions.values()),
             });
         }
     }
@@ -324,6 +324,8 @@ fn settings(desired: &Desired, live: &Live, function: &DesiredFunction) -> Funct
         role: desired.role.arn(&live.account_id),
         memory_mb: function.memory_mb,
         timeout_s: function.timeout_s,
+        tracing: function.tracing,
+        ephemeral_mb: function.ephemeral_mb,
         env: function.env_declared.clone(),
         layers: layer_arns(desired, live, function),
     }

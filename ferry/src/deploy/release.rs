@@ -12,7 +12,7 @@ use sha2::{Digest, Sha256};
 
 use super::action::{Action, VersionRef};
 use super::state::{Desired, DesiredFunction, DesiredLayer, DesiredLayerRef, DesiredRole, Live};
-use crate::model::{Arch, EnvValue};
+use crate::model::{Arch, EnvValue, Tracing};
 
 /// How a version's description begins: `ferry sha256:<CodeSha256> config:<digest>`.
 pub const VERSION_MARK: &str = "ferry sha256:";
@@ -37,6 +37,14 @@ pub fn fill_digests(
             "ferry-version-1\n{:?}\n{}\n{}\n{}\n{:?}\n",
             f.arch, f.runtime, f.memory_mb, f.timeout_s, role
         ));
+        // Settings added since versions were first described count only
+        // when set, so existing versions keep their digest.
+        if f.tracing != Tracing::default() {
+            h.update(format!("tracing {}\n", f.tracing));
+        }
+        if f.ephemeral_mb != crate::model::DEFAULT_EPHEMERAL_MB {
+            h.update(format!("ephemeral {}\n", f.ephemeral_mb));
+        }
         for (key, value) in &f.env_declared {
             match value {
                 EnvValue::Plain(v) => h.update(format!("env {key}={v}\n")),

@@ -10,7 +10,7 @@ use super::front::DesiredFront;
 pub use super::live::*;
 use crate::manifest::{ArtifactKind, Manifest};
 use crate::model::{
-    Arch, EndpointType, EnvValue, LayerRef, Method, Runtime, Secrets, Stage, Workspace,
+    Arch, EndpointType, EnvValue, LayerRef, Method, Runtime, Secrets, Stage, Tracing, Workspace,
     MAX_ENV_BYTES,
 };
 
@@ -99,6 +99,8 @@ pub struct DesiredFunction {
     pub zip: String,
     pub memory_mb: u32,
     pub timeout_s: u32,
+    pub tracing: Tracing,
+    pub ephemeral_mb: u32,
     /// Resolved values, compared with the live ones; never rendered.
     #[serde(skip)]
     pub env: BTreeMap<String, String>,
@@ -279,6 +281,8 @@ pub fn desired(
                 zip: artifact.path.clone(),
                 memory_mb: settings.memory_mb,
                 timeout_s: settings.timeout_s,
+                tracing: settings.tracing,
+                ephemeral_mb: settings.ephemeral_mb,
                 env,
                 env_declared: settings.env.clone(),
                 layers: refs,

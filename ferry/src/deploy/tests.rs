@@ -103,6 +103,8 @@ pub(super) fn converged(desired: &Desired) -> Live {
             runtime: Some(f.runtime),
             memory_mb: f.memory_mb,
             timeout_s: f.timeout_s,
+            tracing: f.tracing,
+            ephemeral_mb: f.ephemeral_mb,
             env: f.env.clone(),
             layers,
             role: desired.role.arn("123456789012"),

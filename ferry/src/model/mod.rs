@@ -27,11 +27,14 @@ pub use load::CrateKind;
 pub use load::{
     bin_targets, implicit_bins, load_workspace, load_workspace_from, BinTarget, WorkspaceFiles,
 };
-pub use names::{Arch, GlibcVersion, LambdaName, Method, Runtime};
+pub use names::{Arch, GlibcVersion, LambdaName, Method, Runtime, Tracing};
 pub use route::{Route, RouteEntry, RoutePath, RouteTable, Segment};
 
 /// Lambda's memory range in MB.
 pub const MEMORY_MB: std::ops::RangeInclusive<i64> = 128..=10240;
+/// Lambda's `/tmp` size in MB, and its default.
+pub const EPHEMERAL_MB: std::ops::RangeInclusive<i64> = 512..=10240;
+pub const DEFAULT_EPHEMERAL_MB: u32 = 512;
 /// Lambda's timeout range in seconds.
 pub const TIMEOUT_S: std::ops::RangeInclusive<i64> = 1..=900;
 /// Lambda allows at most five layers per function.
@@ -86,6 +89,10 @@ pub struct Service {
     pub routes: Vec<Route>,
     pub memory_mb: u32,
     pub timeout_s: u32,
+    /// X-Ray tracing (default pass-through, Lambda's).
+    pub tracing: Tracing,
+    /// `/tmp` in MB (default 512, Lambda's).
+    pub ephemeral_mb: u32,
     pub env: BTreeMap<String, EnvValue>,
     pub layers: Vec<LayerRef>,
     pub architecture: Arch,
@@ -210,6 +217,8 @@ pub struct FunctionSettings {
     pub function_name: String,
     pub memory_mb: u32,
     pub timeout_s: u32,
+    pub tracing: Tracing,
+    pub ephemeral_mb: u32,
     pub env: BTreeMap<String, EnvValue>,
 }
 
@@ -253,6 +262,8 @@ impl Stage {
             function_name: self.function_name(app, service.name.as_str()),
             memory_mb: over.and_then(|o| o.memory_mb).unwrap_or(service.memory_mb),
             timeout_s: over.and_then(|o| o.timeout_s).unwrap_or(service.timeout_s),
+            tracing: service.tracing,
+            ephemeral_mb: service.ephemeral_mb,
             env,
         }
     }

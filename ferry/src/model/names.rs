@@ -52,6 +52,55 @@ impl fmt::Display for Arch {
     }
 }
 
+/// X-Ray tracing of a function: Lambda's `TracingConfig.Mode`.
+#[derive(
+    Debug,
+    Clone,
+    Copy,
+    Default,
+    PartialEq,
+    Eq,
+    PartialOrd,
+    Ord,
+    Hash,
+    Serialize,
+    Deserialize,
+    JsonSchema,
+)]
+#[serde(rename_all = "kebab-case")]
+pub enum Tracing {
+    /// Lambda's default: traces only requests that arrive sampled.
+    #[default]
+    PassThrough,
+    /// Samples and traces requests itself (the role needs X-Ray's
+    /// `PutTraceSegments` and `PutTelemetryRecords`).
+    Active,
+}
+
+impl Tracing {
+    /// The mode as Lambda names it.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Tracing::PassThrough => "PassThrough",
+            Tracing::Active => "Active",
+        }
+    }
+
+    /// Lambda's name back to the mode (anything else: Lambda's default).
+    pub fn from_lambda(mode: &str) -> Tracing {
+        match mode {
+            "Active" => Tracing::Active,
+            _ => Tracing::PassThrough,
+        }
+    }
+}
+
+impl fmt::Display for Tracing {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
 /// A glibc version, compared numerically (2.26 < 2.34).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
 pub struct GlibcVersion {

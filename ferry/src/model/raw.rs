@@ -8,9 +8,9 @@ use schemars::JsonSchema;
 use serde::Deserialize;
 use toml::Spanned;
 
-use super::names::{Arch, Runtime};
+use super::names::{Arch, Runtime, Tracing};
 pub use super::raw_cache::{RawApiCache, RawCache, RawStageCache};
-use super::{LOG_RETENTION_DAYS, MAX_LAYERS, MEMORY_MB, TIMEOUT_S};
+use super::{EPHEMERAL_MB, LOG_RETENTION_DAYS, MAX_LAYERS, MEMORY_MB, TIMEOUT_S};
 
 /// The parts of a crate's Cargo.toml that ferry reads. Other keys belong to
 /// cargo and other tools, so this level accepts anything else.
@@ -64,6 +64,17 @@ pub struct RawFerry {
         range(min = *TIMEOUT_S.start(), max = *TIMEOUT_S.end())
     )]
     pub timeout: Option<Spanned<i64>>,
+    /// X-Ray tracing: `"active"` (Lambda samples and traces requests; the
+    /// role needs X-Ray's write permissions) or `"pass-through"`. Default:
+    /// `"pass-through"`, Lambda's.
+    #[schemars(with = "Option<Tracing>")]
+    pub tracing: Option<Spanned<Tracing>>,
+    /// The size of `/tmp` in MB, 512 to 10240. Default: 512.
+    #[schemars(
+        with = "Option<i64>",
+        range(min = *EPHEMERAL_MB.start(), max = *EPHEMERAL_MB.end())
+    )]
+    pub ephemeral_storage: Option<Spanned<i64>>,
     /// Environment variables: names `[A-Za-z][A-Za-z0-9_]*`, not reserved by
     /// Lambda (`AWS_REGION`, `AWS_LAMBDA_*`, ...); each value a string or a
     /// secret (`{ ssm = "/name" }`, `{ from-env = "VAR" }`); 4 KB in all.
@@ -143,10 +154,6 @@ pub type RawCargoLambdaDeploy = BTreeMap<Spanned<String>, Spanned<toml::Value>>;
 pub const CARGO_LAMBDA_KEYS_NOT_USED: &[(&str, &str)] = &[
     ("role", "the stage's `role` in deploy.toml"),
     ("iam_role", "the stage's `role` in deploy.toml"),
-    (
-        "tracing",
-        "nothing yet: X-Ray tracing is not managed by ferry",
-    ),
     (
         "log_retention",
         "the stage's `log-retention-days` in deploy.toml",

@@ -53,8 +53,32 @@ fn cargo_lambda_metadata_is_read_without_edits() {
     assert_eq!((s.memory_mb, s.timeout_s), (1024, 20));
     assert_eq!(s.env["MODE"], crate::model::EnvValue::from("x"));
     assert!(matches!(&s.layers[0], LayerRef::Arn(arn) if arn.ends_with(":otel:7")));
-    assert_eq!(ws.warnings.len(), 2, "{:?}", ws.warnings);
-    assert!(ws.warnings[0].contains("role") || ws.warnings[1].contains("role"));
+    assert_eq!(s.tracing, crate::model::Tracing::Active);
+    assert_eq!(ws.warnings.len(), 1, "{:?}", ws.warnings);
+    assert!(ws.warnings[0].contains("role"), "{:?}", ws.warnings);
+}
+
+#[test]
+fn tracing_and_ephemeral_storage_are_read_and_checked() {
+    let ws = Fixture::new()
+        .service(
+            "a",
+            "routes = [\"GET /a\"]\ntracing = \"active\"\nephemeral-storage = 2048\n",
+        )
+        .load()
+        .unwrap();
+    let a = &ws.services["a"];
+    assert_eq!(
+        (a.tracing, a.ephemeral_mb),
+        (crate::model::Tracing::Active, 2048)
+    );
+    snapshot(
+        "tracing_and_ephemeral_storage",
+        Fixture::new().service(
+            "a",
+            "routes = [\"GET /a\"]\ntracing = \"active\"\nephemeral-storage = 256\n",
+        ),
+    );
 }
 
 fn snapshot(name: &str, fixture: Fixture) {

@@ -13,8 +13,8 @@ use super::load::{CrateFiles, CrateKind};
 use super::raw::{RawCargoToml, RawFerry, RawLayer};
 use super::route::{Route, RouteTable, Segment};
 use super::{
-    App, Arch, LambdaName, Layer, LayerRef, Service, DEFAULT_MEMORY_MB, DEFAULT_TIMEOUT_S,
-    MAX_LAYERS, MEMORY_MB, TIMEOUT_S,
+    App, Arch, LambdaName, Layer, LayerRef, Service, DEFAULT_EPHEMERAL_MB, DEFAULT_MEMORY_MB,
+    DEFAULT_TIMEOUT_S, EPHEMERAL_MB, MAX_LAYERS, MEMORY_MB, TIMEOUT_S,
 };
 
 mod cache;
@@ -212,6 +212,15 @@ fn service(
         .unwrap_or(DEFAULT_MEMORY_MB);
     let timeout = in_range(&ferry.timeout, TIMEOUT_S, "timeout", "seconds", file, diags)
         .unwrap_or(DEFAULT_TIMEOUT_S);
+    let ephemeral = in_range(
+        &ferry.ephemeral_storage,
+        EPHEMERAL_MB,
+        "ephemeral-storage",
+        "MB",
+        file,
+        diags,
+    )
+    .unwrap_or(DEFAULT_EPHEMERAL_MB);
     let env = ferry
         .env
         .as_ref()
@@ -227,6 +236,8 @@ fn service(
         routes,
         memory_mb: memory,
         timeout_s: timeout,
+        tracing: ferry.tracing.map(Spanned::into_inner).unwrap_or_default(),
+        ephemeral_mb: ephemeral,
         env,
         layers,
         architecture: ferry
@@ -347,6 +358,11 @@ fn layer(
         ("routes", ferry.routes.first().map(Spanned::span)),
         ("memory", ferry.memory.as_ref().map(Spanned::span)),
         ("timeout", ferry.timeout.as_ref().map(Spanned::span)),
+        ("tracing", ferry.tracing.as_ref().map(Spanned::span)),
+        (
+            "ephemeral-storage",
+            ferry.ephemeral_storage.as_ref().map(Spanned::span),
+        ),
         ("env", ferry.env.as_ref().map(Spanned::span)),
         ("layers", ferry.layers.as_ref().map(Spanned::span)),
         (

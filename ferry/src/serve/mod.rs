@@ -197,6 +197,8 @@ mod tests {
             function_name: "app-local-svc".into(),
             memory_mb: 128,
             timeout_s: 3,
+            tracing: crate::model::Tracing::PassThrough,
+            ephemeral_mb: 512,
             env,
         };
         let out = lambda_env(&Stage::local(), &settings, Path::new("/tmp/opt"));

@@ -9,6 +9,7 @@ use toml::Spanned;
 
 use crate::model::diag::{Diagnostics, SourceFile};
 use crate::model::raw::{RawCargoLambda, RawFerry, CARGO_LAMBDA_KEYS_NOT_USED};
+use crate::model::Tracing;
 
 const TABLE: &str = "package.metadata.lambda.deploy";
 
@@ -27,6 +28,14 @@ pub(crate) fn merge(
             "memory" => set(&mut ferry.memory, typed(name, value, file, diags)),
             "timeout" => set(&mut ferry.timeout, typed(name, value, file, diags)),
             "runtime" => set(&mut ferry.runtime, typed(name, value, file, diags)),
+            // cargo-lambda writes `active` or `passthrough`.
+            "tracing" => {
+                let mode = typed::<String>(name, value, file, diags);
+                set(
+                    &mut ferry.tracing,
+                    mode.and_then(|m| tracing(m, file, diags)),
+                );
+            }
             "env" => set(
                 &mut ferry.env,
                 typed::<BTreeMap<String, toml::Value>>(name, value, file, diags).map(spread),
@@ -40,7 +49,7 @@ pub(crate) fn merge(
                     diags.warn(format!("{}:{}: `{TABLE}.{name}` is a cargo-lambda key ferry does not read; ferry uses {instead}", file.display, file.line_of(key.span().start)));
                 }
                 None => {
-                    let help = "remove the key or fix its spelling; ferry reads memory, timeout, env, layers and runtime here";
+                    let help = "remove the key or fix its spelling; ferry reads memory, timeout, env, layers, runtime and tracing here";
                     diags.error(
                         file,
                         key.span(),
@@ -53,6 +62,29 @@ pub(crate) fn merge(
         }
     }
     ferry
+}
+
+fn tracing(
+    mode: Spanned<String>,
+    file: &SourceFile,
+    diags: &mut Diagnostics,
+) -> Option<Spanned<Tracing>> {
+    let span = mode.span();
+    let tracing = match mode.get_ref().to_ascii_lowercase().as_str() {
+        "active" => Tracing::Active,
+        "passthrough" | "pass-through" => Tracing::PassThrough,
+        other => {
+            diags.error(
+                file,
+                span.clone(),
+                format!("{TABLE}.tracing"),
+                format!("`{other}` is not a tracing mode"),
+                Some("write `active` or `passthrough`".into()),
+            );
+            return None;
+        }
+    };
+    Some(Spanned::new(span, tracing))
 }
 
 fn set<T>(slot: &mut Option<T>, value: Option<T>) {
