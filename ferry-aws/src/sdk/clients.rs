@@ -83,11 +83,16 @@ impl Clients {
             return Ok(clients);
         };
         if actual != pin.id {
+            let how = match &stage.profile {
+                    Some(p) => format!("its profile `{p}` (deploy.toml) reaches account {actual}; point that profile at a role of account {}", pin.id),
+                    None => "set the stage's `profile` in deploy.toml, or AWS_PROFILE, or the CI job's role".to_owned(),
+                };
             return Err(AwsError::WrongAccount {
                 stage: stage.name.clone(),
                 expected: pin.id.clone(),
                 actual,
                 place: format!("{}:{}", pin.file, pin.line),
+                how,
             });
         }
         Ok(clients)

@@ -15,13 +15,15 @@ pub enum AwsError {
 
     #[error("the credentials reach account {actual}, but stage `{stage}` is in account {expected} ({place})")]
     #[diagnostic(help(
-        "use credentials of account {expected} for this stage (its `profile` in deploy.toml, AWS_PROFILE, or the CI job's role), or correct `account` at {place}"
+        "use credentials of account {expected} for this stage: {how}; or correct `account` at {place}"
     ))]
     WrongAccount {
         stage: String,
         expected: String,
         actual: String,
         place: String,
+        /// How this stage gets its credentials, and so what to change.
+        how: String,
     },
 
     #[error("profile `{profile}` of stage `{stage}` gives no usable credentials: {why}")]

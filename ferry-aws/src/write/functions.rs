@@ -19,6 +19,7 @@ use crate::sdk::clients::Clients;
 use crate::sdk::convert::{architecture, env_of, environment, ephemeral, runtime, tags, tracing};
 use crate::sdk::fail::{self, AwsError};
 use crate::sdk::once;
+use crate::write::lambda_role::{role_not_ready, role_refused, ROLE_TRIES};
 
 /// A function's configuration with every value resolved: what Lambda is sent.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -84,23 +85,13 @@ pub async fn create(
                         break Some(arn);
                     }
                 }
-                let retry = e.is_invalid_parameter_value_exception()
-                    && e.to_string().contains("cannot be assumed")
-                    || e.meta()
-                        .message()
-                        .is_some_and(|m| m.contains("cannot be assumed"));
-                if retry && tries < 10 {
+                if role_not_ready(&e) && tries < ROLE_TRIES {
                     tries += 1;
                     tokio::time::sleep(Duration::from_secs(2)).await;
                     continue;
                 }
-                if e.is_invalid_parameter_value_exception()
-                    && e.meta().message().is_some_and(|m| m.contains("role"))
-                {
-                    return Err(AwsError::Role {
-                        role,
-                        why: e.meta().message().unwrap_or_default().to_owned(),
-                    });
+                if let Some(err) = role_refused(&e, &role, "lambda:CreateFunction") {
+                    return Err(err);
                 }
                 return Err(fail::call("lambda:CreateFunction", e));
             }
@@ -187,12 +178,23 @@ pub async fn update_configuration(
     config: &Config,
     revision: Option<String>,
 ) -> Result<(), AwsError> {
-    let updated = configuration_request(c.lambda_paced().await, name, config)
-        .set_revision_id(revision)
-        .send()
-        .await;
+    let request =
+        configuration_request(c.lambda_paced().await, name, config).set_revision_id(revision);
+    let mut tries = 0;
+    let updated = loop {
+        match request.clone().send().await {
+            Err(e) if tries < ROLE_TRIES && e.as_service_error().is_some_and(role_not_ready) => {
+                tries += 1;
+                tokio::time::sleep(Duration::from_secs(2)).await;
+            }
+            other => break other,
+        }
+    };
     if let Err(e) = updated {
         let e = e.into_service_error();
+        if let Some(err) = role_refused(&e, &config.role, "lambda:UpdateFunctionConfiguration") {
+            return Err(err);
+        }
         // A retry whose first attempt landed finds a new RevisionId.
         let landed = e.is_precondition_failed_exception()
             && landed::configuration(c, name, |live| config.matches(live)).await?;

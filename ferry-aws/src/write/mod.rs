@@ -7,6 +7,7 @@ pub mod dns;
 pub mod front_apply;
 pub mod front_config;
 pub mod functions;
+pub mod lambda_role;
 pub mod lock;
 pub mod resources;
 pub mod teardown;

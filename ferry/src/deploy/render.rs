@@ -91,8 +91,13 @@ pub fn text(plan: &Plan) -> String {
 pub fn line(action: &Action) -> String {
     {
         match action {
-            Action::CreateRole { name, .. } => {
-                format!("  + create   role {name} (basic execution: CloudWatch Logs only)")
+            Action::CreateRole { name, policies, .. } => {
+                let short: Vec<&str> = policies
+                    .iter()
+                    .map(|p| p.rsplit('/').next().unwrap_or(p))
+                    .collect();
+                // An existing role lacking one of them is completed instead.
+                format!("  + create   role {name} (or complete it) with {}", short.join(", "))
             }
             Action::TagFunction {
                 function,
