@@ -146,22 +146,9 @@ pub async fn start_canary(
     parameter: &str,
     record: &CanaryRecord,
 ) -> Result<(), AwsError> {
-    let value = serde_json::to_string(record).map_err(|e| AwsError::Call {
-        call: "ssm:PutParameter",
-        message: format!("the canary record cannot be written: {e}"),
-        help: "this is a bug in ferry".into(),
-    })?;
-    c.ssm
-        .put_parameter()
-        .name(parameter)
-        .description("ferry: a canary in progress; `cargo xtask deploy` completes it, `cargo xtask rollback` reverts it")
-        .value(value)
-        .r#type(ParameterType::String)
-        .overwrite(true)
-        .send()
-        .await
-        .map_err(|e| fail::call("ssm:PutParameter", e.into_service_error()))?;
-    Ok(())
+    let value = json("the canary record", record)?;
+    let about = "ferry: a canary in progress; `cargo xtask deploy` completes it, `cargo xtask rollback` reverts it";
+    put_json(c, parameter, about, &value).await
 }
 
 /// Forgets the canary (one already gone is fine: a rerun converges).
@@ -215,26 +202,38 @@ pub async fn record(
     current: &str,
     release: &Release,
 ) -> Result<(), AwsError> {
-    let value = serde_json::to_string(release).map_err(|e| AwsError::Call {
-        call: "ssm:PutParameter",
-        message: format!("the release record cannot be written: {e}"),
-        help: "this is a bug in ferry".into(),
-    })?;
+    let value = json("the release record", release)?;
+    let about = format!(
+        "ferry release {} of this stage; `cargo xtask releases` lists them",
+        release.number
+    );
     for name in [parameter, current] {
-        c.ssm
-            .put_parameter()
-            .name(name)
-            .description(format!(
-                "ferry release {} of this stage; `cargo xtask releases` lists them",
-                release.number
-            ))
-            .value(&value)
-            .r#type(ParameterType::String)
-            .tier(ParameterTier::IntelligentTiering)
-            .overwrite(true)
-            .send()
-            .await
-            .map_err(|e| fail::call("ssm:PutParameter", e.into_service_error()))?;
+        put_json(c, name, &about, &value).await?;
     }
+    Ok(())
+}
+
+/// One of ferry's records as the JSON its parameter holds.
+fn json(what: &str, value: &impl serde::Serialize) -> Result<String, AwsError> {
+    serde_json::to_string(value).map_err(|e| AwsError::Call {
+        call: "ssm:PutParameter",
+        message: format!("{what} cannot be written: {e}"),
+        help: "this is a bug in ferry".into(),
+    })
+}
+
+/// Writes (or overwrites) one of ferry's JSON records in SSM.
+async fn put_json(c: &Clients, name: &str, about: &str, value: &str) -> Result<(), AwsError> {
+    c.ssm
+        .put_parameter()
+        .name(name)
+        .description(about)
+        .value(value)
+        .r#type(ParameterType::String)
+        .tier(ParameterTier::IntelligentTiering)
+        .overwrite(true)
+        .send()
+        .await
+        .map_err(|e| fail::call("ssm:PutParameter", e.into_service_error()))?;
     Ok(())
 }
