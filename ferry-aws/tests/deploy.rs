@@ -22,9 +22,16 @@ fn deploy_lifecycle_against_moto() {
     let aws = rt.block_on(Readback::new(&moto.url(), "us-east-1"));
 
     // Before the first deploy the plan is not empty: exit 2, and no write.
-    let out = run(ferry(&ws, &endpoint).args(["plan", "--stage", "test", "--detailed-exitcode"]));
+    let out = run(ferry(&ws, &endpoint).args([
+        "plan",
+        "--stage",
+        "test",
+        "--detailed-exitcode",
+        "--json",
+    ]));
     assert_eq!(out.status.code(), Some(2), "plan before deploy");
     assert_eq!(stage_writes(&proxy.take()), Vec::<String>::new());
+    support::cors::check_gateway_responses(&serde_json::from_slice(&out.stdout).unwrap());
 
     // 1. First deploy: everything is created.
     let first = run_json(ferry(&ws, &endpoint).args(["deploy", "--stage", "test"]));
@@ -38,6 +45,8 @@ fn deploy_lifecycle_against_moto() {
     let api_id = first["api_id"].as_str().unwrap().to_owned();
     let deployment = first["deployment_id"].as_str().unwrap().to_owned();
     rt.block_on(check_stage(&aws, &built, &api_id, "test", 7));
+    rt.block_on(support::cors::check_preflights(&aws, &api_id));
+    rt.block_on(support::cors::check_function_env(&aws));
     assert!(first["invoke_url"].as_str().unwrap().ends_with(&format!(
         "{api_id}.execute-api.us-east-1.amazonaws.com/test"
     )));
@@ -135,56 +144,7 @@ fn deploy_lifecycle_against_moto() {
         "prod",
         30,
     ));
-    let create = rt
-        .block_on(
-            prod_aws
-                .lambda
-                .get_function_configuration()
-                .function_name("items-prod-create-item")
-                .send(),
-        )
-        .unwrap();
-    assert_eq!(create.memory_size(), Some(512), "prod's override");
-    // get-item traces actively with 1 GB of /tmp; the managed role may
-    // send X-Ray its traces.
-    let get = rt
-        .block_on(
-            prod_aws
-                .lambda
-                .get_function_configuration()
-                .function_name("items-prod-get-item")
-                .send(),
-        )
-        .unwrap();
-    let mode = get.tracing_config().and_then(|t| t.mode());
-    assert_eq!(mode.map(|m| m.as_str()), Some("Active"));
-    assert_eq!(get.ephemeral_storage().map(|e| e.size()), Some(1024));
-    assert_eq!(
-        create
-            .tracing_config()
-            .and_then(|t| t.mode())
-            .map(|m| m.as_str()),
-        Some("PassThrough")
-    );
-    let role = get.role().unwrap().rsplit('/').next().unwrap().to_owned();
-    let attached = rt
-        .block_on(
-            prod_aws
-                .iam
-                .list_attached_role_policies()
-                .role_name(&role)
-                .send(),
-        )
-        .unwrap();
-    let arns: Vec<&str> = attached
-        .attached_policies()
-        .iter()
-        .filter_map(|p| p.policy_arn())
-        .collect();
-    assert!(
-        arns.contains(&"arn:aws:iam::aws:policy/AWSXRayDaemonWriteAccess"),
-        "{arns:?}"
-    );
+    rt.block_on(support::stage::check_prod_settings(&prod_aws));
     let test_stage = rt
         .block_on(
             aws.apigw
@@ -368,9 +328,23 @@ fn deploy_lifecycle_against_moto() {
             "record_release /ferry/items/test/releases/000004"
         ]
     );
-    assert_eq!(stage_writes(&calls).len(), 4, "{:?}", stage_writes(&calls));
+    // The definition, each of the 3 CORS preflights again (4 PUTs each: the
+    // overwrite removed them), the deployment, and the release (its record
+    // and the stage's pointer to it: 2 PutParameter).
+    assert_eq!(
+        stage_writes(&calls).len(),
+        1 + 3 * 4 + 1 + 2,
+        "{:?}",
+        stage_writes(&calls)
+    );
     let routes = rt.block_on(methods(&aws, &api_id));
     assert!(routes.contains(&"HEAD /items".to_owned()), "{routes:?}");
+    assert_eq!(
+        rt.block_on(support::cors::allowed_methods(&aws, &api_id, "/items"))
+            .as_deref(),
+        Some("'GET,HEAD,OPTIONS,POST'"),
+        "the preflight lists the new method"
+    );
 
     // 6. A layer's file changes: one layer version, and only its users move to it.
     let keys = ws.join("layers/jwks/keys/jwks.json");

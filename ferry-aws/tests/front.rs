@@ -179,7 +179,7 @@ fn front_door_against_moto() {
         (0, Vec::<String>::new()),
         "{report}"
     );
-    assert_eq!(report["links"].as_array().unwrap().len(), 10);
+    assert_eq!(report["links"].as_array().unwrap().len(), 11, "{report}");
 
     // 2a. Caching: behaviors per cached path, TTL changes, hand edits,
     //     invalidation after a code change, `invalidate`.
@@ -249,8 +249,9 @@ fn front_door_against_moto() {
     );
 
     // 5. The domain moves to another stage: deploy `blue`, then give it the
-    //    front door. Only the distribution's origin changes.
-    let blue = format!("{base_toml}\n[stages.blue]\nregion = \"us-east-1\"\n");
+    //    front door. Only the distribution's origin changes (blue's CORS
+    //    lists origins too, so its cached routes key on `Origin` as test's).
+    let blue = format!("{base_toml}\n[stages.blue]\nregion = \"us-east-1\"\n[stages.blue.api.cors]\nallow-origins = [\"https://items.example.com\"]\n");
     std::fs::write(&deploy_toml, &blue).unwrap();
     let blue_first = run_json(ferry(&ws, &endpoint).args(["deploy", "--stage", "blue"]));
     let blue_api = blue_first["api_id"].as_str().unwrap().to_owned();

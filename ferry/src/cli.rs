@@ -72,11 +72,29 @@ pub enum Command {
     /// Send one HTTP request to a deployed stage (or, with --local, to a
     /// running `serve`) and print the response; exit 2 on HTTP 400 and above.
     Invoke(InvokeArgs),
+    /// Print the API definition ferry deploys to a stage (OpenAPI 3 with
+    /// its integrations; --clean without the AWS extensions).
+    Openapi(OpenApiArgs),
     /// Work with build manifests (`merge`: join per-architecture builds).
     Manifest {
         #[command(subcommand)]
         command: ManifestCommand,
     },
+}
+
+#[derive(Debug, Clone, clap::Args)]
+pub struct OpenApiArgs {
+    /// The deploy.toml stage whose API definition to print.
+    #[arg(long)]
+    pub stage: String,
+    /// Drop the `x-amazon-apigateway-*` extensions and the CORS preflights:
+    /// the routes alone, for client generators.
+    #[arg(long)]
+    pub clean: bool,
+    /// The AWS account the integration URIs name. Default: the stage's
+    /// `account` in deploy.toml.
+    #[arg(long, value_name = "ID")]
+    pub account: Option<String>,
 }
 
 #[derive(Debug, Subcommand)]

@@ -17,6 +17,7 @@ pub mod logs;
 pub mod manifest;
 pub mod merge;
 pub mod model;
+pub mod openapi;
 pub mod routes;
 pub mod schema;
 pub mod serve;
@@ -64,6 +65,7 @@ fn dispatch(cli: Cli, aws: Option<AwsEntry>) -> miette::Result<ExitCode> {
         Command::Build(args) => build::run(&in_workspace()?, &args),
         Command::Check => check::run(&in_workspace()?),
         Command::Routes { json } => routes::run(&in_workspace()?, json),
+        Command::Openapi(args) => openapi::run(&in_workspace()?, &args),
         Command::Serve(args) => serve::run(&in_workspace()?, &args),
         Command::Plan(args) => return aws_side::run(&in_workspace()?, AwsCommand::Plan(args), aws),
         Command::Deploy(args) => {

@@ -216,6 +216,8 @@ fn serve_behaves_like_the_deployed_stage() {
     assert_eq!(answer["response"]["status"], 404);
     assert!(answer["url"].as_str().unwrap().ends_with("/items/999"));
 
+    cors(&serve);
+
     // Two slow requests at once run on two instances; neither waits for the other.
     let first_pid = serve.get("/echo/x").json()["instance"].as_u64().unwrap();
     let address = serve.address.clone();
@@ -250,4 +252,81 @@ fn serve_behaves_like_the_deployed_stage() {
     for pid in pids.iter().chain([&first_pid]) {
         assert!(!alive(*pid), "instance {pid} outlived serve");
     }
+}
+
+/// The test stage's `[api.cors]`: preflights answered without a function,
+/// only listed origins reflected, the functions' own responses carrying the
+/// headers from `FERRY_CORS`, and serve's own errors carrying them too.
+fn cors(serve: &Serve) {
+    let app = "http://localhost:3000";
+    let preflight = |path: &str, origin: &str| {
+        request(
+            &serve.address,
+            "OPTIONS",
+            path,
+            &[
+                ("origin", origin),
+                ("access-control-request-method", "POST"),
+            ],
+            b"",
+        )
+    };
+    let allowed = preflight("/items", app);
+    assert_eq!(allowed.status, 200);
+    assert_eq!(allowed.header("access-control-allow-origin"), Some(app));
+    assert_eq!(
+        allowed.header("access-control-allow-methods"),
+        Some("GET,OPTIONS,POST")
+    );
+    assert_eq!(
+        allowed.header("access-control-allow-credentials"),
+        Some("true")
+    );
+    assert_eq!(allowed.header("access-control-max-age"), Some("300"));
+    assert_eq!(allowed.header("vary"), Some("Origin"));
+    assert!(
+        allowed.body.is_empty(),
+        "no function answered the preflight"
+    );
+    let refused = preflight("/items/3", "https://evil.example");
+    assert_eq!(refused.status, 200);
+    assert_eq!(refused.header("access-control-allow-origin"), None);
+    assert_eq!(
+        refused.header("access-control-allow-methods"),
+        Some("GET,OPTIONS")
+    );
+    // The echo path's own policy: any origin, and its ANY route does not
+    // see the preflight.
+    let echo = preflight("/echo/x", "https://evil.example");
+    assert_eq!(echo.header("access-control-allow-origin"), Some("*"));
+    assert!(echo.body.is_empty());
+
+    let from =
+        |path: &str, origin: &str| request(&serve.address, "GET", path, &[("origin", origin)], b"");
+    let listed = from("/items", app);
+    assert_eq!(listed.status, 200);
+    assert_eq!(listed.header("access-control-allow-origin"), Some(app));
+    assert_eq!(
+        listed.header("access-control-allow-credentials"),
+        Some("true")
+    );
+    assert_eq!(listed.header("access-control-expose-headers"), Some("ETag"));
+    assert_eq!(listed.header("vary"), Some("Origin"));
+    let other = from("/items/3", "https://evil.example");
+    assert_eq!(other.status, 200);
+    assert_eq!(other.header("access-control-allow-origin"), None);
+    assert_eq!(other.header("vary"), Some("Origin"));
+
+    // API Gateway's own answers: with two listed origins, its gateway
+    // responses can only reflect the request's (README: "CORS").
+    let missing = from("/nowhere", app);
+    assert_eq!(missing.status, 403);
+    assert_eq!(missing.header("access-control-allow-origin"), Some(app));
+    assert_eq!(
+        missing.header("access-control-allow-credentials"),
+        Some("true")
+    );
+    let failed = from("/echo/fail", app);
+    assert_eq!(failed.status, 502);
+    assert_eq!(failed.header("access-control-allow-origin"), Some(app));
 }

@@ -15,6 +15,14 @@
 //! namespaces, which AWS refuses: the canary test writes the metrics Lambda
 //! would. Its CloudWatch speaks only the query and JSON protocols, not the
 //! Smithy RPC v2 CBOR of the newest SDK (ferry-aws pins aws-sdk-cloudwatch).
+//! `PutRestApi` ignores `x-amazon-apigateway-gateway-responses` in the body
+//! (AWS imports them; the CORS test checks the body ferry sends), fails with
+//! a 500 on a mock integration without a `uri` (AWS's documented CORS
+//! preflight has none; ferry writes preflights with `PutMethod` and
+//! `PutIntegration*`), and with `failOnWarnings` runs a strict OpenAPI
+//! validator that AWS does not, refusing an operation other than
+//! `x-amazon-apigateway-any-method` on a `{proxy+}` path declared as AWS
+//! declares it (`name: proxy`).
 
 use std::net::{TcpListener, TcpStream};
 use std::path::Path;

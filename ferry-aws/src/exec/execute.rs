@@ -16,7 +16,7 @@ use crate::sdk::fail::AwsError;
 use crate::write::front_apply::{self, NewDistribution};
 use crate::write::functions::{self, Code, Config};
 use crate::write::resources::{self, LayerVersion, NewApi};
-use crate::write::{dns, teardown, versions};
+use crate::write::{dns, preflight, teardown, versions};
 
 /// Applies one action; returns the id or ARN of what it made, if anything.
 pub(crate) async fn execute(ctx: &Ctx<'_>, action: &Action) -> Result<Option<String>, AwsError> {
@@ -143,10 +143,14 @@ pub(crate) async fn execute(ctx: &Ctx<'_>, action: &Action) -> Result<Option<Str
             Ok(None)
         }
         Action::PutRestApi {
-            api_id, definition, ..
+            api_id,
+            definition,
+            preflights,
+            ..
         } => {
             let api = api_id.clone().unwrap_or_else(|| current_api(ctx));
             resources::put_definition(c, &api, definition).await?;
+            preflight::put_all(c, &api, preflights).await?;
             Ok(None)
         }
         Action::CreateDeployment {

@@ -18,6 +18,8 @@ pub enum Quota {
     Lambda,
     PutRestApi,
     CreateDeployment,
+    /// API Gateway's other control-plane writes (methods, integrations).
+    ApiGateway,
 }
 
 impl Quota {
@@ -27,6 +29,7 @@ impl Quota {
             Quota::Lambda => (15.0, 15.0),
             Quota::PutRestApi => (1.0, 1.0),
             Quota::CreateDeployment => (0.2, 1.0),
+            Quota::ApiGateway => (5.0, 10.0),
         }
     }
 }
@@ -71,6 +74,7 @@ pub struct Pacer {
     lambda: Mutex<Bucket>,
     put_rest_api: Mutex<Bucket>,
     create_deployment: Mutex<Bucket>,
+    api_gateway: Mutex<Bucket>,
 }
 
 impl Default for Pacer {
@@ -80,6 +84,7 @@ impl Default for Pacer {
             lambda: Mutex::new(Bucket::new(Quota::Lambda, now)),
             put_rest_api: Mutex::new(Bucket::new(Quota::PutRestApi, now)),
             create_deployment: Mutex::new(Bucket::new(Quota::CreateDeployment, now)),
+            api_gateway: Mutex::new(Bucket::new(Quota::ApiGateway, now)),
         }
     }
 }
@@ -91,6 +96,7 @@ impl Pacer {
             Quota::Lambda => &self.lambda,
             Quota::PutRestApi => &self.put_rest_api,
             Quota::CreateDeployment => &self.create_deployment,
+            Quota::ApiGateway => &self.api_gateway,
         };
         // A poisoned lock only means another task panicked mid-update; the
         // bucket's numbers are still usable.

@@ -9,6 +9,7 @@ pub mod front_config;
 pub mod functions;
 pub mod lambda_role;
 pub mod lock;
+pub mod preflight;
 pub mod resources;
 pub mod teardown;
 pub mod versions;

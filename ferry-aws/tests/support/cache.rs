@@ -108,11 +108,13 @@ pub fn scenario(
     let endpoint = proxy.url();
     let origin = "ferry-api";
     let (c, _) = rt.block_on(config(aws, id));
-    let items = "/items -> ferry-api ttl 0/30/300 query Some(Some(\"limit,tag\")) headers Some(\"authorization\") policy None";
+    // The test stage's CORS lists origins on both paths, so both key on
+    // `Origin` too.
+    let items = "/items -> ferry-api ttl 0/30/300 query Some(Some(\"limit,tag\")) headers Some(\"authorization,origin\") policy None";
     assert_eq!(
         behaviors(&c),
         [
-            "/items/* -> ferry-api ttl 0/60/3600 query None headers Some(\"\") policy None",
+            "/items/* -> ferry-api ttl 0/60/3600 query None headers Some(\"origin\") policy None",
             items,
         ],
         "one behavior per cached pattern, the more specific first; POST /items authenticates, so its header is in /items' key"
@@ -139,7 +141,7 @@ pub fn scenario(
         changed,
         [
             format!("  ~ update   CloudFront distribution {id} cache behaviors of origin `{origin}`:").as_str(),
-            "      ~ /items/*  ttl 60 s (0..3600), key: path only -> ttl 120 s (0..3600), key: path only",
+            "      ~ /items/*  ttl 60 s (0..3600), key: headers=origin -> ttl 120 s (0..3600), key: headers=origin",
         ],
         "{text}"
     );

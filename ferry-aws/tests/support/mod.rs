@@ -4,6 +4,7 @@
 #![allow(dead_code)]
 
 pub mod cache;
+pub mod cors;
 pub mod faulted;
 pub mod lifecycle;
 pub mod stage;

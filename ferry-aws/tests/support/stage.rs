@@ -27,6 +27,11 @@ pub async fn methods(aws: &Readback, api: &str) -> Vec<String> {
             .unwrap_or_default()
         {
             // moto keeps ANY as the OpenAPI extension's name.
+            // The routes' methods only: `support::cors` reads the CORS
+            // preflights ferry adds.
+            if m == "OPTIONS" {
+                continue;
+            }
             let m = if m == "X-AMAZON-APIGATEWAY-ANY-METHOD" {
                 "ANY".to_owned()
             } else {
@@ -37,6 +42,24 @@ pub async fn methods(aws: &Readback, api: &str) -> Vec<String> {
     }
     out.sort();
     out
+}
+
+/// The id of the API's resource at `path`.
+pub async fn resource_id(aws: &Readback, api_id: &str, path: &str) -> Option<String> {
+    let resources = aws
+        .apigw
+        .get_resources()
+        .rest_api_id(api_id)
+        .limit(500)
+        .send()
+        .await
+        .unwrap();
+    resources
+        .items()
+        .iter()
+        .find(|r| r.path() == Some(path))
+        .and_then(|r| r.id())
+        .map(str::to_owned)
 }
 
 /// Reads back everything a deploy of `stage` must have made.
@@ -167,24 +190,12 @@ pub async fn check_stage(
             "POST /items"
         ]
     );
-    let resources = aws
-        .apigw
-        .get_resources()
-        .rest_api_id(api_id)
-        .limit(500)
-        .send()
-        .await
-        .unwrap();
-    let item = resources
-        .items()
-        .iter()
-        .find(|r| r.path() == Some("/items/{id}"))
-        .unwrap();
+    let item = resource_id(aws, api_id, "/items/{id}").await.unwrap();
     let integration = aws
         .apigw
         .get_integration()
         .rest_api_id(api_id)
-        .resource_id(item.id().unwrap())
+        .resource_id(item)
         .http_method("GET")
         .send()
         .await
@@ -219,4 +230,54 @@ pub async fn check_stage(
         .description()
         .unwrap()
         .starts_with("ferry definition "));
+}
+
+/// Prod's own settings, as the example declares them: create-item's memory
+/// override; get-item tracing actively with 1 GB of /tmp, and the managed
+/// role allowed to send X-Ray its traces.
+pub async fn check_prod_settings(aws: &Readback) {
+    let create = aws
+        .lambda
+        .get_function_configuration()
+        .function_name("items-prod-create-item")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(create.memory_size(), Some(512), "prod's override");
+    // get-item traces actively with 1 GB of /tmp; the managed role may
+    // send X-Ray its traces.
+    let get = aws
+        .lambda
+        .get_function_configuration()
+        .function_name("items-prod-get-item")
+        .send()
+        .await
+        .unwrap();
+    let mode = get.tracing_config().and_then(|t| t.mode());
+    assert_eq!(mode.map(|m| m.as_str()), Some("Active"));
+    assert_eq!(get.ephemeral_storage().map(|e| e.size()), Some(1024));
+    assert_eq!(
+        create
+            .tracing_config()
+            .and_then(|t| t.mode())
+            .map(|m| m.as_str()),
+        Some("PassThrough")
+    );
+    let role = get.role().unwrap().rsplit('/').next().unwrap().to_owned();
+    let attached = aws
+        .iam
+        .list_attached_role_policies()
+        .role_name(&role)
+        .send()
+        .await
+        .unwrap();
+    let arns: Vec<&str> = attached
+        .attached_policies()
+        .iter()
+        .filter_map(|p| p.policy_arn())
+        .collect();
+    assert!(
+        arns.contains(&"arn:aws:iam::aws:policy/AWSXRayDaemonWriteAccess"),
+        "{arns:?}"
+    );
 }

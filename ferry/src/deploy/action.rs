@@ -94,8 +94,16 @@ pub enum Action {
         /// `None`: the API this deploy creates.
         api_id: Option<String>,
         routes: usize,
+        /// What the definition allows browsers, for the plan: e.g. "CORS on
+        /// 3 paths for https://app.example.com".
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        cors: Option<String>,
         definition_hash: String,
         definition: serde_json::Value,
+        /// The CORS preflights written after the definition (which removes
+        /// them) and before the deployment that serves them.
+        #[serde(default, skip_serializing_if = "Vec::is_empty")]
+        preflights: Vec<Preflight>,
     },
     CreateDeployment {
         api: String,
@@ -362,4 +370,20 @@ pub fn managed_policies<'a>(
         policies.push(XRAY_WRITE_POLICY.to_owned());
     }
     policies
+}
+
+/// One path's CORS preflight: an `OPTIONS` method whose mock integration
+/// answers 200 with these headers.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Preflight {
+    pub path: String,
+    /// The headers the method response declares.
+    pub headers: Vec<String>,
+    /// `method.response.header.NAME` = `'literal'`, as the integration
+    /// response sets them.
+    pub response_parameters: BTreeMap<String, String>,
+    /// The integration response's `application/json` template: it picks
+    /// the allowed origin, which a literal cannot.
+    pub template: String,
 }

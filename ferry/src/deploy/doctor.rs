@@ -182,6 +182,16 @@ pub fn check(desired: &Desired, live: &Live, states: &BTreeMap<String, String>) 
             desired.api.routes.len()
         );
         link("routes", broken, ok);
+        let preflights = super::openapi::preflights(desired);
+        if !preflights.is_empty() {
+            let broken = preflights
+                .iter()
+                .filter(|p| !api.routes.contains_key(&format!("OPTIONS {}", p.path)))
+                .map(|p| format!("OPTIONS {} is missing: browsers' preflights fail", p.path))
+                .collect();
+            let ok = format!("{} paths answer CORS preflights", preflights.len());
+            link("CORS", broken, ok);
+        }
         let wanted = invoke_source_arn(&desired.region, &live.account_id, &api.id);
         let broken = desired
             .functions

@@ -26,6 +26,8 @@ mod cache_tests;
 #[cfg(test)]
 mod canary_tests;
 #[cfg(test)]
+mod cors_tests;
+#[cfg(test)]
 mod drift_tests;
 #[cfg(test)]
 mod front_tests;

@@ -178,8 +178,10 @@ pub fn plan(desired: &Desired, live: &Live, prune: bool) -> Plan {
             api: api.name.clone(),
             api_id: api_id.clone(),
             routes: api.routes.len(),
+            cors: api.cors.as_ref().map(|c| c.summary(&api.routes)),
             definition_hash: hash.clone(),
             definition: openapi::definition(desired, &live.account_id),
+            preflights: openapi::preflights(desired),
         });
         actions.push(Action::CreateDeployment {
             api: api.name.clone(),

@@ -189,10 +189,12 @@ pub fn line(action: &Action) -> String {
             Action::PutRestApi {
                 api,
                 routes,
+                cors,
                 definition_hash,
                 ..
             } => format!(
-                "  ~ update   REST API {api}: {routes} routes (definition {definition_hash})"
+                "  ~ update   REST API {api}: {routes} routes{} (definition {definition_hash})",
+                cors.as_ref().map(|c| format!(", {c}")).unwrap_or_default()
             ),
             Action::CreateDeployment { api, stage, .. } => {
                 format!("  + create   deployment of {api}, then stage `{stage}` serves it")

@@ -126,6 +126,8 @@ pub struct DesiredApi {
     pub definition_hash: String,
     /// The stage's API Gateway cache, when deploy.toml asks for one.
     pub cache: Option<crate::model::cache::ApiCache>,
+    /// The stage's CORS, when deploy.toml asks for it.
+    pub cors: Option<crate::model::cors::StageCors>,
 }
 
 /// Why a manifest cannot be deployed to a stage.
@@ -291,26 +293,7 @@ pub fn desired(
             },
         );
     }
-    let routes: Vec<(Method, String, String)> = workspace
-        .routes
-        .entries
-        .iter()
-        .map(|e| {
-            (
-                e.method,
-                e.path.to_string(),
-                stage.function_name(&workspace.app, &e.service),
-            )
-        })
-        .collect();
-    let api = DesiredApi {
-        name: stage.api.name.clone(),
-        endpoint: stage.api.endpoint,
-        binary_media_types: stage.api.binary_media_types.clone(),
-        definition_hash: super::openapi::definition_hash(&routes, stage),
-        routes,
-        cache: stage.api.cache.clone(),
-    };
+    let api = desired_api(workspace, stage);
     let role = match &stage.role {
         Some(arn) => DesiredRole::Arn(arn.clone()),
         None => DesiredRole::Managed(managed_role_name(&app, &stage.name)),
@@ -349,4 +332,30 @@ fn function_tags(app: &str, stage: &Stage) -> BTreeMap<String, String> {
     tags.insert(TAG_APP.into(), app.into());
     tags.insert(TAG_STAGE.into(), stage.name.clone());
     tags
+}
+
+/// The stage's REST API as ferry deploys it: routes to each function's
+/// alias, settings and the definition hash. Needs no build.
+pub fn desired_api(workspace: &Workspace, stage: &Stage) -> DesiredApi {
+    let routes: Vec<(Method, String, String)> = workspace
+        .routes
+        .entries
+        .iter()
+        .map(|e| {
+            (
+                e.method,
+                e.path.to_string(),
+                stage.function_name(&workspace.app, &e.service),
+            )
+        })
+        .collect();
+    DesiredApi {
+        name: stage.api.name.clone(),
+        endpoint: stage.api.endpoint,
+        binary_media_types: stage.api.binary_media_types.clone(),
+        definition_hash: super::openapi::definition_hash(&routes, stage),
+        routes,
+        cache: stage.api.cache.clone(),
+        cors: stage.api.cors.clone(),
+    }
 }

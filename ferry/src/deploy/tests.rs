@@ -134,6 +134,11 @@ pub(super) fn converged(desired: &Desired) -> Live {
             .routes
             .iter()
             .map(|(m, p, f)| (format!("{m} {p}"), desired.target(f)))
+            .chain(
+                super::openapi::preflights(desired)
+                    .into_iter()
+                    .map(|p| (format!("OPTIONS {}", p.path), String::new())),
+            )
             .collect(),
         stage_cache: desired
             .api

@@ -8,7 +8,7 @@ use toml::Spanned;
 use super::diag::{Diagnostics, SourceFile};
 use super::discover::{self, GlobMatch};
 use super::raw::{RawApp, RawDeployToml, RawStage};
-use super::validate::{api_cache, check_env, front_door, stage_cache};
+use super::validate::{api_cache, check_env, front_door, key_on_origin, stage_cache, stage_cors};
 use super::{
     ApiSettings, App, EndpointType, LambdaName, Service, ServiceOverride, Stage, DEFAULT_ARCH,
     DEFAULT_LOG_RETENTION_DAYS, DEFAULT_RUNTIME, LOG_RETENTION_DAYS, MEMORY_MB, TIMEOUT_S,
@@ -190,10 +190,18 @@ fn stage(
             .map(|t| t.get_ref().iter().map(|m| m.get_ref().clone()).collect())
             .unwrap_or_default(),
         cache: None,
+        cors: None,
     };
     let mut api = api;
     let raw_api_cache = raw.api.as_ref().and_then(|a| a.get_ref().cache.as_ref());
     api.cache = api_cache(raw_api_cache, services, file, &key("api.cache"), diags);
+    let raw_cors = raw.api.as_ref().and_then(|a| a.get_ref().cors.as_ref());
+    let routes = super::RouteTable::new(
+        services
+            .values()
+            .flat_map(|s| s.routes.iter().map(|r| (r.clone(), s.name.to_string()))),
+    );
+    api.cors = stage_cors(raw_cors, &routes, file, &key("api.cors"), diags);
     let front = raw
         .cloudfront
         .as_ref()
@@ -206,6 +214,30 @@ fn stage(
             door.cache = stage_cache(cache, services, file, &key("cloudfront.cache"), diags);
             door
         });
+    let mut front = front;
+    if let Some(cors) = &api.cors {
+        if let Some(cache) = api.cache.as_mut() {
+            key_on_origin(cors, &mut cache.routes);
+        }
+        if let Some(door) = front.as_mut() {
+            if key_on_origin(cors, &mut door.cache.routes) {
+                let auth: BTreeMap<String, String> = services
+                    .iter()
+                    .filter_map(|(n, s)| Some((n.clone(), s.auth_header.clone()?)))
+                    .collect();
+                match super::cache::behaviors(&routes, &door.cache.routes, &auth) {
+                    Ok(behaviors) => door.cache.behaviors = behaviors,
+                    Err(why) => diags.error(
+                        file,
+                        raw_cors.map(Spanned::span).unwrap_or_default(),
+                        key("api.cors"),
+                        format!("cached routes key on `Origin` where CORS lists origins: {why}"),
+                        Some("allow any origin (`[\"*\"]`) on those paths, or cache them on fewer headers".into()),
+                    ),
+                }
+            }
+        }
+    }
     let both = front.as_ref().is_some_and(|f| !f.cache.routes.is_empty())
         && api
             .cache

@@ -3,6 +3,7 @@
 //! deploy, serve) reads this model and nothing else of the user's files.
 
 pub mod cache;
+pub mod cors;
 pub mod diag;
 mod discover;
 mod env_value;
@@ -12,6 +13,7 @@ mod load_deploy;
 pub mod names;
 pub mod raw;
 mod raw_cache;
+mod raw_cors;
 pub mod route;
 mod validate;
 
@@ -201,6 +203,8 @@ pub struct ApiSettings {
     pub binary_media_types: Vec<String>,
     /// API Gateway's stage cache, when the stage asks for it.
     pub cache: Option<cache::ApiCache>,
+    /// The browser origins that may call the API, when the stage says.
+    pub cors: Option<cors::StageCors>,
 }
 
 #[derive(Debug, Clone, Default, PartialEq, Serialize)]
@@ -237,6 +241,7 @@ impl Stage {
                 endpoint: EndpointType::Regional,
                 binary_media_types: Vec::new(),
                 cache: None,
+                cors: None,
             },
             front: None,
             overrides: BTreeMap::new(),
@@ -257,6 +262,16 @@ impl Stage {
         env.extend(self.env.clone());
         if let Some(over) = over {
             env.extend(over.env.clone());
+        }
+        let paths = service.routes.iter().map(|r| r.path.to_string());
+        let paths: Vec<String> = paths.collect();
+        if let Some(policy) = self
+            .api
+            .cors
+            .as_ref()
+            .and_then(|c| c.function_env(paths.iter().map(String::as_str)))
+        {
+            env.insert(ferry_cors::ENV.to_owned(), EnvValue::Plain(policy));
         }
         FunctionSettings {
             function_name: self.function_name(app, service.name.as_str()),

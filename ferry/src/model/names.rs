@@ -204,6 +204,17 @@ impl Method {
         Method::Any,
     ];
 
+    /// The methods `ANY` stands for.
+    pub const ALL_CONCRETE: [Method; 7] = [
+        Method::Get,
+        Method::Post,
+        Method::Put,
+        Method::Patch,
+        Method::Delete,
+        Method::Head,
+        Method::Options,
+    ];
+
     pub fn as_str(self) -> &'static str {
         match self {
             Method::Get => "GET",

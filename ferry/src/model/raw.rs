@@ -10,6 +10,7 @@ use toml::Spanned;
 
 use super::names::{Arch, Runtime, Tracing};
 pub use super::raw_cache::{RawApiCache, RawCache, RawStageCache};
+pub use super::raw_cors::{RawCors, RawCorsPath};
 use super::{EPHEMERAL_MB, LOG_RETENTION_DAYS, MAX_LAYERS, MEMORY_MB, TIMEOUT_S};
 
 /// The parts of a crate's Cargo.toml that ferry reads. Other keys belong to
@@ -347,6 +348,10 @@ pub struct RawApi {
     /// without a CloudFront front door.
     #[schemars(with = "Option<RawApiCache>")]
     pub cache: Option<Spanned<RawApiCache>>,
+    /// `[stages.NAME.api.cors]`: the browser origins that may call the
+    /// API. Default: no CORS.
+    #[schemars(with = "Option<RawCors>")]
+    pub cors: Option<Spanned<RawCors>>,
 }
 
 /// `[stages.NAME.services.SERVICE]`: a service's settings on this stage,

@@ -19,11 +19,13 @@ use super::{
 
 mod cache;
 mod cache_stage;
+mod cors;
 mod env;
 mod front;
 mod lambda_compat;
 
 pub(crate) use cache_stage::{api_cache, stage_cache};
+pub(crate) use cors::{key_on_origin, stage_cors};
 pub(crate) use env::check_env;
 pub(crate) use front::front_door;
 

@@ -53,7 +53,25 @@ async fn handle(
     let started = Instant::now();
     let method = request.method().as_str().to_owned();
     let path = request.uri().path().to_owned();
-    let (reply, service) = respond(&app, peer, request).await;
+    let origin = request
+        .headers()
+        .get("origin")
+        .and_then(|v| v.to_str().ok())
+        .map(str::to_owned);
+    let (mut reply, service) = match preflight(&app, &method, &path, origin.as_deref()) {
+        Some(reply) => (reply, Some("CORS preflight".to_owned())),
+        None => respond(&app, peer, request).await,
+    };
+    if let (Some(cors), true) = (
+        &app.stage.api.cors,
+        reply.headers().contains_key("x-amzn-errortype"),
+    ) {
+        for (name, value) in super::cors::gateway(cors, origin.as_deref()) {
+            if let Ok(value) = hyper::header::HeaderValue::from_str(&value) {
+                reply.headers_mut().insert(name, value);
+            }
+        }
+    }
     let cache = cache_decision(&app, &method, &path);
     eprintln!(
         "{method} {path} -> {} ({} ms){}{}",
@@ -63,6 +81,24 @@ async fn handle(
         cache.map(|c| format!(" {c}")).unwrap_or_default()
     );
     Ok(reply)
+}
+
+/// API Gateway's answer to a CORS preflight on a path with CORS: the mock
+/// integration ferry deploys there, which no function sees.
+fn preflight(app: &App, method: &str, path: &str, origin: Option<&str>) -> Option<Reply> {
+    if method != "OPTIONS" {
+        return None;
+    }
+    let cors = app.stage.api.cors.as_ref()?;
+    let decoded = event::percent_decode(path);
+    let headers = super::cors::preflight(cors, &app.workspace.routes, &decoded, origin)?;
+    let mut builder = Response::builder()
+        .status(200)
+        .header("content-type", "application/json");
+    for (name, value) in headers {
+        builder = builder.header(name, value);
+    }
+    builder.body(Full::new(Bytes::new())).ok()
 }
 
 /// What the stage's cache (CloudFront's, or API Gateway's) would do with

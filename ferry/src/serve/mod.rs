@@ -3,6 +3,7 @@
 //! Runtime API, and serves HTTP on 127.0.0.1 the way the deployed API Gateway
 //! REST stage does, using the same route table that deploy wires.
 
+mod cors;
 pub mod event;
 mod front;
 pub mod pool;

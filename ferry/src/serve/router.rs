@@ -4,7 +4,7 @@
 
 use std::collections::BTreeMap;
 
-use crate::model::{Method, RouteEntry, RouteTable, Segment};
+use crate::model::{Method, RouteEntry, RoutePath, RouteTable, Segment};
 
 /// A matched route: its table entry and the path parameters it binds.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -16,6 +16,16 @@ pub struct Matched<'a> {
 /// Finds the route for `method` and the (decoded) `path`, or `None` (API
 /// Gateway answers 403 Missing Authentication Token then).
 pub fn find<'a>(table: &'a RouteTable, method: &str, path: &str) -> Option<Matched<'a>> {
+    best(table, Some(method), path)
+}
+
+/// The route path (API Gateway's resource) a request path reaches, whatever
+/// its method: where a CORS preflight is answered.
+pub fn resource<'a>(table: &'a RouteTable, path: &str) -> Option<&'a RoutePath> {
+    best(table, None, path).map(|m| &m.entry.path)
+}
+
+fn best<'a>(table: &'a RouteTable, method: Option<&str>, path: &str) -> Option<Matched<'a>> {
     let parts: Vec<&str> = path
         .trim_start_matches('/')
         .split('/')
@@ -23,9 +33,10 @@ pub fn find<'a>(table: &'a RouteTable, method: &str, path: &str) -> Option<Match
         .collect();
     let mut best: Option<(Vec<u8>, Matched<'a>)> = None;
     for entry in &table.entries {
-        let method_rank = match entry.method {
-            Method::Any => 1,
-            m if m.as_str().eq_ignore_ascii_case(method) => 0,
+        let method_rank = match (entry.method, method) {
+            (_, None) => 0,
+            (Method::Any, _) => 1,
+            (m, Some(wanted)) if m.as_str().eq_ignore_ascii_case(wanted) => 0,
             _ => continue,
         };
         let Some((mut rank, params)) = bind(&entry.path.segments, &parts) else {
@@ -114,5 +125,14 @@ mod tests {
         assert_eq!(service(&t, "GET", "/items/1"), None);
         assert_eq!(service(&t, "GET", "/item"), None);
         assert_eq!(service(&t, "get", "/items/"), Some("list"));
+    }
+
+    #[test]
+    fn a_resource_is_found_whatever_the_method() {
+        let t = table(&[("POST /items", "create"), ("GET /items/{id}", "get")]);
+        let path = |p| resource(&t, p).map(|r| r.to_string());
+        assert_eq!(path("/items").as_deref(), Some("/items"));
+        assert_eq!(path("/items/7").as_deref(), Some("/items/{id}"));
+        assert_eq!(path("/nothing"), None);
     }
 }

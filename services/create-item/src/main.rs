@@ -4,7 +4,7 @@
 use std::sync::Arc;
 use std::time::SystemTime;
 
-use lambda_http::{run, service_fn, Body, Error, Request, Response};
+use lambda_http::{Body, Error, Request, Response};
 
 fn json(status: u16, body: serde_json::Value) -> Result<Response<Body>, Error> {
     Ok(Response::builder()
@@ -44,9 +44,9 @@ async fn main() -> Result<(), Error> {
     // Reading the key set at start-up makes a missing layer an init error,
     // which Lambda reports, rather than a 500 on every request.
     let keys = Arc::new(auth::Jwks::from_layer()?);
-    run(service_fn(move |request| {
+    web::serve(move |request| {
         let keys = Arc::clone(&keys);
         async move { handle(&keys, request).await }
-    }))
+    })
     .await
 }

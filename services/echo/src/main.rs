@@ -9,7 +9,7 @@
 use std::time::Duration;
 
 use lambda_http::request::RequestContext;
-use lambda_http::{run, service_fn, Body, Error, Request, RequestExt, Response};
+use lambda_http::{Body, Error, Request, RequestExt, Response};
 
 fn query_map(request: &Request) -> serde_json::Value {
     let query = request.query_string_parameters();
@@ -72,5 +72,5 @@ async fn handle(request: Request) -> Result<Response<Body>, Error> {
 
 #[tokio::main]
 async fn main() -> Result<(), Error> {
-    run(service_fn(handle)).await
+    web::serve(handle).await
 }

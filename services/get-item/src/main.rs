@@ -1,6 +1,6 @@
 //! `GET /items/{id}`: one item of the catalogue, or 404.
 
-use lambda_http::{run, service_fn, Body, Error, Request, RequestExt, Response};
+use lambda_http::{Body, Error, Request, RequestExt, Response};
 
 async fn handle(request: Request) -> Result<Response<Body>, Error> {
     let params = request.path_parameters();
@@ -20,5 +20,5 @@ async fn handle(request: Request) -> Result<Response<Body>, Error> {
 
 #[tokio::main]
 async fn main() -> Result<(), Error> {
-    run(service_fn(handle)).await
+    web::serve(handle).await
 }

@@ -1,6 +1,6 @@
 //! `GET /items`: lists the catalogue, filtered by every `?tag=` given and cut to `?limit=`.
 
-use lambda_http::{run, service_fn, Body, Error, Request, RequestExt, Response};
+use lambda_http::{Body, Error, Request, RequestExt, Response};
 
 async fn handle(request: Request) -> Result<Response<Body>, Error> {
     let query = request.query_string_parameters();
@@ -29,5 +29,5 @@ async fn handle(request: Request) -> Result<Response<Body>, Error> {
 
 #[tokio::main]
 async fn main() -> Result<(), Error> {
-    run(service_fn(handle)).await
+    web::serve(handle).await
 }

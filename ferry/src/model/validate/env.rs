@@ -60,6 +60,18 @@ pub(crate) fn check_env(
             );
             continue;
         }
+        if name == ferry_cors::ENV {
+            let help =
+                "ferry sets it from the stage's [stages.NAME.api.cors] table; choose another name";
+            diags.error(
+                file,
+                value.span(),
+                key,
+                format!("`{name}` is set by ferry"),
+                Some(help.into()),
+            );
+            continue;
+        }
         if RESERVED.contains(&name.as_str()) {
             let help = "Lambda sets this variable itself; choose another name";
             diags.error(
