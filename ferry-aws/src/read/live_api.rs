@@ -166,18 +166,7 @@ pub async fn stage_deployment_with(
 /// Every method of the API: `"GET /items/{id}"` -> the function its
 /// integration invokes (empty when it invokes none).
 async fn routes(c: &Clients, api: &str) -> Result<BTreeMap<String, String>, AwsError> {
-    let resources = c
-        .apigw
-        .get_resources()
-        .rest_api_id(api)
-        .embed("methods")
-        .limit(500)
-        .into_paginator()
-        .items()
-        .send()
-        .try_collect()
-        .await
-        .map_err(|e| fail::call("apigateway:GetResources", e.into_service_error()))?;
+    let resources = resources(c, api, true).await?;
     let mut out = BTreeMap::new();
     for resource in &resources {
         let path = resource.path().unwrap_or("/");
@@ -198,4 +187,23 @@ async fn routes(c: &Clients, api: &str) -> Result<BTreeMap<String, String>, AwsE
         }
     }
     Ok(out)
+}
+
+/// Every resource of the API, with its methods when `methods` is asked for.
+pub async fn resources(
+    c: &Clients,
+    api: &str,
+    methods: bool,
+) -> Result<Vec<aws_sdk_apigateway::types::Resource>, AwsError> {
+    let mut request = c.apigw.get_resources().rest_api_id(api).limit(500);
+    if methods {
+        request = request.embed("methods");
+    }
+    request
+        .into_paginator()
+        .items()
+        .send()
+        .try_collect()
+        .await
+        .map_err(|e| fail::call("apigateway:GetResources", e.into_service_error()))
 }

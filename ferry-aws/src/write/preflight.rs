@@ -16,6 +16,7 @@ use aws_smithy_types::error::metadata::ProvideErrorMetadata;
 use ferry::deploy::action::Preflight;
 use ferry::deploy::openapi::PREFLIGHT_REQUEST;
 
+use crate::read::live_api;
 use crate::sdk::clients::Clients;
 use crate::sdk::fail::{self, AwsError};
 use crate::sdk::pace::Quota;
@@ -47,18 +48,8 @@ pub async fn put_all(c: &Clients, api_id: &str, preflights: &[Preflight]) -> Res
 
 /// The API's resource ids by path.
 async fn resource_ids(c: &Clients, api_id: &str) -> Result<BTreeMap<String, String>, AwsError> {
-    let resources = c
-        .apigw
-        .get_resources()
-        .rest_api_id(api_id)
-        .limit(500)
-        .into_paginator()
-        .items()
-        .send()
-        .try_collect()
-        .await
-        .map_err(|e| fail::call("apigateway:GetResources", e.into_service_error()))?;
-    Ok(resources
+    Ok(live_api::resources(c, api_id, false)
+        .await?
         .iter()
         .filter_map(|r| Some((r.path()?.to_owned(), r.id()?.to_owned())))
         .collect())

@@ -169,9 +169,7 @@ impl StageCors {
         }
         (!cors.paths.is_empty()).then(|| cors.to_json())
     }
-}
 
-impl StageCors {
     /// One line for the plan: which paths answer browsers, from where.
     pub fn summary(&self, routes: &[(Method, String, String)]) -> String {
         let paths: BTreeSet<&str> = routes.iter().map(|(_, p, _)| p.as_str()).collect();

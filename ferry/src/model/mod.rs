@@ -263,14 +263,9 @@ impl Stage {
         if let Some(over) = over {
             env.extend(over.env.clone());
         }
-        let paths = service.routes.iter().map(|r| r.path.to_string());
-        let paths: Vec<String> = paths.collect();
-        if let Some(policy) = self
-            .api
-            .cors
-            .as_ref()
-            .and_then(|c| c.function_env(paths.iter().map(String::as_str)))
-        {
+        let paths: Vec<String> = service.routes.iter().map(|r| r.path.to_string()).collect();
+        let cors = self.api.cors.as_ref();
+        if let Some(policy) = cors.and_then(|c| c.function_env(paths.iter().map(String::as_str))) {
             env.insert(ferry_cors::ENV.to_owned(), EnvValue::Plain(policy));
         }
         FunctionSettings {
