@@ -79,6 +79,8 @@ fn live_of(plan: &Plan) -> Live {
             stage_deployment: None,
             routes: Default::default(),
             stage_cache: Default::default(),
+            stage_settings: Default::default(),
+            stages: Vec::new(),
         }),
         ..Live::default()
     }

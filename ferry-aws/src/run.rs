@@ -85,6 +85,7 @@ pub async fn run(root: &Path, args: &StageArgs, mode: Mode) -> miette::Result<Ex
             out,
             canary,
         } => {
+            deploy::stage_checks::check_live(&desired, &live)?;
             let mut plan = deploy::plan(&desired, &live, prune);
             if let Some(settings) = &canary {
                 deploy::canary::check_none_in_progress(&live, &desired.stage)?;
@@ -197,6 +198,7 @@ fn planned(
     prune: bool,
     saved: Option<&SavedPlan>,
 ) -> miette::Result<Plan> {
+    deploy::stage_checks::check_live(desired, live)?;
     let plan = deploy::plan(desired, live, prune);
     if let Some(saved) = saved {
         saved.check(&plan, live)?;

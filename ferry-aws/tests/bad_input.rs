@@ -39,6 +39,7 @@ struct Case {
 const D: &str = "deploy.toml";
 const GET: &str = "services/get-item/Cargo.toml";
 const LIST: &str = "services/list-items/Cargo.toml";
+const CREATE: &str = "services/create-item/Cargo.toml";
 const JWKS: &str = "layers/jwks/Cargo.toml";
 const DEPLOY: &[&str] = &["deploy", "--stage", "test"];
 
@@ -92,7 +93,20 @@ fn corpus() -> Vec<Case> {
         case("stage name", Append(D, "\n[stages.\"bad stage\"]\nregion = \"us-east-1\"\n"), D, "bad stage"),
         case("stage name of digits only", Append(D, "\n[stages.2026]\nregion = \"us-east-1\"\n"), D, "stages.2026"),
         case("endpoint", Replace(D, "endpoint = \"REGIONAL\"", "endpoint = \"PRIVATE\""), D, "PRIVATE"),
-        case("api unknown key", Replace(D, "[stages.test.api]", "[stages.test.api]\nthrottle = 5"), D, "throttle"),
+        case("api unknown key", Replace(D, "[stages.test.api]", "[stages.test.api]\nthrottling = 5"), D, "throttling"),
+        case("api name for the access log", Replace(D, "[stages.test.api]", "[stages.test.api]\nname = \"items api\""), D, "stages.test.api.name"),
+        case("api tracing type", Replace(D, "tracing = true ", "tracing = \"on\" "), D, "tracing"),
+        case("throttle without burst", Replace(D, "burst = 200\n", ""), D, "stages.test.api.throttle"),
+        case("throttle rate", Replace(D, "rate = 100", "rate = -1"), D, "stages.test.api.throttle.rate"),
+        case("throttle unknown key", Replace(D, "burst = 200", "burst = 200\nlimit = 5"), D, "limit"),
+        case("throttle of an unknown route", Replace(D, "\"POST /items\" = { rate = 10", "\"PUT /items\" = { rate = 10"), D, "stages.test.api.throttle.routes.\"PUT /items\""),
+        case("throttle burst of 0", Replace(D, "rate = 10, burst = 20", "rate = 10, burst = 0"), D, "stages.test.api.throttle.routes.\"POST /items\".burst"),
+        case("access-log format", Replace(D, "cloudwatch-role = \"managed\"", "cloudwatch-role = \"managed\"\nformat = \"$context.status\""), D, "stages.test.api.access-log.format"),
+        case("access-log role", Replace(D, "cloudwatch-role = \"managed\"", "cloudwatch-role = \"apigw-logs\""), D, "stages.test.api.access-log.cloudwatch-role"),
+        case("resources past the quota", Append(D, "\n[stages.test.api.quotas]\nresources = 3\n"), D, "API Gateway resources"),
+        case("quota type", Append(D, "\n[stages.test.api.quotas]\nstages = \"ten\"\n"), D, "stages"),
+        case("reserved concurrency", Replace(CREATE, "reserved-concurrency = 20", "reserved-concurrency = -5"), CREATE, "package.metadata.ferry.reserved-concurrency"),
+        case("override reserved concurrency", Append(D, "\n[stages.test.services.get-item]\nreserved-concurrency = 2000000\n"), D, "stages.test.services.get-item.reserved-concurrency"),
         case("override of a missing service", Append(D, "\n[stages.test.services.ghost]\nmemory = 256\n"), D, "stages.test.services.ghost"),
         case("override memory", Append(D, "\n[stages.test.services.get-item]\nmemory = 64\n"), D, "stages.test.services.get-item.memory"),
         case("override timeout", Append(D, "\n[stages.test.services.get-item]\ntimeout = 901\n"), D, "stages.test.services.get-item.timeout"),
@@ -207,6 +221,14 @@ fn corpus() -> Vec<Case> {
         args: DEPLOY,
         place: "arn:aws:iam::123456789012:role/nobody",
         key: "role",
+        requests: true,
+    });
+    cases.push(Case {
+        name: "access log without API Gateway's CloudWatch role",
+        edit: Edit::Replace(D, "cloudwatch-role = \"managed\"\n", ""),
+        args: DEPLOY,
+        place: "[stages.test.api.access-log]",
+        key: "cloudwatch-role",
         requests: true,
     });
     cases.push(Case {

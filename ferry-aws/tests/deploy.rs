@@ -47,6 +47,8 @@ fn deploy_lifecycle_against_moto() {
     rt.block_on(check_stage(&aws, &built, &api_id, "test", 7));
     rt.block_on(support::cors::check_preflights(&aws, &api_id));
     rt.block_on(support::cors::check_function_env(&aws));
+    rt.block_on(support::settings::check_stage_settings(&aws, &api_id));
+    rt.block_on(support::settings::check_reserved_concurrency(&aws));
     assert!(first["invoke_url"].as_str().unwrap().ends_with(&format!(
         "{api_id}.execute-api.us-east-1.amazonaws.com/test"
     )));
@@ -62,7 +64,7 @@ fn deploy_lifecycle_against_moto() {
     assert_eq!(again["noop"], true);
     eprintln!("no-op deploy: {} reads for 4 functions", calls.len());
     assert!(
-        calls.len() <= 4 * 3 + 12,
+        calls.len() <= 4 * 4 + 12,
         "{} reads: {calls:?}",
         calls.len()
     );
@@ -346,6 +348,15 @@ fn deploy_lifecycle_against_moto() {
         "the preflight lists the new method"
     );
 
+    // 5b. moto replaces the stage on `CreateDeployment` (AWS points the
+    //     stage at the new deployment and keeps its settings), so here the
+    //     stage lost its tracing, throttles and access log: the next deploy
+    //     finds that drift and restores exactly those.
+    let repair = run_json(ferry(&ws, &endpoint).args(["deploy", "--stage", "test"]));
+    proxy.take();
+    assert_eq!(applied(&repair), ["update_stage_settings items-test"]);
+    rt.block_on(support::settings::check_stage_settings(&aws, &api_id));
+
     // 6. A layer's file changes: one layer version, and only its users move to it.
     let keys = ws.join("layers/jwks/keys/jwks.json");
     let text = std::fs::read_to_string(&keys).unwrap();
@@ -404,7 +415,14 @@ fn deploy_lifecycle_against_moto() {
         )
         .is_ok());
     let pruned = run_json(ferry(&ws, &endpoint).args(["deploy", "--stage", "test", "--prune"]));
-    assert_eq!(applied(&pruned), ["delete_function items-test-get-item"]);
+    // (With, as in 5b, the stage settings moto dropped at the deployment.)
+    assert_eq!(
+        applied(&pruned),
+        [
+            "update_stage_settings items-test",
+            "delete_function items-test-get-item"
+        ]
+    );
     assert!(rt
         .block_on(
             aws.lambda

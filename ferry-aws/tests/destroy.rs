@@ -184,7 +184,7 @@ fn destroy_removes_the_stage_and_nothing_else() {
         "delete   function items-test-get-item",
         "delete   layer version items-jwks:2",
         "delete   role items-test-ferry-lambda",
-        "4 log groups kept",
+        "5 log groups kept",
         "layer items-jwks: 1 versions kept",
     ] {
         assert!(plan.contains(line), "no `{line}` in:\n{plan}");
@@ -201,6 +201,12 @@ fn destroy_removes_the_stage_and_nothing_else() {
     assert_eq!(rt.block_on(leftovers(&aws, &zone)), Vec::<String>::new());
     let groups = rt.block_on(log_groups(&aws, "/aws/lambda/items-test-"));
     assert_eq!(groups.len(), 4, "{groups:?}");
+    let access = "/aws/apigateway/items-test/test/access";
+    assert_eq!(
+        rt.block_on(log_groups(&aws, access)),
+        [access],
+        "the access log is kept too"
+    );
     assert_eq!(qa(&rt, &aws), qa_before);
     assert_eq!(rt.block_on(layer_versions(&aws, "items-jwks")), [1]);
     assert_eq!(
@@ -215,17 +221,18 @@ fn destroy_removes_the_stage_and_nothing_else() {
     run_json(ferry(&ws, &endpoint).args(["destroy", "--stage", "test", "--yes", "--logs"]));
     assert_eq!(
         writes(&proxy.take()).len(),
-        6,
-        "four log groups and the lock's two writes"
+        7,
+        "four functions' log groups, the access log's, and the lock's two writes"
     );
     assert!(rt
         .block_on(log_groups(&aws, "/aws/lambda/items-test-"))
         .is_empty());
+    assert!(rt.block_on(log_groups(&aws, access)).is_empty());
 
     // 5. Cut after the N-th write (the process dies there), then run again:
     //    the second run finishes, and a third has nothing to do.
-    //    With --logs a destroy also deletes the four log groups.
-    let total = made.len() + 4;
+    //    With --logs a destroy also deletes the five log groups.
+    let total = made.len() + 5;
     for n in 1..=total {
         deploy(&ws, &endpoint, "test");
         proxy.faults(|f| f.cut_after_writes = Some(n));

@@ -62,6 +62,7 @@ fn phase(action: &Action) -> (u8, Option<&str>) {
         | Action::UpdateFunctionCode { function, .. }
         | Action::UpdateFunctionConfiguration { function, .. }
         | Action::TagFunction { function, .. }
+        | Action::SetReservedConcurrency { function, .. }
         | Action::PublishVersion { function, .. }
         | Action::PointAlias { function, .. }
         | Action::AddInvokePermission { function, .. } => (2, Some(function.as_str())),
@@ -69,6 +70,8 @@ fn phase(action: &Action) -> (u8, Option<&str>) {
         Action::PutRestApi { .. }
         | Action::CreateDeployment { .. }
         | Action::UpdateStageCache { .. }
+        | Action::SetApiGatewayAccountRole { .. }
+        | Action::UpdateStageSettings { .. }
         | Action::FlushStageCache { .. }
         | Action::SetStageDeployment { .. } => (3, None),
         // CloudFront points at the stage once it serves the new deployment.

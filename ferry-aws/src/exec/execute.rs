@@ -16,7 +16,7 @@ use crate::sdk::fail::AwsError;
 use crate::write::front_apply::{self, NewDistribution};
 use crate::write::functions::{self, Code, Config};
 use crate::write::resources::{self, LayerVersion, NewApi};
-use crate::write::{dns, preflight, teardown, versions};
+use crate::write::{dns, preflight, settings, teardown, versions};
 
 /// Applies one action; returns the id or ARN of what it made, if anything.
 pub(crate) async fn execute(ctx: &Ctx<'_>, action: &Action) -> Result<Option<String>, AwsError> {
@@ -238,9 +238,23 @@ pub(crate) async fn execute(ctx: &Ctx<'_>, action: &Action) -> Result<Option<Str
             stage,
             patch,
             ..
+        }
+        | Action::UpdateStageSettings {
+            api_id,
+            stage,
+            patch,
+            ..
         } => {
             let api = api_id.clone().unwrap_or_else(|| current_api(ctx));
-            resources::update_stage_cache(c, &api, stage, patch).await?;
+            settings::update_stage(c, &api, stage, patch).await?;
+            Ok(None)
+        }
+        Action::SetApiGatewayAccountRole { to, new_role, .. } => {
+            settings::account_role(c, to, *new_role).await?;
+            Ok(None)
+        }
+        Action::SetReservedConcurrency { function, to, .. } => {
+            settings::reserved_concurrency(c, function, *to).await?;
             Ok(None)
         }
         Action::FlushStageCache { api_id, stage, .. } => {

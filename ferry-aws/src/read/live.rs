@@ -37,7 +37,7 @@ pub async fn read(
     let managed_role_exists = match &desired.role {
         DesiredRole::Managed(name) => {
             let wanted = ferry::deploy::action::managed_policies(desired.functions.values());
-            role_exists(c, name).await? && role_has_policies(c, name, &wanted).await?
+            crate::read::iam::role_complete(c, name, &wanted).await?
         }
         // Checked by `preflight`, before the build.
         DesiredRole::Arn(_) => false,
@@ -61,7 +61,10 @@ pub async fn read(
         front,
         release,
         canary,
+        apigw_account: crate::read::stage_live::apigw_account(c, desired).await?,
     };
+    let access_log = crate::read::stage_live::access_log_group(c, desired).await?;
+    live.log_groups.extend(access_log);
     crate::read::releases::canary_versions(c, &mut live, &desired.stage).await?;
     Ok(live)
 }
@@ -72,6 +75,7 @@ pub async fn preflight(c: &Clients, stage: &Stage, account: &str) -> Result<(), 
     if let Some(role) = &stage.role {
         check_role(c, role, account).await?;
     }
+    crate::read::stage_live::preflight(c, stage).await?;
     if let Some(door) = &stage.front {
         let front = DesiredFront {
             door: door.clone(),
@@ -80,37 +84,6 @@ pub async fn preflight(c: &Clients, stage: &Stage, account: &str) -> Result<(), 
         crate::read::front_live::read(c, &front).await?;
     }
     Ok(())
-}
-
-async fn role_exists(c: &Clients, name: &str) -> Result<bool, AwsError> {
-    match c.iam.get_role().role_name(name).send().await {
-        Ok(_) => Ok(true),
-        Err(e)
-            if e.as_service_error()
-                .is_some_and(|e| e.is_no_such_entity_exception()) =>
-        {
-            Ok(false)
-        }
-        Err(e) => Err(fail::call("iam:GetRole", e.into_service_error())),
-    }
-}
-
-/// The managed role is complete only with its policy attached (a deploy
-/// cut between CreateRole and AttachRolePolicy leaves it without).
-async fn role_has_policies(c: &Clients, name: &str, wanted: &[String]) -> Result<bool, AwsError> {
-    let out = c
-        .iam
-        .list_attached_role_policies()
-        .role_name(name)
-        .send()
-        .await
-        .map_err(|e| fail::call("iam:ListAttachedRolePolicies", e.into_service_error()))?;
-    let attached: Vec<&str> = out
-        .attached_policies()
-        .iter()
-        .filter_map(|p| p.policy_arn())
-        .collect();
-    Ok(wanted.iter().all(|w| attached.contains(&w.as_str())))
 }
 
 /// A role given by ARN must exist when it is in the deploying account (a
@@ -122,7 +95,7 @@ async fn check_role(c: &Clients, arn: &str, account: &str) -> Result<(), AwsErro
     else {
         return Ok(());
     };
-    if role_exists(c, name).await? {
+    if crate::read::iam::role_exists(c, name).await? {
         Ok(())
     } else {
         Err(AwsError::Role {
@@ -229,6 +202,7 @@ async fn function(
         role: f.role().unwrap_or_default().to_owned(),
         tags,
         revision_id: f.revision_id().unwrap_or_default().to_owned(),
+        reserved_concurrency: crate::read::stage_live::reserved_concurrency(c, &name).await?,
         alias: live_alias.map(|(version, description)| ferry::deploy::LiveAlias {
             version,
             description,

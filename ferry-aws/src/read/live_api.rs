@@ -5,6 +5,7 @@
 use std::collections::BTreeMap;
 
 use ferry::deploy::stage_cache::StageCacheState;
+use ferry::deploy::stage_settings::StageSettingsState;
 use ferry::deploy::{openapi, Desired, LiveApi};
 
 use crate::sdk::clients::Clients;
@@ -19,7 +20,8 @@ pub async fn api(
     let Some(id) = api_id_named(c, &desired.api.name).await? else {
         return Ok(None);
     };
-    let (deployment, stage_cache) = stage(c, &id, &desired.stage).await?;
+    let (deployment, stage_cache, stage_settings) = stage(c, &id, &desired.stage).await?;
+    let stages = super::stage_live::stages(c, &id).await?;
     let stage_deployment =
         deployment_of(c, &id, deployment)
             .await?
@@ -37,6 +39,8 @@ pub async fn api(
         stage_deployment,
         routes,
         stage_cache,
+        stage_settings,
+        stages,
     }))
 }
 
@@ -50,7 +54,7 @@ pub async fn served(
     let Some(id) = api_id_named(c, name).await? else {
         return Ok(None);
     };
-    let (deployment, _) = stage(c, &id, stage_name).await?;
+    let (deployment, ..) = stage(c, &id, stage_name).await?;
     Ok(Some((id, deployment)))
 }
 
@@ -77,12 +81,12 @@ pub async fn api_id_named(c: &Clients, name: &str) -> Result<Option<String>, Aws
     }
 }
 
-/// The deployment `stage` of API `id` serves, and its cache.
+/// The deployment `stage` of API `id` serves, its cache and its own settings.
 async fn stage(
     c: &Clients,
     id: &str,
     stage: &str,
-) -> Result<(Option<String>, StageCacheState), AwsError> {
+) -> Result<(Option<String>, StageCacheState, StageSettingsState), AwsError> {
     let stage = c
         .apigw
         .get_stage()
@@ -107,13 +111,18 @@ async fn stage(
                     .flatten(),
                 methods,
             };
-            Ok((stage.deployment_id().map(str::to_owned), cache))
+            let settings = super::stage_live::settings_of(&stage);
+            Ok((stage.deployment_id().map(str::to_owned), cache, settings))
         }
         Err(e)
             if e.as_service_error()
                 .is_some_and(|e| e.is_not_found_exception()) =>
         {
-            Ok((None, StageCacheState::default()))
+            Ok((
+                None,
+                StageCacheState::default(),
+                StageSettingsState::default(),
+            ))
         }
         Err(e) => Err(fail::call("apigateway:GetStage", e.into_service_error())),
     }
@@ -125,7 +134,7 @@ async fn stage_deployment(
     id: &str,
     stage_name: &str,
 ) -> Result<Option<(String, Option<String>)>, AwsError> {
-    let (deployment, _) = stage(c, id, stage_name).await?;
+    let (deployment, ..) = stage(c, id, stage_name).await?;
     deployment_of(c, id, deployment).await
 }
 

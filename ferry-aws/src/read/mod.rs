@@ -5,6 +5,7 @@
 //! Makes no write.
 
 pub mod front_live;
+pub mod iam;
 pub mod landed;
 pub mod layer_use;
 pub mod live;
@@ -13,6 +14,7 @@ pub mod log_events;
 pub mod metrics;
 pub mod releases;
 pub mod secrets;
+pub mod stage_live;
 pub mod stage_versions;
 pub mod teardown;
 pub mod wait;

@@ -9,6 +9,7 @@ use std::collections::{BTreeMap, BTreeSet};
 use ferry::deploy::destroy::{ApiToDestroy, DestroyLive, FrontToDestroy, RoleToDestroy};
 use ferry::deploy::record;
 use ferry::deploy::state::{managed_role_name, TAG_APP, TAG_STAGE};
+use ferry::model::stage_api::AccessLog;
 use ferry::model::{Stage, Workspace};
 
 use aws_sdk_lambda::types::FunctionConfiguration;
@@ -81,8 +82,8 @@ pub async fn read(
     })
 }
 
-/// The stage's functions' log groups that carry its tags (ferry creates
-/// them so, before each function).
+/// The stage's functions' log groups and its access log's that carry its
+/// tags (ferry creates them so).
 async fn log_groups(
     c: &Clients,
     (app, stage): (&str, &Stage),
@@ -90,7 +91,15 @@ async fn log_groups(
     ours: &impl Fn(&BTreeMap<String, String>) -> bool,
 ) -> Result<Vec<String>, AwsError> {
     let mut out = Vec::new();
-    for (name, _) in live::log_groups(c, app, &stage.name).await? {
+    let mut names: Vec<String> = live::log_groups(c, app, &stage.name)
+        .await?
+        .into_keys()
+        .collect();
+    let access = AccessLog::group(&stage.api.name, &stage.name);
+    if super::stage_live::log_group(c, &access).await?.is_some() {
+        names.push(access);
+    }
+    for name in names {
         let arn = format!("arn:aws:logs:{}:{account}:log-group:{name}", stage.region);
         let tags = c
             .logs

@@ -50,6 +50,11 @@ pub enum AwsError {
         help: String,
     },
 
+    /// What the stage's settings need of live state and it lacks.
+    #[error(transparent)]
+    #[diagnostic(transparent)]
+    Stage(#[from] ferry::deploy::stage_checks::StageSettingsError),
+
     #[error("{0}")]
     #[diagnostic(help(
         "rename or delete the extra resource by hand; ferry finds the stage's resources by name"

@@ -11,5 +11,6 @@ pub mod lambda_role;
 pub mod lock;
 pub mod preflight;
 pub mod resources;
+pub mod settings;
 pub mod teardown;
 pub mod versions;

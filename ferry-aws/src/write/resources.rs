@@ -6,10 +6,9 @@
 
 use std::collections::BTreeMap;
 
-use aws_sdk_apigateway::types::{EndpointConfiguration, Op, PatchOperation, PutMode};
+use aws_sdk_apigateway::types::{EndpointConfiguration, PutMode};
 use aws_sdk_lambda::primitives::Blob;
 use aws_sdk_lambda::types::LayerVersionContentInput;
-use ferry::deploy::stage_cache::StagePatch;
 use ferry::model::{Arch, EndpointType, Runtime};
 
 use crate::read::{live, live_api};
@@ -227,29 +226,6 @@ pub async fn deploy_stage(
         deployed,
     )
     .await
-}
-
-/// Applies the stage-cache patch operations (each a `replace`), in one call.
-pub async fn update_stage_cache(
-    c: &Clients,
-    api_id: &str,
-    stage: &str,
-    patch: &[StagePatch],
-) -> Result<(), AwsError> {
-    let mut call = c.apigw.update_stage().rest_api_id(api_id).stage_name(stage);
-    for p in patch {
-        call = call.patch_operations(
-            PatchOperation::builder()
-                .op(Op::Replace)
-                .path(&p.path)
-                .value(&p.value)
-                .build(),
-        );
-    }
-    call.send()
-        .await
-        .map_err(|e| fail::call("apigateway:UpdateStage", e.into_service_error()))?;
-    Ok(())
 }
 
 /// Drops every response the stage's cache holds.

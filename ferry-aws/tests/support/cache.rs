@@ -243,6 +243,8 @@ pub fn regional(
             .any(|w| w.contains("PATCH") && w.contains("/stages/test")),
         "{w:?}"
     );
+    super::settings::restore_after_deployment(ws, &endpoint);
+    proxy.take();
     let stage = aws.apigw.get_stage().rest_api_id(&api).stage_name("test");
     let stage = rt.block_on(stage.send()).unwrap();
     assert!(stage.cache_cluster_enabled());
@@ -257,9 +259,19 @@ pub fn regional(
     assert_eq!(
         methods,
         [
+            // The stage's and POST /items's throttles (deploy.toml).
+            ("*/*".to_owned(), false, 300),
             ("~1items/GET".to_owned(), true, 30),
+            ("~1items/POST".to_owned(), false, 300),
             ("~1items~1{id}/GET".to_owned(), true, 60)
         ]
+    );
+    // A cached method has settings of its own: it carries the stage's
+    // throttle, which it would not inherit.
+    let own = &stage.method_settings().unwrap()["~1items/GET"];
+    assert_eq!(
+        (own.throttling_rate_limit(), own.throttling_burst_limit()),
+        (100.0, 200)
     );
     let again = run_json(ferry(ws, &endpoint).args(["deploy", "--stage", "test"]));
     assert_eq!(again["noop"], true);

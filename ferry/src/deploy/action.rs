@@ -9,6 +9,7 @@ use std::collections::BTreeMap;
 use serde::{Deserialize, Serialize};
 
 use super::stage_cache::{StageCacheState, StagePatch};
+use super::stage_settings::StageSettingsState;
 use crate::model::cache::Behavior;
 use crate::model::{Arch, EndpointType, EnvValue, Runtime, Tracing};
 
@@ -179,6 +180,34 @@ pub enum Action {
         from: StageCacheState,
         to: StageCacheState,
         patch: Vec<StagePatch>,
+    },
+    /// The stage's tracing, throttles and access log, as `UpdateStage`
+    /// patch operations (after the stage-cache update).
+    UpdateStageSettings {
+        api: String,
+        /// `None`: the API this deploy creates.
+        api_id: Option<String>,
+        stage: String,
+        from: StageSettingsState,
+        to: StageSettingsState,
+        patch: Vec<StagePatch>,
+    },
+    /// Sets the role API Gateway writes CloudWatch logs with: an account
+    /// setting of the region, needed before a stage's access logs.
+    SetApiGatewayAccountRole {
+        from: Option<String>,
+        to: String,
+        /// `to` is the role this plan creates: API Gateway may refuse it
+        /// until IAM propagates it.
+        #[serde(default)]
+        new_role: bool,
+    },
+    /// Reserves concurrent executions for a function (`to`), or releases
+    /// them (`None`).
+    SetReservedConcurrency {
+        function: String,
+        from: Option<u32>,
+        to: Option<u32>,
     },
     /// Drops every cached response of the stage: a function behind a cached
     /// route changed.
@@ -360,6 +389,11 @@ pub const BASIC_EXECUTION_POLICY: &str =
 /// ... and, when a function of the stage traces actively, sending X-Ray
 /// its traces (Lambda adds nothing itself outside the console).
 pub const XRAY_WRITE_POLICY: &str = "arn:aws:iam::aws:policy/AWSXRayDaemonWriteAccess";
+/// What API Gateway's CloudWatch role may do (AWS's managed policy).
+pub const APIGW_LOGS_POLICY: &str =
+    "arn:aws:iam::aws:policy/service-role/AmazonAPIGatewayPushToCloudWatchLogs";
+/// The trust policy of the role API Gateway logs with.
+pub const APIGW_TRUST_POLICY: &str = r#"{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Principal":{"Service":"apigateway.amazonaws.com"},"Action":"sts:AssumeRole"}]}"#;
 
 /// The policies the stage's managed role holds for `functions`.
 pub fn managed_policies<'a>(

@@ -2,7 +2,7 @@
 //! [`Change`] per field, and for the environment only the names of the
 //! variables that differ (values may be secrets).
 
-use super::action::Change;
+use super::action::{Action, Change};
 use super::plan::own_layer_arn;
 use super::state::{Desired, DesiredFunction, DesiredLayerRef, Live, LiveFunction};
 
@@ -101,4 +101,15 @@ fn env_difference(
         })
         .collect();
     (list(from), list(to))
+}
+
+/// The reserved-concurrency write that `function` needs, if its live
+/// reservation (`current`) differs. Not part of a version: Lambda keeps it
+/// on the function.
+pub(super) fn concurrency(function: &DesiredFunction, current: Option<u32>) -> Option<Action> {
+    (current != function.reserved_concurrency).then(|| Action::SetReservedConcurrency {
+        function: function.name.clone(),
+        from: current,
+        to: function.reserved_concurrency,
+    })
 }

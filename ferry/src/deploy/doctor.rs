@@ -158,6 +158,9 @@ pub fn check(desired: &Desired, live: &Live, states: &BTreeMap<String, String>) 
         };
         link("stage cache", broken, wanted.to_string());
     }
+    if let Some((broken, ok)) = super::stage_checks::doctor(desired, live) {
+        link("stage settings", broken, ok);
+    }
     if let Some(api) = &live.api {
         let prefix = format!("{}-{}-", desired.app, desired.stage);
         let mut broken = Vec::new();
@@ -230,6 +233,14 @@ pub fn check(desired: &Desired, live: &Live, states: &BTreeMap<String, String>) 
                         ))
                     }
                     Some(_) => {}
+                }
+                if l.reserved_concurrency != f.reserved_concurrency {
+                    let show = |n: Option<u32>| n.map_or("none".to_owned(), |n| n.to_string());
+                    broken.push(format!(
+                        "{name} reserves {} concurrent executions, not {}",
+                        show(l.reserved_concurrency),
+                        show(f.reserved_concurrency)
+                    ));
                 }
                 match states.get(name).map(String::as_str) {
                     Some("Active") => {}

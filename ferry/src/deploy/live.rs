@@ -32,6 +32,19 @@ pub struct Live {
     /// The canary in progress on the stage, if one is.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub canary: Option<super::canary::CanaryRecord>,
+    /// API Gateway's account settings in the region, read only when the
+    /// stage keeps access logs.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub apigw_account: Option<ApiGatewayAccount>,
+}
+
+/// What access logging needs of API Gateway's account settings.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ApiGatewayAccount {
+    /// The role API Gateway writes logs with, when one is set.
+    pub cloudwatch_role: Option<String>,
+    /// Whether ferry's own role for it exists (read only when none is set).
+    pub managed_role_exists: bool,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -51,6 +64,9 @@ pub struct LiveFunction {
     pub role: String,
     pub tags: BTreeMap<String, String>,
     pub revision_id: String,
+    /// Concurrent executions reserved for the function, if any.
+    #[serde(default)]
+    pub reserved_concurrency: Option<u32>,
     /// The stage's alias, when the function has one.
     #[serde(default)]
     pub alias: Option<LiveAlias>,
@@ -109,6 +125,12 @@ pub struct LiveApi {
     /// The stage's cache cluster and the methods it caches.
     #[serde(default)]
     pub stage_cache: super::stage_cache::StageCacheState,
+    /// The stage's tracing, throttles and access log.
+    #[serde(default)]
+    pub stage_settings: super::stage_settings::StageSettingsState,
+    /// The names of the API's stages (this one among them once it exists).
+    #[serde(default)]
+    pub stages: Vec<String>,
 }
 
 /// How a layer version's description carries its content hash.

@@ -18,6 +18,8 @@ pub mod render;
 pub mod rollback;
 pub mod saved;
 pub mod stage_cache;
+pub mod stage_checks;
+pub mod stage_settings;
 pub mod state;
 pub mod watch;
 
@@ -38,14 +40,16 @@ mod saved_tests;
 #[cfg(test)]
 mod secret_tests;
 #[cfg(test)]
+mod stage_settings_tests;
+#[cfg(test)]
 mod tests;
 
 pub use action::VersionRef;
 pub use plan::{plan, Action, Change, FunctionSettings, LayerArn, Plan};
 pub use saved::{SavedPlan, SavedPlanError};
 pub use state::{
-    desired, CanaryVersion, Desired, DesiredError, DesiredRole, Live, LiveAlias, LiveApi,
-    LiveFunction, LiveLayerVersion,
+    desired, ApiGatewayAccount, CanaryVersion, Desired, DesiredError, DesiredRole, Live, LiveAlias,
+    LiveApi, LiveFunction, LiveLayerVersion,
 };
 
 use crate::model::{Stage, Workspace};

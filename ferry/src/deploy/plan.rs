@@ -113,21 +113,7 @@ pub fn plan(desired: &Desired, live: &Live, prune: bool) -> Plan {
         let group = format!("/aws/lambda/{}", function.name);
         // The log group comes first: it must exist, with its retention,
         // before the function's first invocation creates it without one.
-        match live.log_groups.get(&group) {
-            None => actions.push(Action::CreateLogGroup {
-                name: group,
-                retention_days: desired.log_retention_days,
-                tags: desired.tags.clone(),
-            }),
-            Some(days) if *days != Some(desired.log_retention_days) => {
-                actions.push(Action::PutRetentionPolicy {
-                    name: group,
-                    from: *days,
-                    to: desired.log_retention_days,
-                })
-            }
-            Some(_) => {}
-        }
+        actions.extend(log_group(desired, live, group));
         let written = actions.len();
         function_actions(desired, live, function, &mut actions);
         let writes_function = actions[written..].iter().any(|a| {
@@ -194,6 +180,7 @@ pub fn plan(desired: &Desired, live: &Live, prune: bool) -> Plan {
         unchanged.push(format!("api {} ({} routes)", api.name, api.routes.len()));
     }
     super::stage_cache::actions(desired, live, &mut actions, &mut unchanged);
+    super::stage_settings::actions(desired, live, &mut actions, &mut unchanged);
     super::front::actions(
         desired,
         live,
@@ -230,6 +217,26 @@ pub fn plan(desired: &Desired, live: &Live, prune: bool) -> Plan {
         desired.region.as_str(),
     );
     Plan::new(at, &live.account_id, actions, unchanged)
+}
+
+/// The write that makes log group `name` exist with the stage's retention
+/// and tags, if it needs one.
+pub(super) fn log_group(desired: &Desired, live: &Live, name: String) -> Option<Action> {
+    match live.log_groups.get(&name) {
+        None => Some(Action::CreateLogGroup {
+            name,
+            retention_days: desired.log_retention_days,
+            tags: desired.tags.clone(),
+        }),
+        Some(days) if *days != Some(desired.log_retention_days) => {
+            Some(Action::PutRetentionPolicy {
+                name,
+                from: *days,
+                to: desired.log_retention_days,
+            })
+        }
+        Some(_) => None,
+    }
 }
 
 /// The source ARN ferry's invoke permission names: any stage, method and
@@ -276,6 +283,7 @@ fn function_actions(
             settings: settings(desired, live, function),
             tags: function.tags.clone(),
         });
+        actions.extend(super::changes::concurrency(function, None));
         return;
     };
     // Lambda takes the architecture only with the code, so a change of
@@ -297,6 +305,10 @@ fn function_actions(
             settings: settings(desired, live, function),
         });
     }
+    actions.extend(super::changes::concurrency(
+        function,
+        current.reserved_concurrency,
+    ));
     let set: std::collections::BTreeMap<String, String> = function
         .tags
         .iter()

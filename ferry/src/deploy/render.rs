@@ -41,6 +41,9 @@ pub fn summary(plan: &Plan) -> Summary {
             | Action::UpdateDistributionOrigin { .. }
             | Action::UpdateCacheBehaviors { .. }
             | Action::UpdateStageCache { .. }
+            | Action::UpdateStageSettings { .. }
+            | Action::SetApiGatewayAccountRole { .. }
+            | Action::SetReservedConcurrency { .. }
             | Action::FlushStageCache { .. }
             | Action::UpsertAliasRecords { .. }
             | Action::PointAlias { .. }
@@ -202,6 +205,9 @@ pub fn line(action: &Action) -> String {
             Action::UpdateStageCache {
                 stage, from, to, ..
             } => format!("  ~ update   stage `{stage}` cache: {from} -> {to}"),
+            a @ (Action::UpdateStageSettings { .. }
+            | Action::SetApiGatewayAccountRole { .. }
+            | Action::SetReservedConcurrency { .. }) => super::stage_settings::line(a),
             Action::FlushStageCache { api, stage, .. } => {
                 format!("  ~ flush    cache of stage `{stage}` of {api} (a cached route's function changed)")
             }

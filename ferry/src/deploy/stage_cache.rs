@@ -51,17 +51,37 @@ impl fmt::Display for StageCacheState {
     }
 }
 
-/// One `UpdateStage` patch operation.
+/// One `UpdateStage` patch operation: a `replace`, or a `remove`.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct StagePatch {
     pub path: String,
     pub value: String,
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub remove: bool,
+}
+
+impl StagePatch {
+    pub fn replace(path: &str, value: String) -> Self {
+        Self {
+            path: path.to_owned(),
+            value,
+            remove: false,
+        }
+    }
+
+    pub fn remove(path: &str) -> Self {
+        Self {
+            path: path.to_owned(),
+            value: String::new(),
+            remove: true,
+        }
+    }
 }
 
 /// The patch operations that turn `from` into `to`.
 pub fn patch(from: &StageCacheState, to: &StageCacheState) -> Vec<StagePatch> {
-    let op = |path: String, value: String| StagePatch { path, value };
+    let op = |path: String, value: String| StagePatch::replace(&path, value);
     let mut out = Vec::new();
     if from.enabled != to.enabled {
         out.push(op("/cacheClusterEnabled".into(), to.enabled.to_string()));

@@ -101,6 +101,7 @@ pub struct DesiredFunction {
     pub timeout_s: u32,
     pub tracing: Tracing,
     pub ephemeral_mb: u32,
+    pub reserved_concurrency: Option<u32>,
     /// Resolved values, compared with the live ones; never rendered.
     #[serde(skip)]
     pub env: BTreeMap<String, String>,
@@ -128,6 +129,11 @@ pub struct DesiredApi {
     pub cache: Option<crate::model::cache::ApiCache>,
     /// The stage's CORS, when deploy.toml asks for it.
     pub cors: Option<crate::model::cors::StageCors>,
+    /// X-Ray tracing of the API stage.
+    pub tracing: bool,
+    pub throttle: crate::model::stage_api::StageThrottle,
+    pub access_log: Option<crate::model::stage_api::AccessLog>,
+    pub quotas: crate::model::stage_api::ApiQuotas,
 }
 
 /// Why a manifest cannot be deployed to a stage.
@@ -285,6 +291,7 @@ pub fn desired(
                 timeout_s: settings.timeout_s,
                 tracing: settings.tracing,
                 ephemeral_mb: settings.ephemeral_mb,
+                reserved_concurrency: settings.reserved_concurrency,
                 env,
                 env_declared: settings.env.clone(),
                 layers: refs,
@@ -357,5 +364,9 @@ pub fn desired_api(workspace: &Workspace, stage: &Stage) -> DesiredApi {
         routes,
         cache: stage.api.cache.clone(),
         cors: stage.api.cors.clone(),
+        tracing: stage.api.tracing,
+        throttle: stage.api.throttle.clone(),
+        access_log: stage.api.access_log.clone(),
+        quotas: stage.api.quotas,
     }
 }

@@ -110,6 +110,7 @@ pub(super) fn converged(desired: &Desired) -> Live {
             role: desired.role.arn("123456789012"),
             tags: f.tags.clone(),
             revision_id: "r1".into(),
+            reserved_concurrency: f.reserved_concurrency,
             alias: Some(LiveAlias {
                 version: "1".into(),
                 description: release::version_description(f, None),
@@ -146,7 +147,18 @@ pub(super) fn converged(desired: &Desired) -> Live {
             .as_ref()
             .map(super::stage_cache::StageCacheState::wanted)
             .unwrap_or_default(),
+        stage_settings: super::stage_settings::wanted(desired, "123456789012", []),
+        stages: vec![desired.stage.clone()],
     });
+    if desired.api.access_log.is_some() {
+        let group = super::stage_settings::access_log_group(desired);
+        live.log_groups
+            .insert(group, Some(desired.log_retention_days));
+        live.apigw_account = Some(super::ApiGatewayAccount {
+            cloudwatch_role: Some("arn:aws:iam::123456789012:role/logs".into()),
+            managed_role_exists: false,
+        });
+    }
     live.front = super::front_tests::converged_front(desired);
     live
 }

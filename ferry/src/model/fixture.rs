@@ -72,6 +72,13 @@ impl Fixture {
         }
     }
 
+    /// The rendered errors with the fixture's root written `[ROOT]`, for
+    /// snapshots.
+    pub fn redacted_errors(&self) -> String {
+        self.errors()
+            .replace(&self.root.display().to_string(), "[ROOT]")
+    }
+
     pub fn path(&self) -> &Path {
         &self.root
     }

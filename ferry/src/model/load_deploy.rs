@@ -8,10 +8,13 @@ use toml::Spanned;
 use super::diag::{Diagnostics, SourceFile};
 use super::discover::{self, GlobMatch};
 use super::raw::{RawApp, RawDeployToml, RawStage};
-use super::validate::{api_cache, check_env, front_door, key_on_origin, stage_cache, stage_cors};
+use super::validate::{
+    api_cache, check_env, front_door, key_on_origin, stage_api, stage_cache, stage_cors,
+};
 use super::{
     ApiSettings, App, EndpointType, LambdaName, Service, ServiceOverride, Stage, DEFAULT_ARCH,
-    DEFAULT_LOG_RETENTION_DAYS, DEFAULT_RUNTIME, LOG_RETENTION_DAYS, MEMORY_MB, TIMEOUT_S,
+    DEFAULT_LOG_RETENTION_DAYS, DEFAULT_RUNTIME, LOG_RETENTION_DAYS, MEMORY_MB,
+    RESERVED_CONCURRENCY, TIMEOUT_S,
 };
 
 pub(crate) fn app(
@@ -191,6 +194,10 @@ fn stage(
             .unwrap_or_default(),
         cache: None,
         cors: None,
+        tracing: false,
+        throttle: Default::default(),
+        access_log: None,
+        quotas: Default::default(),
     };
     let mut api = api;
     let raw_api_cache = raw.api.as_ref().and_then(|a| a.get_ref().cache.as_ref());
@@ -202,6 +209,14 @@ fn stage(
             .flat_map(|s| s.routes.iter().map(|r| (r.clone(), s.name.to_string()))),
     );
     api.cors = stage_cors(raw_cors, &routes, file, &key("api.cors"), diags);
+    stage_api(
+        &mut api,
+        raw.api.as_ref(),
+        &routes,
+        file,
+        &key("api"),
+        diags,
+    );
     let front = raw
         .cloudfront
         .as_ref()
@@ -317,6 +332,11 @@ fn stage(
         };
         let memory_mb = range(&over.memory, MEMORY_MB, "memory");
         let timeout_s = range(&over.timeout, TIMEOUT_S, "timeout");
+        let reserved_concurrency = range(
+            &over.reserved_concurrency,
+            RESERVED_CONCURRENCY,
+            "reserved-concurrency",
+        );
         let env = over
             .env
             .as_ref()
@@ -327,6 +347,7 @@ fn stage(
             ServiceOverride {
                 memory_mb,
                 timeout_s,
+                reserved_concurrency,
                 env,
             },
         );

@@ -14,7 +14,9 @@ pub mod names;
 pub mod raw;
 mod raw_cache;
 mod raw_cors;
+mod raw_stage_api;
 pub mod route;
+pub mod stage_api;
 mod validate;
 
 use std::collections::{BTreeMap, BTreeSet};
@@ -37,6 +39,10 @@ pub const MEMORY_MB: std::ops::RangeInclusive<i64> = 128..=10240;
 /// Lambda's `/tmp` size in MB, and its default.
 pub const EPHEMERAL_MB: std::ops::RangeInclusive<i64> = 512..=10240;
 pub const DEFAULT_EPHEMERAL_MB: u32 = 512;
+/// Reserved concurrency ferry accepts: Lambda's minimum is 0 (every request
+/// throttled), its maximum the account's limit less the 100 it keeps
+/// unreserved; the bound here only catches typos.
+pub const RESERVED_CONCURRENCY: std::ops::RangeInclusive<i64> = 0..=1_000_000;
 /// Lambda's timeout range in seconds.
 pub const TIMEOUT_S: std::ops::RangeInclusive<i64> = 1..=900;
 /// Lambda allows at most five layers per function.
@@ -95,6 +101,9 @@ pub struct Service {
     pub tracing: Tracing,
     /// `/tmp` in MB (default 512, Lambda's).
     pub ephemeral_mb: u32,
+    /// Concurrent executions reserved for the function (`None`: it draws
+    /// on the account's unreserved pool).
+    pub reserved_concurrency: Option<u32>,
     pub env: BTreeMap<String, EnvValue>,
     pub layers: Vec<LayerRef>,
     pub architecture: Arch,
@@ -205,12 +214,18 @@ pub struct ApiSettings {
     pub cache: Option<cache::ApiCache>,
     /// The browser origins that may call the API, when the stage says.
     pub cors: Option<cors::StageCors>,
+    /// X-Ray tracing of the API stage.
+    pub tracing: bool,
+    pub throttle: stage_api::StageThrottle,
+    pub access_log: Option<stage_api::AccessLog>,
+    pub quotas: stage_api::ApiQuotas,
 }
 
 #[derive(Debug, Clone, Default, PartialEq, Serialize)]
 pub struct ServiceOverride {
     pub memory_mb: Option<u32>,
     pub timeout_s: Option<u32>,
+    pub reserved_concurrency: Option<u32>,
     pub env: BTreeMap<String, EnvValue>,
 }
 
@@ -223,6 +238,7 @@ pub struct FunctionSettings {
     pub timeout_s: u32,
     pub tracing: Tracing,
     pub ephemeral_mb: u32,
+    pub reserved_concurrency: Option<u32>,
     pub env: BTreeMap<String, EnvValue>,
 }
 
@@ -242,6 +258,10 @@ impl Stage {
                 binary_media_types: Vec::new(),
                 cache: None,
                 cors: None,
+                tracing: false,
+                throttle: Default::default(),
+                access_log: None,
+                quotas: Default::default(),
             },
             front: None,
             overrides: BTreeMap::new(),
@@ -274,6 +294,9 @@ impl Stage {
             timeout_s: over.and_then(|o| o.timeout_s).unwrap_or(service.timeout_s),
             tracing: service.tracing,
             ephemeral_mb: service.ephemeral_mb,
+            reserved_concurrency: over
+                .and_then(|o| o.reserved_concurrency)
+                .or(service.reserved_concurrency),
             env,
         }
     }

@@ -11,7 +11,10 @@ use toml::Spanned;
 use super::names::{Arch, Runtime, Tracing};
 pub use super::raw_cache::{RawApiCache, RawCache, RawStageCache};
 pub use super::raw_cors::{RawCors, RawCorsPath};
-use super::{EPHEMERAL_MB, LOG_RETENTION_DAYS, MAX_LAYERS, MEMORY_MB, TIMEOUT_S};
+pub use super::raw_stage_api::{RawAccessLog, RawQuotas, RawRouteThrottle, RawThrottle};
+use super::{
+    EPHEMERAL_MB, LOG_RETENTION_DAYS, MAX_LAYERS, MEMORY_MB, RESERVED_CONCURRENCY, TIMEOUT_S,
+};
 
 /// The parts of a crate's Cargo.toml that ferry reads. Other keys belong to
 /// cargo and other tools, so this level accepts anything else.
@@ -76,6 +79,14 @@ pub struct RawFerry {
         range(min = *EPHEMERAL_MB.start(), max = *EPHEMERAL_MB.end())
     )]
     pub ephemeral_storage: Option<Spanned<i64>>,
+    /// Concurrent executions reserved for the function: it never runs more
+    /// at once, and others cannot take them; `0` throttles every request.
+    /// Default: none reserved (removed if set outside ferry).
+    #[schemars(
+        with = "Option<i64>",
+        range(min = *RESERVED_CONCURRENCY.start(), max = *RESERVED_CONCURRENCY.end())
+    )]
+    pub reserved_concurrency: Option<Spanned<i64>>,
     /// Environment variables: names `[A-Za-z][A-Za-z0-9_]*`, not reserved by
     /// Lambda (`AWS_REGION`, `AWS_LAMBDA_*`, ...); each value a string or a
     /// secret (`{ ssm = "/name" }`, `{ from-env = "VAR" }`); 4 KB in all.
@@ -352,6 +363,22 @@ pub struct RawApi {
     /// API. Default: no CORS.
     #[schemars(with = "Option<RawCors>")]
     pub cors: Option<Spanned<RawCors>>,
+    /// X-Ray tracing of the API stage (its requests appear in X-Ray with
+    /// the functions' segments). Default: `false`.
+    #[schemars(with = "Option<bool>")]
+    pub tracing: Option<Spanned<bool>>,
+    /// `[stages.NAME.api.throttle]`: request rate limits for the stage and
+    /// per route. Default: the account's (10000/s, burst 5000).
+    #[schemars(with = "Option<RawThrottle>")]
+    pub throttle: Option<Spanned<RawThrottle>>,
+    /// `[stages.NAME.api.access-log]`: an access log of the stage's
+    /// requests. Default: none.
+    #[schemars(with = "Option<RawAccessLog>")]
+    pub access_log: Option<Spanned<RawAccessLog>>,
+    /// `[stages.NAME.api.quotas]`: API Gateway quotas AWS raised for your
+    /// account. Default: AWS's defaults (300 resources, 10 stages).
+    #[schemars(with = "Option<RawQuotas>")]
+    pub quotas: Option<Spanned<RawQuotas>>,
 }
 
 /// `[stages.NAME.services.SERVICE]`: a service's settings on this stage,
@@ -371,6 +398,12 @@ pub struct RawServiceOverride {
         range(min = *TIMEOUT_S.start(), max = *TIMEOUT_S.end())
     )]
     pub timeout: Option<Spanned<i64>>,
+    /// Reserved concurrency on this stage. Default: the service's.
+    #[schemars(
+        with = "Option<i64>",
+        range(min = *RESERVED_CONCURRENCY.start(), max = *RESERVED_CONCURRENCY.end())
+    )]
+    pub reserved_concurrency: Option<Spanned<i64>>,
     /// Environment variables on this stage, over the stage's and the
     /// service's; each value a string or a secret (`{ ssm = "/name" }`,
     /// `{ from-env = "VAR" }`). Default: `{}`.

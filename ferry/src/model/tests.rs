@@ -82,10 +82,7 @@ fn tracing_and_ephemeral_storage_are_read_and_checked() {
 }
 
 fn snapshot(name: &str, fixture: Fixture) {
-    let rendered = fixture
-        .errors()
-        .replace(&fixture.path().display().to_string(), "[ROOT]");
-    insta::assert_snapshot!(name, rendered);
+    insta::assert_snapshot!(name, fixture.redacted_errors());
 }
 
 #[test]

@@ -14,7 +14,7 @@ use super::raw::{RawCargoToml, RawFerry, RawLayer};
 use super::route::{Route, RouteTable, Segment};
 use super::{
     App, Arch, LambdaName, Layer, LayerRef, Service, DEFAULT_EPHEMERAL_MB, DEFAULT_MEMORY_MB,
-    DEFAULT_TIMEOUT_S, EPHEMERAL_MB, MAX_LAYERS, MEMORY_MB, TIMEOUT_S,
+    DEFAULT_TIMEOUT_S, EPHEMERAL_MB, MAX_LAYERS, MEMORY_MB, RESERVED_CONCURRENCY, TIMEOUT_S,
 };
 
 mod cache;
@@ -23,11 +23,13 @@ mod cors;
 mod env;
 mod front;
 mod lambda_compat;
+mod stage_api;
 
 pub(crate) use cache_stage::{api_cache, stage_cache};
 pub(crate) use cors::{key_on_origin, stage_cors};
 pub(crate) use env::check_env;
 pub(crate) use front::front_door;
+pub(crate) use stage_api::stage_api;
 
 /// What the loader hands over for one crate.
 pub(crate) struct CrateInput<'a> {
@@ -223,6 +225,15 @@ fn service(
         diags,
     )
     .unwrap_or(DEFAULT_EPHEMERAL_MB);
+    let reserved = ferry.reserved_concurrency.as_ref().and_then(|n| {
+        if RESERVED_CONCURRENCY.contains(n.get_ref()) {
+            return Some(*n.get_ref() as u32);
+        }
+        let message = format!("{} is not a number of concurrent executions Lambda can reserve", n.get_ref());
+        let help = "set `reserved-concurrency` from 0 (refuses every request) up to your account's concurrency limit less the 100 Lambda keeps unreserved, or remove it";
+        diags.error(file, n.span(), format!("{PREFIX}.reserved-concurrency"), message, Some(help.into()));
+        None
+    });
     let env = ferry
         .env
         .as_ref()
@@ -240,6 +251,7 @@ fn service(
         timeout_s: timeout,
         tracing: ferry.tracing.map(Spanned::into_inner).unwrap_or_default(),
         ephemeral_mb: ephemeral,
+        reserved_concurrency: reserved,
         env,
         layers,
         architecture: ferry
@@ -364,6 +376,10 @@ fn layer(
         (
             "ephemeral-storage",
             ferry.ephemeral_storage.as_ref().map(Spanned::span),
+        ),
+        (
+            "reserved-concurrency",
+            ferry.reserved_concurrency.as_ref().map(Spanned::span),
         ),
         ("env", ferry.env.as_ref().map(Spanned::span)),
         ("layers", ferry.layers.as_ref().map(Spanned::span)),

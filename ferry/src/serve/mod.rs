@@ -86,6 +86,10 @@ pub fn run(root: &Path, args: &ServeArgs) -> miette::Result<()> {
         if cloudfront || app.stage.api.cache.is_some() {
             println!("ferry: nothing is cached here; each request line says what the stage's cache would do");
         }
+        let throttle = &app.stage.api.throttle;
+        if throttle.stage.is_some() || !throttle.routes.is_empty() {
+            println!("ferry: throttling is not emulated here; the stage's rate limits apply only on AWS (429 beyond them)");
+        }
         if args.watch {
             tokio::spawn(watch::run(Arc::clone(&app), args.release));
         }
@@ -200,6 +204,7 @@ mod tests {
             timeout_s: 3,
             tracing: crate::model::Tracing::PassThrough,
             ephemeral_mb: 512,
+            reserved_concurrency: None,
             env,
         };
         let out = lambda_env(&Stage::local(), &settings, Path::new("/tmp/opt"));

@@ -14,10 +14,7 @@ fn shop(cors: &str) -> Fixture {
 }
 
 fn snapshot(name: &str, fixture: Fixture) {
-    let rendered = fixture
-        .errors()
-        .replace(&fixture.path().display().to_string(), "[ROOT]");
-    insta::assert_snapshot!(name, rendered);
+    insta::assert_snapshot!(name, fixture.redacted_errors());
 }
 
 #[test]
