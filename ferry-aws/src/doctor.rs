@@ -14,14 +14,34 @@ use crate::sdk::fail::{self, AwsError};
 const READ_CONCURRENCY: usize = 8;
 
 /// Prints the report; exit 0 when every link holds, 2 when one is broken.
+/// `network`: the VPC check's problems (`read::vpc::problems`).
 pub async fn run(
     c: &Clients,
-    desired: &Desired,
-    live: &Live,
+    (desired, live): (&Desired, &Live),
+    network: Vec<String>,
     json: bool,
 ) -> miette::Result<ExitCode> {
     let states = states(c, live).await?;
-    let report = doctor::check(desired, live, &states);
+    let mut report = doctor::check(desired, live, &states);
+    let in_vpc = desired
+        .functions
+        .values()
+        .filter(|f| f.vpc.is_some())
+        .count();
+    if in_vpc > 0 {
+        let ok = network.is_empty();
+        report.ok &= ok;
+        report.links.push(doctor::Link {
+            link: "network",
+            ok,
+            detail: if ok {
+                format!("the subnets and security groups of {in_vpc} functions exist, each function's in one VPC")
+            } else {
+                network.join("; ")
+            },
+            fix: (!ok).then(|| "fix the ids where each problem says, then deploy".to_owned()),
+        });
+    }
     if json {
         println!(
             "{}",

@@ -56,7 +56,8 @@ pub async fn run(root: &Path, args: &StageArgs, mode: Mode) -> miette::Result<Ex
     // Credentials first: a missing profile should not wait for a build.
     let clients = Clients::for_stage(stage).await?;
     let account = clients.account_id().await?;
-    live::preflight(&clients, stage, &account).await?;
+    let doctor = mode == Mode::Doctor;
+    live::preflight(&clients, (&workspace, stage), &account, !doctor).await?;
     let secrets = secrets::resolve(&clients, &workspace, stage).await?;
     let manifest = match &saved {
         Some(s) => {
@@ -79,7 +80,10 @@ pub async fn run(root: &Path, args: &StageArgs, mode: Mode) -> miette::Result<Ex
     )
     .await?;
     let modes = match mode {
-        Mode::Doctor => return doctor::run(&clients, &desired, &live, args.json).await,
+        Mode::Doctor => {
+            let network = crate::read::vpc::problems(&clients, &workspace, stage).await?;
+            return doctor::run(&clients, (&desired, &live), network, args.json).await;
+        }
         Mode::Plan {
             detailed_exitcode,
             out,

@@ -152,10 +152,11 @@ pub fn run(root: &Path, command: AwsCommand, aws: Option<AwsEntry>) -> miette::R
 
 /// The AWS SDK's generated crates: large, and little of their code runs in a
 /// deploy, whose time is the network's.
-pub const SDK_CRATES: [&str; 10] = [
+pub const SDK_CRATES: [&str; 11] = [
     "aws-sdk-apigateway",
     "aws-sdk-cloudfront",
     "aws-sdk-cloudwatchlogs",
+    "aws-sdk-ec2",
     "aws-sdk-iam",
     "aws-sdk-lambda",
     "aws-sdk-route53",

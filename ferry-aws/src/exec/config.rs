@@ -54,6 +54,7 @@ pub(super) fn config(
         timeout_s: settings.timeout_s,
         tracing: settings.tracing,
         ephemeral_mb: settings.ephemeral_mb,
+        vpc: settings.vpc.clone(),
         env,
         layers,
     })
@@ -107,6 +108,7 @@ mod tests {
             timeout_s: 10,
             tracing: ferry::model::Tracing::PassThrough,
             ephemeral_mb: 512,
+            vpc: None,
             env: [
                 ("PLAIN".to_owned(), EnvValue::Plain("v".into())),
                 (

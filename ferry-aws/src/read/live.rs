@@ -9,7 +9,7 @@ use aws_sdk_lambda::types::Architecture;
 use ferry::deploy::front::DesiredFront;
 use ferry::deploy::plan::INVOKE_STATEMENT_ID;
 use ferry::deploy::{Desired, DesiredRole, Live, LiveFunction, LiveLayerVersion};
-use ferry::model::{Arch, Runtime, Stage, Tracing};
+use ferry::model::{Arch, Runtime, Stage, Tracing, Workspace};
 use futures::stream::{self, StreamExt};
 
 use crate::sdk::clients::Clients;
@@ -71,9 +71,18 @@ pub async fn read(
 
 /// The settings that name AWS resources, checked before anything is built:
 /// the stage's role and its front door (distribution, origin, hosted zone).
-pub async fn preflight(c: &Clients, stage: &Stage, account: &str) -> Result<(), AwsError> {
+/// `doctor` reports the VPC check as a link instead (`vpc: false`).
+pub async fn preflight(
+    c: &Clients,
+    (workspace, stage): (&Workspace, &Stage),
+    account: &str,
+    vpc: bool,
+) -> Result<(), AwsError> {
     if let Some(role) = &stage.role {
         check_role(c, role, account).await?;
+    }
+    if vpc {
+        crate::read::vpc::preflight(c, workspace, stage).await?;
     }
     crate::read::stage_live::preflight(c, stage).await?;
     if let Some(door) = &stage.front {
@@ -193,6 +202,7 @@ async fn function(
             .and_then(|t| t.mode())
             .map_or(Tracing::default(), |m| Tracing::from_lambda(m.as_str())),
         ephemeral_mb: f.ephemeral_storage().map_or(512, |e| e.size()).max(0) as u32,
+        vpc: crate::sdk::convert::vpc_of(f),
         env: crate::sdk::convert::env_of(f),
         layers: f
             .layers()

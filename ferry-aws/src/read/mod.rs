@@ -1,7 +1,8 @@
 //! Reading live state, above the SDK plumbing: a stage's functions, layers,
 //! REST API, permissions, log groups and front door; its recorded releases;
 //! secret values; the functions' log events; a canary's metrics; and the
-//! reads that tell whether a write already landed or a function settled.
+//! reads that tell whether a write already landed or a function settled;
+//! the VPC preflight.
 //! Makes no write.
 
 pub mod front_live;
@@ -17,4 +18,5 @@ pub mod secrets;
 pub mod stage_live;
 pub mod stage_versions;
 pub mod teardown;
+pub mod vpc;
 pub mod wait;

@@ -41,6 +41,8 @@ pub struct Clients {
     pub lambda: aws_sdk_lambda::Client,
     pub apigw: aws_sdk_apigateway::Client,
     pub iam: aws_sdk_iam::Client,
+    /// EC2: read only, for the subnets and security groups a VPC names.
+    pub ec2: aws_sdk_ec2::Client,
     pub logs: aws_sdk_cloudwatchlogs::Client,
     pub sts: aws_sdk_sts::Client,
     /// CloudFront and Route 53 are global: the SDK sends them to their
@@ -163,6 +165,7 @@ impl Clients {
             lambda: client!(aws_sdk_lambda),
             apigw: client!(aws_sdk_apigateway),
             iam: client!(aws_sdk_iam),
+            ec2: client!(aws_sdk_ec2),
             logs: client!(aws_sdk_cloudwatchlogs),
             sts: client!(aws_sdk_sts),
             cloudfront: client!(aws_sdk_cloudfront),

@@ -1,13 +1,14 @@
 //! Conversions between ferry's plan types and the SDK's request types, kept
 //! apart from the calls so that each is unit-tested without AWS.
 
-use std::collections::{BTreeMap, HashMap};
+use std::collections::{BTreeMap, BTreeSet, HashMap};
 
 use aws_sdk_lambda::primitives::Blob;
 use aws_sdk_lambda::types::{
     Architecture, Environment, EphemeralStorage, FunctionConfiguration, Runtime, TracingConfig,
-    TracingMode,
+    TracingMode, VpcConfig,
 };
+use ferry::model::vpc::{SecurityGroupId, SubnetId, Vpc};
 use ferry::model::{Arch, EndpointType, Tracing};
 
 use crate::sdk::fail::AwsError;
@@ -43,6 +44,49 @@ pub fn env_of(f: &FunctionConfiguration) -> BTreeMap<String, String> {
         .and_then(|e| e.variables())
         .map(|v| v.iter().map(|(k, v)| (k.clone(), v.clone())).collect())
         .unwrap_or_default()
+}
+
+/// The VPC a function is attached to, as ferry models it (none when Lambda
+/// lists no subnets: a detached function keeps an empty `VpcConfig`).
+pub fn vpc_of(f: &FunctionConfiguration) -> Option<Vpc> {
+    let config = f.vpc_config()?;
+    let subnets: BTreeSet<SubnetId> = config
+        .subnet_ids()
+        .iter()
+        .filter_map(|s| SubnetId::parse(s))
+        .collect();
+    if subnets.is_empty() {
+        return None;
+    }
+    Some(Vpc {
+        subnets,
+        security_groups: config
+            .security_group_ids()
+            .iter()
+            .filter_map(|g| SecurityGroupId::parse(g))
+            .collect(),
+        ipv6_dual_stack: config.ipv6_allowed_for_dual_stack().unwrap_or(false),
+    })
+}
+
+/// The `VpcConfig` Lambda is sent: empty lists detach the function.
+pub fn vpc_config(vpc: Option<&Vpc>) -> VpcConfig {
+    let (subnets, groups, ipv6) = match vpc {
+        Some(v) => (
+            v.subnets.iter().map(|s| s.as_str().to_owned()).collect(),
+            v.security_groups
+                .iter()
+                .map(|g| g.as_str().to_owned())
+                .collect(),
+            v.ipv6_dual_stack,
+        ),
+        None => (Vec::new(), Vec::new(), false),
+    };
+    VpcConfig::builder()
+        .set_subnet_ids(Some(subnets))
+        .set_security_group_ids(Some(groups))
+        .ipv6_allowed_for_dual_stack(ipv6)
+        .build()
 }
 
 /// Tags as the SDK's maps take them.

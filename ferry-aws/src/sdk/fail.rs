@@ -65,6 +65,11 @@ pub enum AwsError {
     #[diagnostic(help("{help}"))]
     Front { message: String, help: String },
 
+    /// Subnets or security groups that EC2 does not have as deploy.toml says.
+    #[error("{message}")]
+    #[diagnostic(help("{help}"))]
+    Vpc { message: String, help: String },
+
     #[error("another deploy of {stage} is running: {holder} (waited {seconds} s)")]
     #[diagnostic(help(
         "run again when it has finished (or wait longer with --lock-wait); a crashed deploy's lock expires 30 minutes after it was taken, or delete the log group {lock} if you are sure no deploy runs"

@@ -12,11 +12,14 @@ use aws_sdk_lambda::operation::update_function_configuration::builders::UpdateFu
 use aws_sdk_lambda::primitives::Blob;
 use aws_sdk_lambda::types::{FunctionCode, FunctionConfiguration};
 use ferry::deploy::plan::INVOKE_STATEMENT_ID;
+use ferry::model::vpc::Vpc;
 use ferry::model::{Arch, Runtime, Tracing};
 
 use crate::read::{landed, live};
 use crate::sdk::clients::Clients;
-use crate::sdk::convert::{architecture, env_of, environment, ephemeral, runtime, tags, tracing};
+use crate::sdk::convert::{
+    architecture, env_of, environment, ephemeral, runtime, tags, tracing, vpc_config, vpc_of,
+};
 use crate::sdk::fail::{self, AwsError};
 use crate::sdk::once;
 use crate::write::lambda_role::{role_not_ready, role_refused, ROLE_TRIES};
@@ -30,6 +33,7 @@ pub struct Config {
     pub timeout_s: u32,
     pub tracing: Tracing,
     pub ephemeral_mb: u32,
+    pub vpc: Option<Vpc>,
     pub env: BTreeMap<String, String>,
     pub layers: Vec<String>,
 }
@@ -47,6 +51,7 @@ impl Config {
                 .unwrap_or("PassThrough")
                 == self.tracing.as_str()
             && live.ephemeral_storage().map_or(512, |e| e.size()) == self.ephemeral_mb as i32
+            && vpc_of(live) == self.vpc
             && live.role() == Some(self.role.as_str())
             && live.runtime().map(|r| r.as_str()) == Some(self.runtime.as_str())
             && env_of(live) == self.env
@@ -119,6 +124,7 @@ fn create_request(
         .timeout(config.timeout_s as i32)
         .tracing_config(tracing(config.tracing))
         .ephemeral_storage(ephemeral(config.ephemeral_mb))
+        .set_vpc_config(config.vpc.as_ref().map(|v| vpc_config(Some(v))))
         .environment(environment(&config.env))
         .set_layers(Some(config.layers.clone()))
         .set_tags(Some(tags(function_tags)))
@@ -139,6 +145,7 @@ fn configuration_request(
         .timeout(config.timeout_s as i32)
         .tracing_config(tracing(config.tracing))
         .ephemeral_storage(ephemeral(config.ephemeral_mb))
+        .vpc_config(vpc_config(config.vpc.as_ref()))
         .environment(environment(&config.env))
         .set_layers(Some(config.layers.clone()))
 }
@@ -310,6 +317,7 @@ pub async fn add_permission(
 #[cfg(test)]
 mod tests {
     use super::*;
+    use ferry::model::vpc::{SecurityGroupId, SubnetId};
 
     fn config() -> Config {
         Config {
@@ -319,6 +327,11 @@ mod tests {
             timeout_s: 9,
             tracing: Tracing::Active,
             ephemeral_mb: 1024,
+            vpc: Some(Vpc {
+                subnets: SubnetId::parse("subnet-0123abcd").into_iter().collect(),
+                security_groups: SecurityGroupId::parse("sg-0123abcd").into_iter().collect(),
+                ipv6_dual_stack: false,
+            }),
             env: [("A".to_owned(), "1".to_owned())].into_iter().collect(),
             layers: vec!["arn:aws:lambda:us-east-1:1:layer:l:2".into()],
         }
@@ -358,6 +371,14 @@ mod tests {
         assert_eq!(
             input.get_ephemeral_storage().as_ref().map(|e| e.size()),
             Some(1024)
+        );
+        let vpc = input.get_vpc_config().as_ref().unwrap();
+        assert_eq!(
+            (vpc.subnet_ids(), vpc.security_group_ids()),
+            (
+                &["subnet-0123abcd".to_owned()][..],
+                &["sg-0123abcd".to_owned()][..]
+            )
         );
         assert_eq!(
             input.get_architectures().as_deref(),
@@ -415,9 +436,36 @@ mod tests {
                         .build(),
                 )
                 .ephemeral_storage(ephemeral(1024))
+                .vpc_config(
+                    aws_sdk_lambda::types::VpcConfigResponse::builder()
+                        .set_subnet_ids(
+                            input
+                                .get_vpc_config()
+                                .as_ref()
+                                .map(|v| v.subnet_ids().to_vec()),
+                        )
+                        .set_security_group_ids(
+                            input
+                                .get_vpc_config()
+                                .as_ref()
+                                .map(|v| v.security_group_ids().to_vec()),
+                        )
+                        .vpc_id("vpc-0123abcd")
+                        .build(),
+                )
                 .build()
         };
         assert!(c.matches(&reported(512)));
         assert!(!c.matches(&reported(128)));
+        let outside = Config {
+            vpc: None,
+            ..c.clone()
+        };
+        assert!(!outside.matches(&reported(512)), "a function to detach");
+        let detached = configuration_request(&client, "f", &outside)
+            .as_input()
+            .clone();
+        let sent = detached.get_vpc_config().as_ref().unwrap();
+        assert!(sent.subnet_ids().is_empty() && sent.security_group_ids().is_empty());
     }
 }

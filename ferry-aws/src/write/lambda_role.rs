@@ -12,11 +12,15 @@ pub const ROLE_TRIES: u32 = 10;
 
 /// Lambda refusing a role IAM has not propagated yet: one created a moment
 /// ago ("cannot be assumed"), or one whose X-Ray policy was just attached
-/// (active tracing: "does not have permissions to call PutTraceSegments").
+/// (active tracing: "does not have permissions to call PutTraceSegments";
+/// a VPC: "... to call CreateNetworkInterface on EC2").
 pub fn role_not_ready<E: ProvideErrorMetadata>(e: &E) -> bool {
     e.code() == Some("InvalidParameterValueException")
-        && e.message()
-            .is_some_and(|m| m.contains("cannot be assumed") || m.contains("PutTraceSegments"))
+        && e.message().is_some_and(|m| {
+            m.contains("cannot be assumed")
+                || m.contains("PutTraceSegments")
+                || m.contains("CreateNetworkInterface")
+        })
 }
 
 /// Lambda refusing the execution role for good, as an error that says why.
@@ -34,6 +38,13 @@ pub fn role_refused<E: ProvideErrorMetadata>(
             call,
             message: format!("the execution role {role} may not send X-Ray traces: {message}"),
             help: "attach AWSXRayDaemonWriteAccess (or allow xray:PutTraceSegments and xray:PutTelemetryRecords) to the stage's `role`, or set the service's `tracing = \"pass-through\"`; a role ferry manages gets the policy itself: run again once IAM has propagated it".into(),
+        });
+    }
+    if message.contains("CreateNetworkInterface") {
+        return Some(AwsError::Call {
+            call,
+            message: format!("the execution role {role} may not manage network interfaces in the function's VPC: {message}"),
+            help: "attach AWSLambdaVPCAccessExecutionRole (or allow ec2:CreateNetworkInterface, ec2:DescribeNetworkInterfaces, ec2:DescribeSubnets, ec2:DeleteNetworkInterface, ec2:AssignPrivateIpAddresses and ec2:UnassignPrivateIpAddresses) to the stage's `role`; a role ferry manages gets the policy itself: run again once IAM has propagated it".into(),
         });
     }
     Some(AwsError::Role {
@@ -101,5 +112,16 @@ mod tests {
         );
         assert!(matches!(other, Some(AwsError::Role { .. })), "{other:?}");
         assert!(role_refused(&lambda("ResourceConflictException", "role"), role, "x").is_none());
+        let vpc = lambda(
+            "InvalidParameterValueException",
+            "The provided execution role does not have permissions to call CreateNetworkInterface on EC2",
+        );
+        assert!(role_not_ready(&vpc));
+        let Some(AwsError::Call { help, .. }) =
+            role_refused(&vpc, role, "lambda:UpdateFunctionConfiguration")
+        else {
+            panic!("a role without VPC permissions")
+        };
+        assert!(help.contains("AWSLambdaVPCAccessExecutionRole"), "{help}");
     }
 }

@@ -120,6 +120,7 @@ pub struct Readback {
     pub iam: aws_sdk_iam::Client,
     pub ssm: aws_sdk_ssm::Client,
     pub cloudwatch: aws_sdk_cloudwatch::Client,
+    pub ec2: aws_sdk_ec2::Client,
 }
 
 impl Readback {
@@ -171,6 +172,7 @@ impl Readback {
             iam: aws_sdk_iam::Client::new(&config),
             ssm: aws_sdk_ssm::Client::new(&config),
             cloudwatch: aws_sdk_cloudwatch::Client::new(&config),
+            ec2: aws_sdk_ec2::Client::new(&config),
         }
     }
 }

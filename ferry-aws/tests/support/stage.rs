@@ -264,20 +264,26 @@ pub async fn check_prod_settings(aws: &Readback) {
         Some("PassThrough")
     );
     let role = get.role().unwrap().rsplit('/').next().unwrap().to_owned();
+    let arns = attached_policies(aws, &role).await;
+    assert!(
+        arns.iter()
+            .any(|a| a == "arn:aws:iam::aws:policy/AWSXRayDaemonWriteAccess"),
+        "{arns:?}"
+    );
+}
+
+/// The ARNs of the managed policies attached to `role`.
+pub async fn attached_policies(aws: &Readback, role: &str) -> Vec<String> {
     let attached = aws
         .iam
         .list_attached_role_policies()
-        .role_name(&role)
+        .role_name(role)
         .send()
         .await
         .unwrap();
-    let arns: Vec<&str> = attached
+    attached
         .attached_policies()
         .iter()
-        .filter_map(|p| p.policy_arn())
-        .collect();
-    assert!(
-        arns.contains(&"arn:aws:iam::aws:policy/AWSXRayDaemonWriteAccess"),
-        "{arns:?}"
-    );
+        .filter_map(|p| p.policy_arn().map(str::to_owned))
+        .collect()
 }

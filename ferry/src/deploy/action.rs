@@ -11,6 +11,7 @@ use serde::{Deserialize, Serialize};
 use super::stage_cache::{StageCacheState, StagePatch};
 use super::stage_settings::StageSettingsState;
 use crate::model::cache::Behavior;
+use crate::model::vpc::Vpc;
 use crate::model::{Arch, EndpointType, EnvValue, Runtime, Tracing};
 
 /// One write the deploy makes.
@@ -350,6 +351,8 @@ pub struct FunctionSettings {
     pub tracing: Tracing,
     #[serde(default = "default_ephemeral")]
     pub ephemeral_mb: u32,
+    #[serde(default)]
+    pub vpc: Option<Vpc>,
     /// Values as declared: a secret is its source, resolved when applied.
     pub env: BTreeMap<String, EnvValue>,
     pub layers: Vec<LayerArn>,
@@ -389,6 +392,10 @@ pub const BASIC_EXECUTION_POLICY: &str =
 /// ... and, when a function of the stage traces actively, sending X-Ray
 /// its traces (Lambda adds nothing itself outside the console).
 pub const XRAY_WRITE_POLICY: &str = "arn:aws:iam::aws:policy/AWSXRayDaemonWriteAccess";
+/// ... and, when a function of the stage joins a VPC, managing the network
+/// interfaces Lambda puts there (create, describe, delete).
+pub const VPC_ACCESS_POLICY: &str =
+    "arn:aws:iam::aws:policy/service-role/AWSLambdaVPCAccessExecutionRole";
 /// What API Gateway's CloudWatch role may do (AWS's managed policy).
 pub const APIGW_LOGS_POLICY: &str =
     "arn:aws:iam::aws:policy/service-role/AmazonAPIGatewayPushToCloudWatchLogs";
@@ -400,8 +407,12 @@ pub fn managed_policies<'a>(
     functions: impl IntoIterator<Item = &'a super::state::DesiredFunction>,
 ) -> Vec<String> {
     let mut policies = vec![BASIC_EXECUTION_POLICY.to_owned()];
-    if functions.into_iter().any(|f| f.tracing == Tracing::Active) {
+    let functions: Vec<_> = functions.into_iter().collect();
+    if functions.iter().any(|f| f.tracing == Tracing::Active) {
         policies.push(XRAY_WRITE_POLICY.to_owned());
+    }
+    if functions.iter().any(|f| f.vpc.is_some()) {
+        policies.push(VPC_ACCESS_POLICY.to_owned());
     }
     policies
 }

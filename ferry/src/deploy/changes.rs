@@ -42,6 +42,9 @@ pub(super) fn config_changes(
         current.ephemeral_mb.to_string(),
         function.ephemeral_mb.to_string(),
     );
+    let vpc =
+        |v: &Option<crate::model::vpc::Vpc>| v.as_ref().map_or("none".into(), ToString::to_string);
+    differ("vpc", vpc(&current.vpc), vpc(&function.vpc));
     differ(
         "role",
         current.role.clone(),

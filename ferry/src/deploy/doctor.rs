@@ -242,17 +242,40 @@ pub fn check(desired: &Desired, live: &Live, states: &BTreeMap<String, String>) 
                         show(f.reserved_concurrency)
                     ));
                 }
+                if l.vpc != f.vpc {
+                    let show = |v: &Option<crate::model::vpc::Vpc>| {
+                        v.as_ref()
+                            .map_or("no VPC".to_owned(), |v| format!("VPC {v}"))
+                    };
+                    broken.push(format!(
+                        "{name} is in {}, not {}",
+                        show(&l.vpc),
+                        show(&f.vpc)
+                    ));
+                }
                 match states.get(name).map(String::as_str) {
-                    Some("Active") => {}
+                    // A VPC function idle for weeks gives back its network
+                    // interfaces; its next invocation makes them again.
+                    Some("Active" | "Inactive") => {}
                     Some(s) => broken.push(format!("{name} is {s}, not Active")),
                     None => broken.push(format!("{name} reported no state")),
                 }
             }
         }
     }
+    let in_vpc = desired
+        .functions
+        .values()
+        .filter(|f| f.vpc.is_some())
+        .count();
     let ok = format!(
-        "{} functions Active, their aliases serving the manifest's code",
-        desired.functions.len()
+        "{} functions Active, their aliases serving the manifest's code{}",
+        desired.functions.len(),
+        if in_vpc > 0 {
+            format!(", {in_vpc} in a VPC")
+        } else {
+            String::new()
+        }
     );
     link("functions", broken, ok);
     let broken = desired

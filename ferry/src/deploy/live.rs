@@ -6,6 +6,7 @@ use std::collections::BTreeMap;
 use serde::{Deserialize, Serialize};
 
 use super::record::Release;
+use crate::model::vpc::Vpc;
 use crate::model::{Arch, Runtime, Tracing};
 
 /// What AWS holds for the stage now.
@@ -67,6 +68,9 @@ pub struct LiveFunction {
     /// Concurrent executions reserved for the function, if any.
     #[serde(default)]
     pub reserved_concurrency: Option<u32>,
+    /// The subnets and security groups it is attached to, if any.
+    #[serde(default)]
+    pub vpc: Option<Vpc>,
     /// The stage's alias, when the function has one.
     #[serde(default)]
     pub alias: Option<LiveAlias>,

@@ -43,6 +43,8 @@ mod secret_tests;
 mod stage_settings_tests;
 #[cfg(test)]
 mod tests;
+#[cfg(test)]
+mod vpc_tests;
 
 pub use action::VersionRef;
 pub use plan::{plan, Action, Change, FunctionSettings, LayerArn, Plan};

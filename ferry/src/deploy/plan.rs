@@ -340,6 +340,7 @@ fn settings(desired: &Desired, live: &Live, function: &DesiredFunction) -> Funct
         timeout_s: function.timeout_s,
         tracing: function.tracing,
         ephemeral_mb: function.ephemeral_mb,
+        vpc: function.vpc.clone(),
         env: function.env_declared.clone(),
         layers: layer_arns(desired, live, function),
     }

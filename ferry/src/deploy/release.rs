@@ -45,6 +45,10 @@ pub fn fill_digests(
         if f.ephemeral_mb != crate::model::DEFAULT_EPHEMERAL_MB {
             h.update(format!("ephemeral {}\n", f.ephemeral_mb));
         }
+        // A version keeps the VPC configuration it was published with.
+        if let Some(vpc) = &f.vpc {
+            h.update(format!("vpc {vpc}\n"));
+        }
         for (key, value) in &f.env_declared {
             match value {
                 EnvValue::Plain(v) => h.update(format!("env {key}={v}\n")),

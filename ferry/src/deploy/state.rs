@@ -9,6 +9,7 @@ use serde::{Deserialize, Serialize};
 use super::front::DesiredFront;
 pub use super::live::*;
 use crate::manifest::{ArtifactKind, Manifest};
+use crate::model::vpc::Vpc;
 use crate::model::{
     Arch, EndpointType, EnvValue, LayerRef, Method, Runtime, Secrets, Stage, Tracing, Workspace,
     MAX_ENV_BYTES,
@@ -102,6 +103,7 @@ pub struct DesiredFunction {
     pub tracing: Tracing,
     pub ephemeral_mb: u32,
     pub reserved_concurrency: Option<u32>,
+    pub vpc: Option<Vpc>,
     /// Resolved values, compared with the live ones; never rendered.
     #[serde(skip)]
     pub env: BTreeMap<String, String>,
@@ -292,6 +294,7 @@ pub fn desired(
                 tracing: settings.tracing,
                 ephemeral_mb: settings.ephemeral_mb,
                 reserved_concurrency: settings.reserved_concurrency,
+                vpc: settings.vpc.clone(),
                 env,
                 env_declared: settings.env.clone(),
                 layers: refs,

@@ -105,6 +105,7 @@ pub(super) fn converged(desired: &Desired) -> Live {
             timeout_s: f.timeout_s,
             tracing: f.tracing,
             ephemeral_mb: f.ephemeral_mb,
+            vpc: f.vpc.clone(),
             env: f.env.clone(),
             layers,
             role: desired.role.arn("123456789012"),

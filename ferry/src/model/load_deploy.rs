@@ -337,6 +337,10 @@ fn stage(
             RESERVED_CONCURRENCY,
             "reserved-concurrency",
         );
+        let vpc = over
+            .vpc
+            .as_ref()
+            .and_then(|v| super::vpc::check_override(v, &format!("{base}.vpc"), file, diags));
         let env = over
             .env
             .as_ref()
@@ -348,6 +352,7 @@ fn stage(
                 memory_mb,
                 timeout_s,
                 reserved_concurrency,
+                vpc,
                 env,
             },
         );
@@ -359,6 +364,10 @@ fn stage(
         log_retention_days: retention,
         env,
         tags,
+        vpc: raw
+            .vpc
+            .as_ref()
+            .and_then(|v| super::vpc::check(v, &key("vpc"), file, diags)),
         api,
         front,
         overrides,

@@ -15,9 +15,11 @@ pub mod raw;
 mod raw_cache;
 mod raw_cors;
 mod raw_stage_api;
+pub mod raw_vpc;
 pub mod route;
 pub mod stage_api;
 mod validate;
+pub mod vpc;
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::path::PathBuf;
@@ -104,6 +106,9 @@ pub struct Service {
     /// Concurrent executions reserved for the function (`None`: it draws
     /// on the account's unreserved pool).
     pub reserved_concurrency: Option<u32>,
+    /// Its own VPC, from `[package.metadata.ferry.vpc]` (or cargo-lambda's
+    /// keys); a stage's `vpc` wins over it.
+    pub vpc: Option<vpc::Vpc>,
     pub env: BTreeMap<String, EnvValue>,
     pub layers: Vec<LayerRef>,
     pub architecture: Arch,
@@ -154,6 +159,8 @@ pub struct Stage {
     pub log_retention_days: u32,
     pub env: BTreeMap<String, EnvValue>,
     pub tags: BTreeMap<String, String>,
+    /// The VPC of every function of the stage, unless a service says otherwise.
+    pub vpc: Option<vpc::Vpc>,
     pub api: ApiSettings,
     /// The CloudFront distribution (and DNS name) that serves the stage.
     pub front: Option<FrontDoor>,
@@ -226,6 +233,7 @@ pub struct ServiceOverride {
     pub memory_mb: Option<u32>,
     pub timeout_s: Option<u32>,
     pub reserved_concurrency: Option<u32>,
+    pub vpc: Option<vpc::VpcChoice>,
     pub env: BTreeMap<String, EnvValue>,
 }
 
@@ -239,6 +247,7 @@ pub struct FunctionSettings {
     pub tracing: Tracing,
     pub ephemeral_mb: u32,
     pub reserved_concurrency: Option<u32>,
+    pub vpc: Option<vpc::Vpc>,
     pub env: BTreeMap<String, EnvValue>,
 }
 
@@ -252,6 +261,7 @@ impl Stage {
             log_retention_days: DEFAULT_LOG_RETENTION_DAYS,
             env: BTreeMap::new(),
             tags: BTreeMap::new(),
+            vpc: None,
             api: ApiSettings {
                 name: "local".into(),
                 endpoint: EndpointType::Regional,
@@ -297,7 +307,26 @@ impl Stage {
             reserved_concurrency: over
                 .and_then(|o| o.reserved_concurrency)
                 .or(service.reserved_concurrency),
+            vpc: self.vpc_of(service).map(|(vpc, _)| vpc.clone()),
             env,
+        }
+    }
+}
+
+impl Stage {
+    /// `service`'s VPC on this stage and where it was set: the stage's
+    /// per-service `vpc` (which `false` empties), else the stage's, else
+    /// the service's own.
+    pub fn vpc_of<'a>(&'a self, service: &'a Service) -> Option<(&'a vpc::Vpc, vpc::VpcOrigin)> {
+        let over = self.overrides.get(service.name.as_str());
+        match over.and_then(|o| o.vpc.as_ref()) {
+            Some(vpc::VpcChoice::Inside(vpc)) => Some((vpc, vpc::VpcOrigin::Override)),
+            Some(vpc::VpcChoice::Outside) => None,
+            None => match (&self.vpc, &service.vpc) {
+                (Some(vpc), _) => Some((vpc, vpc::VpcOrigin::Stage)),
+                (None, Some(vpc)) => Some((vpc, vpc::VpcOrigin::Service)),
+                (None, None) => None,
+            },
         }
     }
 }

@@ -87,6 +87,11 @@ pub struct RawFerry {
         range(min = *RESERVED_CONCURRENCY.start(), max = *RESERVED_CONCURRENCY.end())
     )]
     pub reserved_concurrency: Option<Spanned<i64>>,
+    /// `[package.metadata.ferry.vpc]`: the subnets and security groups of
+    /// the function on every stage whose deploy.toml gives none (subnet ids
+    /// differ per account: prefer the stage's `vpc`). Default: none.
+    #[schemars(with = "Option<super::raw_vpc::RawVpc>")]
+    pub vpc: Option<Spanned<super::raw_vpc::RawVpc>>,
     /// Environment variables: names `[A-Za-z][A-Za-z0-9_]*`, not reserved by
     /// Lambda (`AWS_REGION`, `AWS_LAMBDA_*`, ...); each value a string or a
     /// secret (`{ ssm = "/name" }`, `{ from-env = "VAR" }`); 4 KB in all.
@@ -186,18 +191,6 @@ pub const CARGO_LAMBDA_KEYS_NOT_USED: &[(&str, &str)] = &[
     ),
     ("include", "a layer crate's `files`"),
     (
-        "subnet_ids",
-        "nothing yet: VPC settings are not managed by ferry",
-    ),
-    (
-        "security_group_ids",
-        "nothing yet: VPC settings are not managed by ferry",
-    ),
-    (
-        "ipv6_allowed_for_dual_stack",
-        "nothing yet: VPC settings are not managed by ferry",
-    ),
-    (
         "enable_function_url",
         "nothing: ferry serves functions through API Gateway",
     ),
@@ -279,6 +272,10 @@ pub struct RawStage {
     /// adds `ferry:app` and `ferry:stage`). Default: `{}`.
     #[schemars(with = "Option<BTreeMap<String, String>>")]
     pub tags: Option<Spanned<BTreeMap<String, Spanned<String>>>>,
+    /// `[stages.NAME.vpc]`: the VPC every function of the stage joins
+    /// (a service's override can give another, or `false`). Default: none.
+    #[schemars(with = "Option<super::raw_vpc::RawVpc>")]
+    pub vpc: Option<Spanned<super::raw_vpc::RawVpc>>,
     /// `[stages.NAME.api]`: the stage's REST API.
     #[schemars(with = "Option<RawApi>")]
     pub api: Option<Spanned<RawApi>>,
@@ -404,6 +401,10 @@ pub struct RawServiceOverride {
         range(min = *RESERVED_CONCURRENCY.start(), max = *RESERVED_CONCURRENCY.end())
     )]
     pub reserved_concurrency: Option<Spanned<i64>>,
+    /// This service's VPC on this stage: a table with `subnets` and
+    /// `security-groups`, or `false` for none. Default: the stage's `vpc`.
+    #[schemars(with = "Option<super::raw_vpc::RawVpcOverride>")]
+    pub vpc: Option<Spanned<super::raw_vpc::RawVpcOverride>>,
     /// Environment variables on this stage, over the stage's and the
     /// service's; each value a string or a secret (`{ ssm = "/name" }`,
     /// `{ from-env = "VAR" }`). Default: `{}`.

@@ -234,6 +234,10 @@ fn service(
         diags.error(file, n.span(), format!("{PREFIX}.reserved-concurrency"), message, Some(help.into()));
         None
     });
+    let vpc = ferry
+        .vpc
+        .as_ref()
+        .and_then(|v| super::vpc::check(v, &format!("{PREFIX}.vpc"), file, diags));
     let env = ferry
         .env
         .as_ref()
@@ -252,6 +256,7 @@ fn service(
         tracing: ferry.tracing.map(Spanned::into_inner).unwrap_or_default(),
         ephemeral_mb: ephemeral,
         reserved_concurrency: reserved,
+        vpc,
         env,
         layers,
         architecture: ferry
@@ -381,6 +386,7 @@ fn layer(
             "reserved-concurrency",
             ferry.reserved_concurrency.as_ref().map(Spanned::span),
         ),
+        ("vpc", ferry.vpc.as_ref().map(Spanned::span)),
         ("env", ferry.env.as_ref().map(Spanned::span)),
         ("layers", ferry.layers.as_ref().map(Spanned::span)),
         (

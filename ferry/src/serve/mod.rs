@@ -205,6 +205,7 @@ mod tests {
             tracing: crate::model::Tracing::PassThrough,
             ephemeral_mb: 512,
             reserved_concurrency: None,
+            vpc: None,
             env,
         };
         let out = lambda_env(&Stage::local(), &settings, Path::new("/tmp/opt"));

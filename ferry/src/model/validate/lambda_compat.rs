@@ -9,6 +9,7 @@ use toml::Spanned;
 
 use crate::model::diag::{Diagnostics, SourceFile};
 use crate::model::raw::{RawCargoLambda, RawFerry, CARGO_LAMBDA_KEYS_NOT_USED};
+use crate::model::raw_vpc::RawVpc;
 use crate::model::Tracing;
 
 const TABLE: &str = "package.metadata.lambda.deploy";
@@ -22,6 +23,8 @@ pub(crate) fn merge(
     let Some(deploy) = lambda.and_then(|l| l.into_inner().deploy) else {
         return ferry;
     };
+    let span = deploy.span();
+    let mut vpc = RawVpc::default();
     for (key, value) in deploy.into_inner() {
         let name = key.get_ref().as_str();
         match name {
@@ -44,12 +47,20 @@ pub(crate) fn merge(
                 &mut ferry.layers,
                 typed::<Vec<String>>(name, value, file, diags).map(spread_vec),
             ),
+            // Checked with `[package.metadata.ferry.vpc]`'s own rules.
+            "subnet_ids" => {
+                vpc.subnets = typed::<Vec<String>>(name, value, file, diags).map(spread_vec)
+            }
+            "security_group_ids" => {
+                vpc.security_groups = typed::<Vec<String>>(name, value, file, diags).map(spread_vec)
+            }
+            "ipv6_allowed_for_dual_stack" => vpc.ipv6_dual_stack = typed(name, value, file, diags),
             _ => match CARGO_LAMBDA_KEYS_NOT_USED.iter().find(|(k, _)| *k == name) {
                 Some((_, instead)) => {
                     diags.warn(format!("{}:{}: `{TABLE}.{name}` is a cargo-lambda key ferry does not read; ferry uses {instead}", file.display, file.line_of(key.span().start)));
                 }
                 None => {
-                    let help = "remove the key or fix its spelling; ferry reads memory, timeout, env, layers, runtime and tracing here";
+                    let help = "remove the key or fix its spelling; ferry reads memory, timeout, env, layers, runtime, tracing and the VPC keys here";
                     diags.error(
                         file,
                         key.span(),
@@ -60,6 +71,21 @@ pub(crate) fn merge(
                 }
             },
         }
+    }
+    // Checked here, under cargo-lambda's key names; `[package.metadata.ferry.vpc]`
+    // wins when both are set.
+    let named = (TABLE, crate::model::vpc::CARGO_LAMBDA_KEYS);
+    if vpc.subnets.is_none() && vpc.security_groups.is_none() && vpc.ipv6_dual_stack.is_some() {
+        diags.warn(format!(
+            "{}: `{TABLE}.ipv6_allowed_for_dual_stack` is ignored without `subnet_ids` and `security_group_ids`",
+            file.display
+        ));
+    }
+    if ferry.vpc.is_none()
+        && (vpc.subnets.is_some() || vpc.security_groups.is_some())
+        && crate::model::vpc::check_table(&vpc, span.clone(), named, file, diags).is_some()
+    {
+        ferry.vpc = Some(Spanned::new(span, vpc));
     }
     ferry
 }
