@@ -33,6 +33,8 @@ mod rollback;
 mod run;
 
 #[cfg(test)]
+mod iam_tests;
+#[cfg(test)]
 mod layers;
 
 use std::process::ExitCode;

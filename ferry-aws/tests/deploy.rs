@@ -49,6 +49,7 @@ fn deploy_lifecycle_against_moto() {
     rt.block_on(support::cors::check_function_env(&aws));
     rt.block_on(support::settings::check_stage_settings(&aws, &api_id));
     rt.block_on(support::settings::check_reserved_concurrency(&aws));
+    rt.block_on(support::roles::check_roles(&aws));
     assert!(first["invoke_url"].as_str().unwrap().ends_with(&format!(
         "{api_id}.execute-api.us-east-1.amazonaws.com/test"
     )));
@@ -63,13 +64,45 @@ fn deploy_lifecycle_against_moto() {
     );
     assert_eq!(again["noop"], true);
     eprintln!("no-op deploy: {} reads for 4 functions", calls.len());
+    // Three more for create-item's own role (the role, its policies
+    // attached and inline).
     assert!(
-        calls.len() <= 4 * 4 + 12,
+        calls.len() <= 4 * 4 + 12 + 3,
         "{} reads: {calls:?}",
         calls.len()
     );
     let out = run(ferry(&ws, &endpoint).args(["plan", "--stage", "test", "--detailed-exitcode"]));
     assert_eq!(out.status.code(), Some(0), "plan after deploy");
+
+    // 2a. One permission more for create-item: exactly its role's policy is
+    //     rewritten, and the plan shows the statement; then back.
+    let cargo_toml = ws.join("services/create-item/Cargo.toml");
+    let (one, two) = (
+        r#"actions = ["ssm:GetParameter"]"#,
+        r#"actions = ["ssm:GetParameter", "ssm:GetParametersByPath"]"#,
+    );
+    edit(&cargo_toml, one, two);
+    let out = run(ferry(&ws, &endpoint).args(["plan", "--stage", "test"]));
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        text.contains("~ update   role items-test-create-item-ferry policy ferry-permissions:")
+            && text.contains("+ Allow ssm:GetParameter, ssm:GetParametersByPath on arn:aws:ssm:us-east-1:123456789012:parameter/items/test/db")
+            && text.contains("- Allow ssm:GetParameter on arn:aws:ssm:us-east-1:123456789012:parameter/items/test/db"),
+        "{text}"
+    );
+    proxy.take();
+    run_json(ferry(&ws, &endpoint).args(["deploy", "--stage", "test"]));
+    assert_eq!(stage_writes(&proxy.take()), ["iam:PutRolePolicy"]);
+    let held = rt.block_on(support::roles::statements(&aws, support::roles::OWN_ROLE));
+    assert!(
+        held.iter()
+            .any(|(a, _)| a.contains(&"ssm:GetParametersByPath".to_owned())),
+        "{held:?}"
+    );
+    edit(&cargo_toml, two, one);
+    run_json(ferry(&ws, &endpoint).args(["deploy", "--stage", "test"]));
+    assert_eq!(stage_writes(&proxy.take()), ["iam:PutRolePolicy"]);
+    rt.block_on(support::roles::check_roles(&aws));
 
     // 2b. The release flow: a two-architecture build, then deploys from its
     //     manifest and from a build of their own, alternating. The bytes of

@@ -78,6 +78,17 @@ async fn leftovers(aws: &Readback, zone: &str) -> Vec<String> {
     {
         left.push("role items-test-ferry-lambda".into());
     }
+    // create-item's own role, found by the stage's IAM path.
+    let roles = aws
+        .iam
+        .list_roles()
+        .path_prefix("/ferry/items/test/")
+        .send()
+        .await
+        .unwrap();
+    for r in roles.roles() {
+        left.push(format!("role {}", r.role_name()));
+    }
     let params = aws
         .ssm
         .get_parameters_by_path()
@@ -184,6 +195,7 @@ fn destroy_removes_the_stage_and_nothing_else() {
         "delete   function items-test-get-item",
         "delete   layer version items-jwks:2",
         "delete   role items-test-ferry-lambda",
+        "delete   role items-test-create-item-ferry",
         "5 log groups kept",
         "layer items-jwks: 1 versions kept",
     ] {

@@ -75,6 +75,10 @@ pub enum Command {
     /// Print the API definition ferry deploys to a stage (OpenAPI 3 with
     /// its integrations; --clean without the AWS extensions).
     Openapi(OpenApiArgs),
+    /// Print the least-privilege IAM policies for the identity that runs
+    /// ferry on a stage: `read` (plan, doctor, releases, logs) and `deploy`
+    /// (every command that writes), as JSON documents IAM takes.
+    Iam(IamArgs),
     /// Work with build manifests (`merge`: join per-architecture builds).
     Manifest {
         #[command(subcommand)]
@@ -95,6 +99,20 @@ pub struct OpenApiArgs {
     /// `account` in deploy.toml.
     #[arg(long, value_name = "ID")]
     pub account: Option<String>,
+}
+
+#[derive(Debug, Clone, clap::Args)]
+pub struct IamArgs {
+    /// The deploy.toml stage the policies are for.
+    #[arg(long)]
+    pub stage: String,
+    /// The AWS account in the ARNs. Default: the stage's `account` in
+    /// deploy.toml, else `*`.
+    #[arg(long, value_name = "ID")]
+    pub account: Option<String>,
+    /// Print only this policy's document.
+    #[arg(long, value_parser = ["read", "deploy"])]
+    pub only: Option<String>,
 }
 
 #[derive(Debug, Subcommand)]

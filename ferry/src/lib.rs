@@ -11,6 +11,7 @@ pub mod build;
 pub mod check;
 pub mod cli;
 pub mod deploy;
+pub mod iam;
 pub mod init;
 pub mod invoke;
 pub mod logs;
@@ -66,6 +67,7 @@ fn dispatch(cli: Cli, aws: Option<AwsEntry>) -> miette::Result<ExitCode> {
         Command::Check => check::run(&in_workspace()?),
         Command::Routes { json } => routes::run(&in_workspace()?, json),
         Command::Openapi(args) => openapi::run(&in_workspace()?, &args),
+        Command::Iam(args) => iam::run(&in_workspace()?, &args),
         Command::Serve(args) => serve::run(&in_workspace()?, &args),
         Command::Plan(args) => return aws_side::run(&in_workspace()?, AwsCommand::Plan(args), aws),
         Command::Deploy(args) => {

@@ -53,6 +53,8 @@ fn phase(action: &Action) -> (u8, Option<&str>) {
         // A canary is recorded before any alias shifts.
         Action::StartCanary { .. }
         | Action::CreateRole { .. }
+        | Action::AttachRolePolicies { .. }
+        | Action::PutRolePolicy { .. }
         | Action::PublishLayerVersion { .. }
         | Action::CreateRestApi { .. } => (1, None),
         Action::CreateLogGroup { name, .. } | Action::PutRetentionPolicy { name, .. } => {

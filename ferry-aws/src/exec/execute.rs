@@ -28,9 +28,36 @@ pub(crate) async fn execute(ctx: &Ctx<'_>, action: &Action) -> Result<Option<Str
             description,
             trust_policy,
             policies,
+            path,
+            inline,
         } => {
-            resources::create_role(c, name, description, trust_policy, policies).await?;
-            Ok(Some(format!("arn:aws:iam::{}:role/{name}", plan.account)))
+            let role = resources::NewRole {
+                name,
+                path: path.as_deref(),
+                description,
+                trust_policy,
+                policies,
+                inline: inline.as_ref(),
+            };
+            resources::create_role(c, &role).await?;
+            let path = path.as_deref().unwrap_or("/");
+            Ok(Some(format!(
+                "arn:aws:iam::{}:role{path}{name}",
+                plan.account
+            )))
+        }
+        Action::AttachRolePolicies { role, policies } => {
+            resources::attach_role_policies(c, role, policies).await?;
+            Ok(None)
+        }
+        Action::PutRolePolicy {
+            role,
+            policy,
+            document,
+            ..
+        } => {
+            resources::put_role_policy(c, role, policy, document).await?;
+            Ok(None)
         }
         Action::PublishLayerVersion {
             layer,

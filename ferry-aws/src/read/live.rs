@@ -36,12 +36,19 @@ pub async fn read(
     };
     let managed_role_exists = match &desired.role {
         DesiredRole::Managed(name) => {
-            let wanted = ferry::deploy::action::managed_policies(desired.functions.values());
+            let shared = ferry::deploy::plan::shared_role_functions(desired);
+            let wanted = ferry::deploy::action::managed_policies(shared);
             crate::read::iam::role_complete(c, name, &wanted).await?
         }
         // Checked by `preflight`, before the build.
-        DesiredRole::Arn(_) => false,
+        DesiredRole::Arn(_) | DesiredRole::Service { .. } => false,
     };
+    let mut service_roles = BTreeMap::new();
+    for (name, wanted) in &desired.service_roles {
+        if let Some(role) = crate::read::iam::service_role(c, name, &wanted.path).await? {
+            service_roles.insert(name.clone(), role);
+        }
+    }
     let (functions, permissions) = functions(c, desired).await?;
     let (release, canary) = crate::read::releases::current(c, &desired.app, &desired.stage).await?;
     let mut layer_versions = BTreeMap::new();
@@ -62,6 +69,7 @@ pub async fn read(
         release,
         canary,
         apigw_account: crate::read::stage_live::apigw_account(c, desired).await?,
+        service_roles,
     };
     let access_log = crate::read::stage_live::access_log_group(c, desired).await?;
     live.log_groups.extend(access_log);

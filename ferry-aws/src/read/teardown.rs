@@ -8,6 +8,7 @@ use std::collections::{BTreeMap, BTreeSet};
 
 use ferry::deploy::destroy::{ApiToDestroy, DestroyLive, FrontToDestroy, RoleToDestroy};
 use ferry::deploy::record;
+use ferry::deploy::roles::role_path;
 use ferry::deploy::state::{managed_role_name, TAG_APP, TAG_STAGE};
 use ferry::model::stage_api::AccessLog;
 use ferry::model::{Stage, Workspace};
@@ -68,7 +69,20 @@ pub async fn read(
             .map(str::to_owned)
             .collect();
     }
+    let mut service_roles = service_roles(c, app, &stage.name).await?;
+    let path = role_path(app, &stage.name);
+    for role in &mut service_roles {
+        let arn = format!("arn:aws:iam::{account}:role{path}{}", role.name);
+        role.used_by = all
+            .iter()
+            .filter(|f| f.role() == Some(arn.as_str()))
+            .filter_map(|f| f.function_name())
+            .filter(|n| !functions.iter().any(|o| o == n))
+            .map(str::to_owned)
+            .collect();
+    }
     Ok(DestroyLive {
+        service_roles,
         account: account.to_owned(),
         front: front(c, app, stage).await?,
         api,
@@ -267,6 +281,19 @@ async fn layers(
         }
     }
     Ok((unused, shared))
+}
+
+/// The roles under the stage's IAM path, a removed service's too.
+async fn service_roles(
+    c: &Clients,
+    app: &str,
+    stage: &str,
+) -> Result<Vec<RoleToDestroy>, AwsError> {
+    let mut out = Vec::new();
+    for name in crate::read::iam::roles_under(c, &role_path(app, stage)).await? {
+        out.extend(role(c, &name).await?);
+    }
+    Ok(out)
 }
 
 /// The managed role, if it exists, with what is attached to it.

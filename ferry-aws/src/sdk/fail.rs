@@ -42,6 +42,16 @@ pub enum AwsError {
     ))]
     Role { role: String, why: String },
 
+    #[error("IAM already has a role named {role}, at path {found}, not ferry's {expected} for this stage")]
+    #[diagnostic(help(
+        "IAM role names are unique in an account, whatever their path: delete or rename that role, or give the stage a `role` you manage"
+    ))]
+    ForeignRole {
+        role: String,
+        found: String,
+        expected: String,
+    },
+
     #[error("{call} failed: {message}")]
     #[diagnostic(help("{help}"))]
     Call {

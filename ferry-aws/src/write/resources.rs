@@ -9,6 +9,7 @@ use std::collections::BTreeMap;
 use aws_sdk_apigateway::types::{EndpointConfiguration, PutMode};
 use aws_sdk_lambda::primitives::Blob;
 use aws_sdk_lambda::types::LayerVersionContentInput;
+use ferry::deploy::action::InlinePolicy;
 use ferry::model::{Arch, EndpointType, Runtime};
 
 use crate::read::{live, live_api};
@@ -18,21 +19,27 @@ use crate::sdk::fail::{self, AwsError};
 use crate::sdk::once;
 use crate::sdk::pace::Quota;
 
-/// Creates the role (or finds the one a stopped deploy made) and attaches
-/// its policies.
-pub async fn create_role(
-    c: &Clients,
-    name: &str,
-    description: &str,
-    trust_policy: &str,
-    policies: &[String],
-) -> Result<(), AwsError> {
+/// What a role is created with.
+pub struct NewRole<'a> {
+    pub name: &'a str,
+    pub path: Option<&'a str>,
+    pub description: &'a str,
+    pub trust_policy: &'a str,
+    pub policies: &'a [String],
+    pub inline: Option<&'a InlinePolicy>,
+}
+
+/// Creates the role (or finds the one a stopped deploy made), attaches
+/// its policies and puts its inline policy.
+pub async fn create_role(c: &Clients, role: &NewRole<'_>) -> Result<(), AwsError> {
+    let name = role.name;
     let created = c
         .iam
         .create_role()
         .role_name(name)
-        .description(description)
-        .assume_role_policy_document(trust_policy)
+        .set_path(role.path.map(str::to_owned))
+        .description(role.description)
+        .assume_role_policy_document(role.trust_policy)
         .send()
         .await;
     match created {
@@ -43,15 +50,45 @@ pub async fn create_role(
                 .is_some_and(|e| e.is_entity_already_exists_exception()) => {}
         Err(e) => return Err(fail::call("iam:CreateRole", e.into_service_error())),
     }
+    attach_role_policies(c, name, role.policies).await?;
+    if let Some(inline) = role.inline {
+        put_role_policy(c, name, &inline.name, &inline.document).await?;
+    }
+    Ok(())
+}
+
+pub async fn attach_role_policies(
+    c: &Clients,
+    role: &str,
+    policies: &[String],
+) -> Result<(), AwsError> {
     for policy in policies {
         c.iam
             .attach_role_policy()
-            .role_name(name)
+            .role_name(role)
             .policy_arn(policy)
             .send()
             .await
             .map_err(|e| fail::call("iam:AttachRolePolicy", e.into_service_error()))?;
     }
+    Ok(())
+}
+
+/// Creates or replaces the role's inline policy `name`.
+pub async fn put_role_policy(
+    c: &Clients,
+    role: &str,
+    name: &str,
+    document: &str,
+) -> Result<(), AwsError> {
+    c.iam
+        .put_role_policy()
+        .role_name(role)
+        .policy_name(name)
+        .policy_document(document)
+        .send()
+        .await
+        .map_err(|e| fail::call("iam:PutRolePolicy", e.into_service_error()))?;
     Ok(())
 }
 

@@ -7,6 +7,7 @@ pub mod cache;
 pub mod cors;
 pub mod faulted;
 pub mod lifecycle;
+pub mod roles;
 pub mod settings;
 pub mod stage;
 pub mod state;

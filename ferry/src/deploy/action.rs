@@ -18,12 +18,31 @@ use crate::model::{Arch, EndpointType, EnvValue, Runtime, Tracing};
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(tag = "action", rename_all = "snake_case", deny_unknown_fields)]
 pub enum Action {
-    /// The stage's managed execution role, with the policies it holds.
+    /// A managed execution role (the stage's, or a service's own), with
+    /// the managed policies it holds and its own statements.
     CreateRole {
         name: String,
         description: String,
         trust_policy: String,
         policies: Vec<String>,
+        /// The IAM path (a service role's: `/ferry/APP/STAGE/`).
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        path: Option<String>,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        inline: Option<InlinePolicy>,
+    },
+    /// Attaches managed policies a role ferry keeps lacks.
+    AttachRolePolicies {
+        role: String,
+        policies: Vec<String>,
+    },
+    /// Replaces a role's inline policy; `changes` shows it statement by
+    /// statement (`+ …`, `- …`).
+    PutRolePolicy {
+        role: String,
+        policy: String,
+        document: String,
+        changes: Vec<String>,
     },
     PublishLayerVersion {
         layer: String,
@@ -415,6 +434,16 @@ pub fn managed_policies<'a>(
         policies.push(VPC_ACCESS_POLICY.to_owned());
     }
     policies
+}
+
+/// An inline policy a role is created with.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct InlinePolicy {
+    pub name: String,
+    pub document: String,
+    /// Its statements as the plan shows them.
+    pub statements: Vec<String>,
 }
 
 /// One path's CORS preflight: an `OPTIONS` method whose mock integration

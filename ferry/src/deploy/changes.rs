@@ -48,7 +48,7 @@ pub(super) fn config_changes(
     differ(
         "role",
         current.role.clone(),
-        desired.role.arn(&live.account_id),
+        function.role.arn(&live.account_id),
     );
     differ(
         "runtime",

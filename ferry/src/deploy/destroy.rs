@@ -33,6 +33,9 @@ pub struct DestroyLive {
     pub shared_layer_versions: BTreeMap<String, usize>,
     /// The stage's managed role and the policies attached to it.
     pub role: Option<RoleToDestroy>,
+    /// The roles of its services (all under the stage's IAM path, a
+    /// removed service's too).
+    pub service_roles: Vec<RoleToDestroy>,
     /// The stage's functions' log groups (with or without their functions).
     pub log_groups: Vec<String>,
     /// The SSM parameters of the stage's release records.
@@ -133,6 +136,21 @@ pub fn plan((app, stage, region): (&str, &str, &str), logs: bool, live: &Destroy
             role.used_by.join(", ")
         ));
     } else if let Some(role) = &live.role {
+        actions.push(Action::DeleteRole {
+            name: role.name.clone(),
+            attached: role.attached.clone(),
+            inline: role.inline.clone(),
+        });
+    }
+    for role in &live.service_roles {
+        if !role.used_by.is_empty() {
+            unchanged.push(format!(
+                "role {} kept: {} use it",
+                role.name,
+                role.used_by.join(", ")
+            ));
+            continue;
+        }
         actions.push(Action::DeleteRole {
             name: role.name.clone(),
             attached: role.attached.clone(),
@@ -270,6 +288,7 @@ mod tests {
             foreign_functions: vec!["shop-test-other-thing".into()],
             unused_layer_versions: vec![("shop-jwt".into(), 3)],
             shared_layer_versions: [("shop-jwt".to_owned(), 2)].into(),
+            service_roles: Vec::new(),
             role: Some(RoleToDestroy {
                 name: "shop-test-ferry-lambda".into(),
                 used_by: Vec::new(),
@@ -350,5 +369,40 @@ mod tests {
         assert!(kept.contains("it also serves prod"), "{kept}");
         assert!(kept.contains("role shop-test-ferry-lambda kept"), "{kept}");
         assert!(!kinds.contains(&"delete_role".to_owned()));
+    }
+
+    #[test]
+    fn service_roles_go_unless_a_function_outside_the_stage_uses_one() {
+        let role = |name: &str, used_by: &[&str]| RoleToDestroy {
+            name: name.into(),
+            used_by: used_by.iter().map(|s| (*s).to_owned()).collect(),
+            attached: Vec::new(),
+            inline: vec!["ferry-permissions".into()],
+        };
+        let mut live = everything();
+        live.service_roles = vec![
+            role("shop-test-a-ferry", &[]),
+            role("shop-test-b-ferry", &["other"]),
+        ];
+        let plan = plan(("shop", "test", "us-east-1"), false, &live);
+        let deleted: Vec<_> = plan
+            .actions
+            .iter()
+            .filter_map(|a| match a {
+                Action::DeleteRole { name, inline, .. } => Some((name.as_str(), inline.clone())),
+                _ => None,
+            })
+            .collect();
+        assert_eq!(
+            deleted,
+            [
+                ("shop-test-ferry-lambda", Vec::new()),
+                ("shop-test-a-ferry", vec!["ferry-permissions".to_owned()])
+            ]
+        );
+        assert!(plan
+            .unchanged
+            .join("\n")
+            .contains("role shop-test-b-ferry kept: other use it"));
     }
 }

@@ -278,6 +278,13 @@ pub fn check(desired: &Desired, live: &Live, states: &BTreeMap<String, String>) 
         }
     );
     link("functions", broken, ok);
+    if !desired.service_roles.is_empty() {
+        let ok = format!(
+            "{} service roles hold their permissions",
+            desired.service_roles.len()
+        );
+        link("roles", super::roles::problems(desired, live), ok);
+    }
     let broken = desired
         .functions
         .keys()

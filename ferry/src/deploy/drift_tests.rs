@@ -143,7 +143,7 @@ fn active_tracing_updates_the_configuration_and_gives_the_managed_role_x_ray() {
         .get_mut("shop-test-get")
         .unwrap()
         .ephemeral_mb = 2048;
-    super::release::fill_digests(&mut desired.functions, &desired.layers, &desired.role);
+    super::release::fill_digests(&mut desired.functions, &desired.layers);
     // The live read counts a managed role without X-Ray's policy as missing.
     let live = Live {
         managed_role_exists: false,

@@ -37,6 +37,9 @@ pub struct Live {
     /// stage keeps access logs.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub apigw_account: Option<ApiGatewayAccount>,
+    /// The service roles the stage declares that exist, by name.
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub service_roles: BTreeMap<String, super::roles::LiveRole>,
 }
 
 /// What access logging needs of API Gateway's account settings.

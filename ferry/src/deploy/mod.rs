@@ -15,6 +15,7 @@ pub mod prune;
 pub mod record;
 pub mod release;
 pub mod render;
+pub mod roles;
 pub mod rollback;
 pub mod saved;
 pub mod stage_cache;
@@ -35,6 +36,8 @@ mod drift_tests;
 mod front_tests;
 #[cfg(test)]
 mod release_tests;
+#[cfg(test)]
+mod roles_tests;
 #[cfg(test)]
 mod saved_tests;
 #[cfg(test)]

@@ -76,10 +76,13 @@ pub fn plan(desired: &Desired, live: &Live, prune: bool) -> Plan {
                     desired.app, desired.stage
                 ),
                 trust_policy: LAMBDA_TRUST_POLICY.to_owned(),
-                policies: super::action::managed_policies(desired.functions.values()),
+                policies: super::action::managed_policies(shared_role_functions(desired)),
+                path: None,
+                inline: None,
             });
         }
     }
+    super::roles::actions(desired, live, &mut actions, &mut unchanged);
     for ((name, arch), layer) in &desired.layers {
         if layer_version_arn(live, name, *arch, &layer.code_sha256).is_some() {
             unchanged.push(format!("layer {name} ({arch})"));
@@ -335,7 +338,7 @@ fn function_actions(
 fn settings(desired: &Desired, live: &Live, function: &DesiredFunction) -> FunctionSettings {
     FunctionSettings {
         runtime: function.runtime,
-        role: desired.role.arn(&live.account_id),
+        role: function.role.arn(&live.account_id),
         memory_mb: function.memory_mb,
         timeout_s: function.timeout_s,
         tracing: function.tracing,
@@ -385,4 +388,12 @@ pub(super) fn own_layer_arn<'a>(
         .map(|l| l.code_sha256.as_str())
         .unwrap_or_default();
     layer_version_arn(live, name, arch, sha)
+}
+
+/// The functions that run with the stage's shared role.
+pub fn shared_role_functions(desired: &Desired) -> impl Iterator<Item = &DesiredFunction> {
+    desired
+        .functions
+        .values()
+        .filter(|f| f.role == desired.role)
 }

@@ -11,7 +11,7 @@ use std::collections::BTreeMap;
 use sha2::{Digest, Sha256};
 
 use super::action::{Action, VersionRef};
-use super::state::{Desired, DesiredFunction, DesiredLayer, DesiredLayerRef, DesiredRole, Live};
+use super::state::{Desired, DesiredFunction, DesiredLayer, DesiredLayerRef, Live};
 use crate::model::{Arch, EnvValue, Tracing};
 
 /// How a version's description begins: `ferry sha256:<CodeSha256> config:<digest>`.
@@ -29,13 +29,12 @@ pub fn alias_name(stage: &str) -> String {
 pub fn fill_digests(
     functions: &mut BTreeMap<String, DesiredFunction>,
     layers: &BTreeMap<(String, Arch), DesiredLayer>,
-    role: &DesiredRole,
 ) {
     for f in functions.values_mut() {
         let mut h = Sha256::new();
         h.update(format!(
             "ferry-version-1\n{:?}\n{}\n{}\n{}\n{:?}\n",
-            f.arch, f.runtime, f.memory_mb, f.timeout_s, role
+            f.arch, f.runtime, f.memory_mb, f.timeout_s, f.role
         ));
         // Settings added since versions were first described count only
         // when set, so existing versions keep their digest.

@@ -35,6 +35,8 @@ pub fn summary(plan: &Plan) -> Summary {
             | Action::RecordRelease { .. } => s.create += 1,
             Action::UpdateFunctionCode { .. }
             | Action::UpdateFunctionConfiguration { .. }
+            | Action::AttachRolePolicies { .. }
+            | Action::PutRolePolicy { .. }
             | Action::PutRetentionPolicy { .. }
             | Action::TagFunction { .. }
             | Action::PutRestApi { .. }
@@ -94,14 +96,9 @@ pub fn text(plan: &Plan) -> String {
 pub fn line(action: &Action) -> String {
     {
         match action {
-            Action::CreateRole { name, policies, .. } => {
-                let short: Vec<&str> = policies
-                    .iter()
-                    .map(|p| p.rsplit('/').next().unwrap_or(p))
-                    .collect();
-                // An existing role lacking one of them is completed instead.
-                format!("  + create   role {name} (or complete it) with {}", short.join(", "))
-            }
+            a @ (Action::CreateRole { .. }
+            | Action::AttachRolePolicies { .. }
+            | Action::PutRolePolicy { .. }) => super::roles::line(a),
             Action::TagFunction {
                 function,
                 set,

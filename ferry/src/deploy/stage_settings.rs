@@ -311,6 +311,8 @@ fn access_log_prerequisites(desired: &Desired, live: &Live, actions: &mut Vec<Ac
                 description: "The role API Gateway writes CloudWatch logs with in this account, managed by ferry".into(),
                 trust_policy: APIGW_TRUST_POLICY.to_owned(),
                 policies: vec![APIGW_LOGS_POLICY.to_owned()],
+                path: None,
+                inline: None,
             });
         }
         actions.push(Action::SetApiGatewayAccountRole {

@@ -8,7 +8,9 @@ use serde::{Deserialize, Serialize};
 
 use super::front::DesiredFront;
 pub use super::live::*;
+use super::roles::{ServiceRole, MAX_INLINE_CHARS};
 use crate::manifest::{ArtifactKind, Manifest};
+use crate::model::permissions::Scope;
 use crate::model::vpc::Vpc;
 use crate::model::{
     Arch, EndpointType, EnvValue, LayerRef, Method, Runtime, Secrets, Stage, Tracing, Workspace,
@@ -28,6 +30,8 @@ pub struct Desired {
     pub api: DesiredApi,
     pub log_retention_days: u32,
     pub role: DesiredRole,
+    /// The roles of services that declare `permissions`, by role name.
+    pub service_roles: BTreeMap<String, super::roles::ServiceRole>,
     /// The stage's tags and ferry's own, for every resource ferry creates.
     pub tags: BTreeMap<String, String>,
     /// The CloudFront distribution and DNS records in front of the API.
@@ -54,6 +58,8 @@ pub enum DesiredRole {
     Arn(String),
     /// A basic execution role ferry creates and keeps, by name.
     Managed(String),
+    /// A service's own role ferry keeps, by name and IAM path.
+    Service { name: String, path: String },
 }
 
 impl DesiredRole {
@@ -62,6 +68,9 @@ impl DesiredRole {
         match self {
             DesiredRole::Arn(arn) => arn.clone(),
             DesiredRole::Managed(name) => format!("arn:aws:iam::{account}:role/{name}"),
+            DesiredRole::Service { name, path } => {
+                format!("arn:aws:iam::{account}:role{path}{name}")
+            }
         }
     }
 }
@@ -104,6 +113,8 @@ pub struct DesiredFunction {
     pub ephemeral_mb: u32,
     pub reserved_concurrency: Option<u32>,
     pub vpc: Option<Vpc>,
+    /// The role it runs with: the stage's, or its service's own.
+    pub role: DesiredRole,
     /// Resolved values, compared with the live ones; never rendered.
     #[serde(skip)]
     pub env: BTreeMap<String, String>,
@@ -160,6 +171,9 @@ pub enum DesiredError {
         key: String,
         source_name: String,
     },
+    #[error("the permissions of service `{service}` make a policy of {chars} characters; IAM allows {MAX_INLINE_CHARS} in a role's inline policies")]
+    #[diagnostic(help("merge statements that share resources, use wildcards such as `dynamodb:Get*`, or give the stage a `role` you manage"))]
+    PolicyTooLarge { service: String, chars: usize },
     #[error("the environment of {function} takes {bytes} bytes once its secrets are resolved; Lambda allows {MAX_ENV_BYTES}")]
     #[diagnostic(help("keep large values in a layer's files, or have the function read the SSM parameter itself at start-up"))]
     EnvTooLarge { function: String, bytes: usize },
@@ -223,6 +237,11 @@ pub fn desired(
     }
     let mut layers = BTreeMap::new();
     let mut functions = BTreeMap::new();
+    let mut service_roles = BTreeMap::new();
+    let role = match &stage.role {
+        Some(arn) => DesiredRole::Arn(arn.clone()),
+        None => DesiredRole::Managed(managed_role_name(&app, &stage.name)),
+    };
     for service in workspace.services.values() {
         let settings = stage.settings(&workspace.app, service);
         let artifact = manifest
@@ -280,6 +299,36 @@ pub fn desired(
             }
         }
         let env = resolve_env(&settings.function_name, &settings.env, secrets)?;
+        let function_role = match &role {
+            DesiredRole::Managed(_) if !service.permissions.is_empty() => {
+                let scope = Scope {
+                    app: &app,
+                    stage: &stage.name,
+                    region: &stage.region,
+                    account: None,
+                };
+                let own = ServiceRole::new(
+                    &settings.function_name,
+                    service.name.as_str(),
+                    &service.permissions,
+                    &scope,
+                );
+                let chars = own.document_chars();
+                if chars > MAX_INLINE_CHARS {
+                    return Err(DesiredError::PolicyTooLarge {
+                        service: service.name.to_string(),
+                        chars,
+                    });
+                }
+                let r = DesiredRole::Service {
+                    name: own.name.clone(),
+                    path: own.path.clone(),
+                };
+                service_roles.insert(own.name.clone(), own);
+                r
+            }
+            shared => shared.clone(),
+        };
         functions.insert(
             settings.function_name.clone(),
             DesiredFunction {
@@ -295,6 +344,7 @@ pub fn desired(
                 ephemeral_mb: settings.ephemeral_mb,
                 reserved_concurrency: settings.reserved_concurrency,
                 vpc: settings.vpc.clone(),
+                role: function_role,
                 env,
                 env_declared: settings.env.clone(),
                 layers: refs,
@@ -304,21 +354,18 @@ pub fn desired(
         );
     }
     let api = desired_api(workspace, stage);
-    let role = match &stage.role {
-        Some(arn) => DesiredRole::Arn(arn.clone()),
-        None => DesiredRole::Managed(managed_role_name(&app, &stage.name)),
-    };
     let front = stage.front.clone().map(|door| DesiredFront {
         door,
         origin_path: format!("/{}", stage.name),
     });
-    super::release::fill_digests(&mut functions, &layers, &role);
+    super::release::fill_digests(&mut functions, &layers);
     super::record::check_size(&app, &stage.name, &functions)?;
     Ok(Desired {
         commit: None,
         manifest_sha256: None,
         front,
         role,
+        service_roles,
         tags: function_tags(&app, stage),
         app,
         stage: stage.name.clone(),

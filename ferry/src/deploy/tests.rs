@@ -108,7 +108,7 @@ pub(super) fn converged(desired: &Desired) -> Live {
             vpc: f.vpc.clone(),
             env: f.env.clone(),
             layers,
-            role: desired.role.arn("123456789012"),
+            role: f.role.arn("123456789012"),
             tags: f.tags.clone(),
             revision_id: "r1".into(),
             reserved_concurrency: f.reserved_concurrency,
@@ -161,6 +161,14 @@ pub(super) fn converged(desired: &Desired) -> Live {
         });
     }
     live.front = super::front_tests::converged_front(desired);
+    for role in desired.service_roles.values() {
+        let statements = role.statements_in("123456789012");
+        let live_role = super::roles::LiveRole {
+            attached: super::roles::role_policies(desired, &role.name),
+            permissions: Some(super::roles::document(&statements)),
+        };
+        live.service_roles.insert(role.name.clone(), live_role);
+    }
     live
 }
 

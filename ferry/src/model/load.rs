@@ -192,6 +192,22 @@ pub fn load_workspace_from(files: &WorkspaceFiles) -> Result<Workspace, ConfigEr
         }
         _ => BTreeMap::new(),
     };
+    // A stage's own role wins over what services declare: say so, as
+    // their statements are then the role's owner's to grant.
+    for stage in stages.values().filter(|s| s.role.is_some()) {
+        let declaring: Vec<&str> = services
+            .values()
+            .filter(|s| !s.permissions.is_empty())
+            .map(|s| s.name.as_str())
+            .collect();
+        if !declaring.is_empty() {
+            diags.warn(format!(
+                "stage `{}` runs every function with its `role`: the `permissions` of {} are not applied there; that role must grant them",
+                stage.name,
+                declaring.join(", ")
+            ));
+        }
+    }
     let warnings = diags.finish()?;
     let app = app.expect("no errors means deploy.toml's [app] was valid");
     Ok(Workspace {

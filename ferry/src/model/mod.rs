@@ -11,9 +11,11 @@ pub mod glob;
 mod load;
 mod load_deploy;
 pub mod names;
+pub mod permissions;
 pub mod raw;
 mod raw_cache;
 mod raw_cors;
+pub mod raw_permissions;
 mod raw_stage_api;
 pub mod raw_vpc;
 pub mod route;
@@ -109,6 +111,8 @@ pub struct Service {
     /// Its own VPC, from `[package.metadata.ferry.vpc]` (or cargo-lambda's
     /// keys); a stage's `vpc` wins over it.
     pub vpc: Option<vpc::Vpc>,
+    /// The IAM statements of its own role (none: the stage's role).
+    pub permissions: Vec<permissions::Permission>,
     pub env: BTreeMap<String, EnvValue>,
     pub layers: Vec<LayerRef>,
     pub architecture: Arch,

@@ -92,6 +92,14 @@ pub struct RawFerry {
     /// differ per account: prefer the stage's `vpc`). Default: none.
     #[schemars(with = "Option<super::raw_vpc::RawVpc>")]
     pub vpc: Option<Spanned<super::raw_vpc::RawVpc>>,
+    /// `[[package.metadata.ferry.permissions]]`: the AWS actions the
+    /// function may call and on what, one table per statement. A service
+    /// that declares any runs with a role of its own holding exactly these
+    /// (and what Lambda needs for logs, tracing and a VPC); a stage's
+    /// `role` still wins. Default: none, the stage's shared role.
+    #[serde(default)]
+    #[schemars(with = "Vec<super::raw_permissions::RawPermission>")]
+    pub permissions: Vec<Spanned<super::raw_permissions::RawPermission>>,
     /// Environment variables: names `[A-Za-z][A-Za-z0-9_]*`, not reserved by
     /// Lambda (`AWS_REGION`, `AWS_LAMBDA_*`, ...); each value a string or a
     /// secret (`{ ssm = "/name" }`, `{ from-env = "VAR" }`); 4 KB in all.

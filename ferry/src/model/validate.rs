@@ -238,6 +238,12 @@ fn service(
         .vpc
         .as_ref()
         .and_then(|v| super::vpc::check(v, &format!("{PREFIX}.vpc"), file, diags));
+    let permissions = super::permissions::check(
+        &ferry.permissions,
+        &format!("{PREFIX}.permissions"),
+        file,
+        diags,
+    );
     let env = ferry
         .env
         .as_ref()
@@ -257,6 +263,7 @@ fn service(
         ephemeral_mb: ephemeral,
         reserved_concurrency: reserved,
         vpc,
+        permissions,
         env,
         layers,
         architecture: ferry
@@ -387,6 +394,7 @@ fn layer(
             ferry.reserved_concurrency.as_ref().map(Spanned::span),
         ),
         ("vpc", ferry.vpc.as_ref().map(Spanned::span)),
+        ("permissions", ferry.permissions.first().map(Spanned::span)),
         ("env", ferry.env.as_ref().map(Spanned::span)),
         ("layers", ferry.layers.as_ref().map(Spanned::span)),
         (
