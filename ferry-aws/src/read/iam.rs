@@ -29,6 +29,12 @@ pub async fn role_complete(c: &Clients, name: &str, wanted: &[String]) -> Result
 
 /// Whether every policy in `wanted` is attached to the role.
 async fn role_has_policies(c: &Clients, name: &str, wanted: &[String]) -> Result<bool, AwsError> {
+    let attached = attached_policies(c, name).await?;
+    Ok(wanted.iter().all(|w| attached.contains(w)))
+}
+
+/// The ARNs of the managed policies attached to the role.
+pub async fn attached_policies(c: &Clients, name: &str) -> Result<Vec<String>, AwsError> {
     let out = c
         .iam
         .list_attached_role_policies()
@@ -36,12 +42,11 @@ async fn role_has_policies(c: &Clients, name: &str, wanted: &[String]) -> Result
         .send()
         .await
         .map_err(|e| fail::call("iam:ListAttachedRolePolicies", e.into_service_error()))?;
-    let attached: Vec<&str> = out
+    Ok(out
         .attached_policies()
         .iter()
-        .filter_map(|p| p.policy_arn())
-        .collect();
-    Ok(wanted.iter().all(|w| attached.contains(&w.as_str())))
+        .filter_map(|p| p.policy_arn().map(str::to_owned))
+        .collect())
 }
 
 /// A service role as IAM has it (`None`: no such role): its attached
@@ -70,18 +75,7 @@ pub async fn service_role(
             expected: path.to_owned(),
         });
     }
-    let out = c
-        .iam
-        .list_attached_role_policies()
-        .role_name(name)
-        .send()
-        .await
-        .map_err(|e| fail::call("iam:ListAttachedRolePolicies", e.into_service_error()))?;
-    let attached = out
-        .attached_policies()
-        .iter()
-        .filter_map(|p| p.policy_arn().map(str::to_owned))
-        .collect();
+    let attached = attached_policies(c, name).await?;
     let policy = c
         .iam
         .get_role_policy()

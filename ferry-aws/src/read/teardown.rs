@@ -60,26 +60,22 @@ pub async fn read(
     let role_name = managed_role_name(app, &stage.name);
     let role_arn = format!("arn:aws:iam::{account}:role/{role_name}");
     let mut role = role(c, &role_name).await?;
-    if let Some(role) = role.as_mut() {
-        role.used_by = all
-            .iter()
-            .filter(|f| f.role() == Some(role_arn.as_str()))
+    // The functions outside the stage that run with the role `arn`.
+    let used_by = |arn: &str| -> Vec<String> {
+        all.iter()
+            .filter(|f| f.role() == Some(arn))
             .filter_map(|f| f.function_name())
             .filter(|n| !functions.iter().any(|o| o == n))
             .map(str::to_owned)
-            .collect();
+            .collect()
+    };
+    if let Some(role) = role.as_mut() {
+        role.used_by = used_by(&role_arn);
     }
     let mut service_roles = service_roles(c, app, &stage.name).await?;
     let path = role_path(app, &stage.name);
     for role in &mut service_roles {
-        let arn = format!("arn:aws:iam::{account}:role{path}{}", role.name);
-        role.used_by = all
-            .iter()
-            .filter(|f| f.role() == Some(arn.as_str()))
-            .filter_map(|f| f.function_name())
-            .filter(|n| !functions.iter().any(|o| o == n))
-            .map(str::to_owned)
-            .collect();
+        role.used_by = used_by(&format!("arn:aws:iam::{account}:role{path}{}", role.name));
     }
     Ok(DestroyLive {
         service_roles,
@@ -304,13 +300,7 @@ async fn role(c: &Clients, name: &str) -> Result<Option<RoleToDestroy>, AwsError
             _ => Err(fail::call("iam:GetRole", e.into_service_error())),
         };
     }
-    let attached = c
-        .iam
-        .list_attached_role_policies()
-        .role_name(name)
-        .send()
-        .await
-        .map_err(|e| fail::call("iam:ListAttachedRolePolicies", e.into_service_error()))?;
+    let attached = crate::read::iam::attached_policies(c, name).await?;
     let inline = c
         .iam
         .list_role_policies()
@@ -321,11 +311,7 @@ async fn role(c: &Clients, name: &str) -> Result<Option<RoleToDestroy>, AwsError
     Ok(Some(RoleToDestroy {
         name: name.to_owned(),
         used_by: Vec::new(),
-        attached: attached
-            .attached_policies()
-            .iter()
-            .filter_map(|p| p.policy_arn().map(str::to_owned))
-            .collect(),
+        attached,
         inline: inline.policy_names().to_vec(),
     }))
 }
