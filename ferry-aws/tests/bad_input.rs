@@ -41,6 +41,7 @@ const GET: &str = "services/get-item/Cargo.toml";
 const LIST: &str = "services/list-items/Cargo.toml";
 const CREATE: &str = "services/create-item/Cargo.toml";
 const JWKS: &str = "layers/jwks/Cargo.toml";
+const JWT: &str = "authorizers/jwt/Cargo.toml";
 const DEPLOY: &[&str] = &["deploy", "--stage", "test"];
 
 fn case(name: &'static str, edit: Edit, place: &'static str, key: &'static str) -> Case {
@@ -120,6 +121,17 @@ fn corpus() -> Vec<Case> {
         case("permission resource", Append(GET, "\n[[package.metadata.ferry.permissions]]\nactions = [\"s3:GetObject\"]\nresources = [\"my-bucket\"]\n"), GET, "package.metadata.ferry.permissions.resources"),
         case("permission no resources", Append(GET, "\n[[package.metadata.ferry.permissions]]\nactions = [\"s3:GetObject\"]\n"), GET, "package.metadata.ferry.permissions.resources"),
         case("permission unknown key", Append(GET, "\n[[package.metadata.ferry.permissions]]\nactions = [\"s3:GetObject\"]\nresources = [\"*\"]\neffect = \"Deny\"\n"), GET, "effect"),
+        // Authorizers.
+        case("auth of no authorizer", Replace(CREATE, "auth = \"jwt\"", "auth = \"jtw\""), CREATE, "package.metadata.ferry.auth"),
+        case("auth naming a service", Replace(CREATE, "auth = \"jwt\"", "auth = \"echo\""), CREATE, "package.metadata.ferry.auth"),
+        case("auth of another route", Replace(LIST, "auth = \"public\"", "auth = { \"GET /itemz\" = \"public\" }"), LIST, "package.metadata.ferry.auth"),
+        case("route without auth", Replace(GET, "auth = \"public\"", ""), D, "stages.test.api.require-authorizer"),
+        case("authorizer ttl", Replace(JWT, "ttl = 300", "ttl = 7200"), JWT, "package.metadata.ferry.authorizer.ttl"),
+        case("authorizer identity source", Replace(JWT, "\"header:Authorization\"", "\"cookie:session\""), JWT, "package.metadata.ferry.authorizer.identity-sources"),
+        case("token authorizer of two sources", Many(&[Replace(JWT, "type = \"request\"", "type = \"token\""), Replace(JWT, "[\"header:Authorization\"]", "[\"header:Authorization\", \"query:t\"]")]), JWT, "package.metadata.ferry.authorizer.identity-sources"),
+        case("authorizer type", Replace(JWT, "type = \"request\"", "type = \"jwt\""), JWT, "type"),
+        case("authorizer with routes", Replace(JWT, "memory = 128", "memory = 128\nroutes = [\"GET /auth\"]"), JWT, "package.metadata.ferry.authorizer"),
+        case("cognito user pool", Append(D, "\n[stages.test.authorizers.users]\nuser-pools = [\"eu-west-1_AbC123\"]\n"), D, "stages.test.authorizers.users.user-pools"),
         case("service vpc group id", Replace(GET, "memory = 128", "memory = 128\nvpc = { subnets = [\"subnet-0123abcd\"], security-groups = [\"default\"] }"), GET, "package.metadata.ferry.vpc.security-groups"),
         case("cargo-lambda subnet ids", Replace(GET, "[package.metadata.ferry]", "[package.metadata.lambda.deploy]\nsubnet_ids = [\"subnet-0123abcd\", \"subnet-0123abcd\"]\nsecurity_group_ids = [\"sg-0123abcd\"]\n\n[package.metadata.ferry]"), GET, "package.metadata.lambda.deploy.subnet_ids"),
         case("override of a missing service", Append(D, "\n[stages.test.services.ghost]\nmemory = 256\n"), D, "stages.test.services.ghost"),

@@ -31,7 +31,9 @@ fn deploy_lifecycle_against_moto() {
     ]));
     assert_eq!(out.status.code(), Some(2), "plan before deploy");
     assert_eq!(stage_writes(&proxy.take()), Vec::<String>::new());
-    support::cors::check_gateway_responses(&serde_json::from_slice(&out.stdout).unwrap());
+    let plan: Value = serde_json::from_slice(&out.stdout).unwrap();
+    support::cors::check_gateway_responses(&plan);
+    support::auth::check_definition(&plan, "test");
 
     // 1. First deploy: everything is created.
     let first = run_json(ferry(&ws, &endpoint).args(["deploy", "--stage", "test"]));
@@ -63,11 +65,11 @@ fn deploy_lifecycle_against_moto() {
         "a no-op deploy writes nothing"
     );
     assert_eq!(again["noop"], true);
-    eprintln!("no-op deploy: {} reads for 4 functions", calls.len());
+    eprintln!("no-op deploy: {} reads for 5 functions", calls.len());
     // Three more for create-item's own role (the role, its policies
     // attached and inline).
     assert!(
-        calls.len() <= 4 * 4 + 12 + 3,
+        calls.len() <= 5 * 4 + 12 + 3,
         "{} reads: {calls:?}",
         calls.len()
     );
@@ -110,7 +112,7 @@ fn deploy_lifecycle_against_moto() {
     //     the stage's own build keeps the other architecture in the manifest.
     let out = run(ferry(&ws, &endpoint).args(["build", "--arch", "all"]));
     assert!(out.status.success(), "build --arch all");
-    assert_eq!(manifest(&ws)["artifacts"].as_array().unwrap().len(), 12);
+    assert_eq!(manifest(&ws)["artifacts"].as_array().unwrap().len(), 14);
     let built_manifest = ws.join("target/lambda/manifest.json");
     for with_manifest in [true, false, true] {
         let mut deploy = ferry(&ws, &endpoint);
@@ -127,7 +129,7 @@ fn deploy_lifecycle_against_moto() {
         assert_eq!(result["noop"], true);
         assert_eq!(
             manifest(&ws)["artifacts"].as_array().unwrap().len(),
-            12,
+            14,
             "the stage's build keeps the x86_64 artifacts in the manifest"
         );
     }
@@ -151,7 +153,7 @@ fn deploy_lifecycle_against_moto() {
         .arg(&manifest_path));
     assert!(out.status.success(), "manifest merge");
     assert!(
-        String::from_utf8_lossy(&out.stderr).contains("12 artifacts (6 arm64, 6 x86_64)"),
+        String::from_utf8_lossy(&out.stderr).contains("14 artifacts (7 arm64, 7 x86_64)"),
         "manifest merge"
     );
     let joined: Value = serde_json::from_slice(&std::fs::read(&manifest_path).unwrap()).unwrap();
@@ -400,12 +402,12 @@ fn deploy_lifecycle_against_moto() {
         applied(&layer),
         [
             "publish_layer_version items-jwks",
-            "update_function_configuration items-test-create-item",
-            "publish_version items-test-create-item",
-            "point_alias items-test-create-item",
             "update_function_configuration items-test-echo",
             "publish_version items-test-echo",
             "point_alias items-test-echo",
+            "update_function_configuration items-test-jwt",
+            "publish_version items-test-jwt",
+            "point_alias items-test-jwt",
             "record_release /ferry/items/test/releases/000005",
         ]
     );

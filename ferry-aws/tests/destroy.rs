@@ -196,7 +196,7 @@ fn destroy_removes_the_stage_and_nothing_else() {
         "delete   layer version items-jwks:2",
         "delete   role items-test-ferry-lambda",
         "delete   role items-test-create-item-ferry",
-        "5 log groups kept",
+        "6 log groups kept",
         "layer items-jwks: 1 versions kept",
     ] {
         assert!(plan.contains(line), "no `{line}` in:\n{plan}");
@@ -212,7 +212,7 @@ fn destroy_removes_the_stage_and_nothing_else() {
     eprintln!("destroy: {} writes: {made:?}", made.len());
     assert_eq!(rt.block_on(leftovers(&aws, &zone)), Vec::<String>::new());
     let groups = rt.block_on(log_groups(&aws, "/aws/lambda/items-test-"));
-    assert_eq!(groups.len(), 4, "{groups:?}");
+    assert_eq!(groups.len(), 5, "{groups:?}");
     let access = "/aws/apigateway/items-test/test/access";
     assert_eq!(
         rt.block_on(log_groups(&aws, access)),
@@ -233,8 +233,8 @@ fn destroy_removes_the_stage_and_nothing_else() {
     run_json(ferry(&ws, &endpoint).args(["destroy", "--stage", "test", "--yes", "--logs"]));
     assert_eq!(
         writes(&proxy.take()).len(),
-        7,
-        "four functions' log groups, the access log's, and the lock's two writes"
+        8,
+        "five functions' log groups, the access log's, and the lock's two writes"
     );
     assert!(rt
         .block_on(log_groups(&aws, "/aws/lambda/items-test-"))

@@ -18,7 +18,7 @@ use support::{ferry, run, run_json, stage_writes, Readback};
 const PROD_ACCOUNT: &str = "111111111111";
 const PROD_ROLE: &str = "arn:aws:iam::111111111111:role/ferry-deployer";
 
-const SERVICES: [&str; 4] = ["create-item", "echo", "get-item", "list-items"];
+const SERVICES: [&str; 5] = ["create-item", "echo", "get-item", "jwt", "list-items"];
 
 /// The version the `test` alias of `service` serves.
 async fn alias(aws: &Readback, service: &str) -> String {
@@ -77,7 +77,13 @@ fn versions_releases_and_rollback_against_moto() {
     ));
     assert_eq!(
         rt.block_on(aliases(&aws)),
-        ["create-item:1", "echo:1", "get-item:1", "list-items:1"]
+        [
+            "create-item:1",
+            "echo:1",
+            "get-item:1",
+            "jwt:1",
+            "list-items:1"
+        ]
     );
     let first_deployment = rt.block_on(stage_deployment(&aws, &api));
 
@@ -122,7 +128,13 @@ fn versions_releases_and_rollback_against_moto() {
     assert_eq!(writes.last().map(String::as_str), Some("ssm:PutParameter"));
     assert_eq!(
         rt.block_on(aliases(&aws)),
-        ["create-item:1", "echo:1", "get-item:2", "list-items:1"]
+        [
+            "create-item:1",
+            "echo:1",
+            "get-item:2",
+            "jwt:1",
+            "list-items:1"
+        ]
     );
 
     // 4. `releases` lists both, from AWS.
@@ -166,7 +178,13 @@ fn versions_releases_and_rollback_against_moto() {
     );
     assert_eq!(
         rt.block_on(aliases(&aws)),
-        ["create-item:1", "echo:1", "get-item:1", "list-items:1"]
+        [
+            "create-item:1",
+            "echo:1",
+            "get-item:1",
+            "jwt:1",
+            "list-items:1"
+        ]
     );
     assert_eq!(rt.block_on(stage_deployment(&aws, &api)), first_deployment);
     let listed = run_json(ferry(&ws, &endpoint).args(["releases", "--stage", "test"]));
@@ -190,7 +208,13 @@ fn versions_releases_and_rollback_against_moto() {
     );
     assert_eq!(
         rt.block_on(aliases(&aws)),
-        ["create-item:1", "echo:1", "get-item:2", "list-items:1"]
+        [
+            "create-item:1",
+            "echo:1",
+            "get-item:2",
+            "jwt:1",
+            "list-items:1"
+        ]
     );
     let after = run_json(ferry(&ws, &endpoint).args(["deploy", "--stage", "test"]));
     assert_eq!(after["noop"], true);

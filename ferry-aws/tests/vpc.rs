@@ -26,7 +26,7 @@ use support::lifecycle::{applied, edit};
 use support::stage::attached_policies;
 use support::{ferry, run, run_json, Readback};
 
-const SERVICES_IN: [&str; 3] = ["create-item", "list-items", "echo"];
+const SERVICES_IN: [&str; 4] = ["create-item", "list-items", "echo", "jwt"];
 const KEPT_OUT: &str = "get-item";
 
 /// A VPC with two subnets and a security group; returns their ids.
@@ -197,7 +197,7 @@ fn functions_join_and_leave_a_vpc_checked_before_any_write() {
     );
     let (_, functions) = doctor_link(&ws, &endpoint, "functions");
     assert_eq!(functions["ok"], true, "{functions}");
-    assert!(functions.to_string().contains("3 in a VPC"), "{functions}");
+    assert!(functions.to_string().contains("4 in a VPC"), "{functions}");
     let (_, network) = doctor_link(&ws, &endpoint, "network");
     assert_eq!(network["ok"], true, "{network}");
     proxy.take();

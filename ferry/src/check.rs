@@ -27,10 +27,20 @@ pub fn load(root: &Path) -> miette::Result<Workspace> {
 
 pub fn run(root: &Path) -> miette::Result<()> {
     let workspace = load(root)?;
+    let authorizers = workspace
+        .services
+        .values()
+        .filter(|s| s.authorizer.is_some())
+        .count();
+    let with = match authorizers {
+        0 => String::new(),
+        1 => " and 1 authorizer".to_owned(),
+        n => format!(" and {n} authorizers"),
+    };
     eprintln!(
-        "ok: app `{}`, {} services, {} layers, {} routes, {} stages",
+        "ok: app `{}`, {} services{with}, {} layers, {} routes, {} stages",
         workspace.app.name,
-        workspace.services.len(),
+        workspace.services.len() - authorizers,
         workspace.layers.len(),
         workspace.routes.entries.len(),
         workspace.stages.len()

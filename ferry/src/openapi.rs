@@ -1,7 +1,8 @@
 //! `cargo xtask openapi --stage S`: the API definition ferry deploys to a
 //! stage, as OpenAPI 3 JSON on stdout. The body `PutRestApi` sends, with the
 //! CORS preflights ferry writes beside it shown as the `options` operations
-//! AWS documents for them; `info.version` is the definition hash that
+//! AWS documents for them, and the authorizers as security schemes;
+//! `info.version` is the definition hash that
 //! decides a new deployment. `--clean` drops the AWS extensions and the
 //! preflights, for client generators. No AWS call and no build.
 

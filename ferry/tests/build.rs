@@ -83,8 +83,8 @@ fn builds_are_reproducible_correct_and_incremental() {
     let (second, _) = build(&b, &[]);
     assert_eq!(
         first.artifacts.len(),
-        12,
-        "4 services and 2 layers, for 2 architectures"
+        14,
+        "4 services, 1 authorizer and 2 layers, for 2 architectures"
     );
     for (x, y) in first.artifacts.iter().zip(&second.artifacts) {
         assert_eq!((&x.name, x.architecture), (&y.name, y.architecture));
@@ -105,7 +105,7 @@ fn builds_are_reproducible_correct_and_incremental() {
     let before = std::fs::metadata(&zip).unwrap().modified().unwrap();
     let (again, stderr) = build(&a, &[]);
     assert_eq!(again, first);
-    assert!(stderr.contains("(0 packed, 12 unchanged)"), "{stderr}");
+    assert!(stderr.contains("(0 packed, 14 unchanged)"), "{stderr}");
     assert!(
         stderr.contains("no input changed since the last compile; cargo not run"),
         "a no-op build runs no cargo:\n{stderr}"
@@ -119,7 +119,7 @@ fn builds_are_reproducible_correct_and_incremental() {
     // One layer file changed: exactly that layer's zips are packed again.
     std::fs::write(a.join("layers/jwks/keys/jwks.json"), "{\"keys\":[]}\n").unwrap();
     let (changed, stderr) = build(&a, &[]);
-    assert!(stderr.contains("(2 packed, 10 unchanged)"), "{stderr}");
+    assert!(stderr.contains("(2 packed, 12 unchanged)"), "{stderr}");
     assert!(
         stderr.contains("ferry: compiling"),
         "a changed workspace file hands the decision back to cargo:\n{stderr}"
@@ -132,7 +132,7 @@ fn builds_are_reproducible_correct_and_incremental() {
     // every other artifact from the build before.
     let (partial, stderr) = build(&a, &["-p", "get-item"]);
     assert!(
-        stderr.contains("(0 packed, 2 unchanged, 10 kept from the last build)"),
+        stderr.contains("(0 packed, 2 unchanged, 12 kept from the last build)"),
         "{stderr}"
     );
     assert_eq!(partial, changed, "a -p build keeps the whole manifest");

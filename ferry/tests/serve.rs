@@ -3,8 +3,12 @@
 
 mod support;
 
+#[path = "serve/authorizer.rs"]
+mod authorizer;
+
 use std::io::{BufRead, BufReader};
 use std::process::{Child, Command, Stdio};
+use std::sync::{Arc, Mutex};
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use support::http::{request, Reply};
@@ -12,6 +16,8 @@ use support::http::{request, Reply};
 struct Serve {
     child: Child,
     address: String,
+    /// serve's stderr so far (one line a request), also echoed.
+    log: Arc<Mutex<Vec<String>>>,
 }
 
 impl Serve {
@@ -30,8 +36,18 @@ impl Serve {
             // A target dir of its own: the test runs inside `cargo test`, which holds the main one.
             .env("CARGO_TARGET_DIR", root.join("target/ferry-test-serve"))
             .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
             .spawn()
             .unwrap();
+        let log = Arc::new(Mutex::new(Vec::new()));
+        let stderr = BufReader::new(child.stderr.take().unwrap());
+        let kept = Arc::clone(&log);
+        std::thread::spawn(move || {
+            for line in stderr.lines().map_while(Result::ok) {
+                eprintln!("{line}");
+                kept.lock().unwrap().push(line);
+            }
+        });
         let stdout = child.stdout.take().unwrap();
         let mut lines = BufReader::new(stdout).lines();
         let address = loop {
@@ -48,7 +64,19 @@ impl Serve {
             }
         };
         std::thread::spawn(move || lines.for_each(drop));
-        Serve { child, address }
+        Serve {
+            child,
+            address,
+            log,
+        }
+    }
+
+    /// The lines serve has logged so far that contain `text`.
+    fn log_lines(&self, text: &str) -> Vec<String> {
+        // A request's line is written as it is answered; give it a moment.
+        std::thread::sleep(Duration::from_millis(50));
+        let log = self.log.lock().unwrap();
+        log.iter().filter(|l| l.contains(text)).cloned().collect()
     }
 
     fn get(&self, path: &str) -> Reply {
@@ -63,7 +91,7 @@ impl Drop for Serve {
     }
 }
 
-fn dev_token(exp: u64) -> String {
+fn dev_token(sub: &str, exp: u64) -> String {
     let hex = include_str!("../../crates/auth/testdata/dev-signing-key.hex").trim();
     let seed: Vec<u8> = (0..hex.len())
         .step_by(2)
@@ -73,7 +101,7 @@ fn dev_token(exp: u64) -> String {
         &seed.try_into().unwrap(),
         "dev-1",
         &auth::Claims {
-            sub: "tester".into(),
+            sub: sub.into(),
             exp,
         },
     )
@@ -124,7 +152,7 @@ fn serve_behaves_like_the_deployed_stage() {
         .unwrap()
         .as_secs()
         + 600;
-    let bearer = format!("Bearer {}", dev_token(exp));
+    let bearer = format!("Bearer {}", dev_token("tester", exp));
     let json = ("content-type", "application/json");
     let created = request(
         &serve.address,
@@ -140,7 +168,7 @@ fn serve_behaves_like_the_deployed_stage() {
         request(&serve.address, "POST", "/items", &[json], item).status,
         401
     );
-    let expired = format!("Bearer {}", dev_token(1));
+    let expired = format!("Bearer {}", dev_token("tester", 1));
     assert_eq!(
         request(
             &serve.address,
@@ -217,6 +245,7 @@ fn serve_behaves_like_the_deployed_stage() {
     assert!(answer["url"].as_str().unwrap().ends_with("/items/999"));
 
     cors(&serve);
+    authorizer::check(&serve);
 
     // Two slow requests at once run on two instances; neither waits for the other.
     let first_pid = serve.get("/echo/x").json()["instance"].as_u64().unwrap();

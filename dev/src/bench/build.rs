@@ -14,7 +14,7 @@ use crate::tools::{self, Venv};
 use ferry::manifest::{ArtifactKind, Manifest};
 use ferry::model::Arch;
 
-const SERVICES: [&str; 4] = ["create-item", "echo", "get-item", "list-items"];
+const SERVICES: [&str; 5] = ["create-item", "echo", "get-item", "jwt", "list-items"];
 const EXTENSION: &str = "request-logger";
 
 pub fn run(root: &Path, with_peer: bool) -> miette::Result<()> {

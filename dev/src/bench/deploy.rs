@@ -145,7 +145,7 @@ pub fn run(root: &Path, with_peer: bool) -> miette::Result<()> {
     let peer_cell = |m: Option<&Measure>| m.map_or("-".to_owned(), Measure::cell);
     let rows = vec![
         Row(
-            "example (4 functions, 2 layers): first deploy".into(),
+            "example (5 functions, 2 layers): first deploy".into(),
             ex_first.cell(),
             "-".into(),
             "-".into(),

@@ -163,9 +163,10 @@ pub(crate) async fn execute(ctx: &Ctx<'_>, action: &Action) -> Result<Option<Str
             replace,
             api_id,
             qualifier,
+            invoker,
         } => {
             let api = api_id.clone().unwrap_or_else(|| current_api(ctx));
-            let source = invoke_source_arn(&plan.region, &plan.account, &api);
+            let source = invoke_source_arn(&plan.region, &plan.account, &api, *invoker);
             functions::add_permission(c, function, qualifier.as_deref(), *replace, &source).await?;
             Ok(None)
         }

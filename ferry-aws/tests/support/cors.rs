@@ -96,12 +96,7 @@ pub async fn check_preflights(aws: &Readback, api_id: &str) {
 
 /// The gateway responses of the definition in a `plan --json`.
 pub fn check_gateway_responses(plan: &Value) {
-    let put = plan["plan"]["actions"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .find(|a| a["action"] == "put_rest_api")
-        .expect("the plan puts the API definition");
+    let put = put_rest_api(plan);
     let responses = &put["definition"]["x-amazon-apigateway-gateway-responses"];
     for kind in [
         "DEFAULT_4XX",
@@ -185,4 +180,14 @@ async fn integration_response(
         .status_code("200")
         .send()
         .await
+}
+
+/// The `put_rest_api` action of a `plan --json`.
+pub fn put_rest_api(plan: &Value) -> &Value {
+    plan["plan"]["actions"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|a| a["action"] == "put_rest_api")
+        .expect("the plan puts the API definition")
 }

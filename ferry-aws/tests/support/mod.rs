@@ -3,6 +3,7 @@
 //! moto directly (past the proxy) to check what a deploy left behind.
 #![allow(dead_code)]
 
+pub mod auth;
 pub mod cache;
 pub mod cors;
 pub mod faulted;

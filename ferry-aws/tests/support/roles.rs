@@ -54,7 +54,7 @@ pub async fn statements(aws: &Readback, role: &str) -> Vec<(Vec<String>, Vec<Str
 /// (under the stage's path, trusted by Lambda, holding exactly its declared
 /// statements and the logs policy), the others with the stage's.
 pub async fn check_roles(aws: &Readback) {
-    for service in ["create-item", "get-item", "list-items", "echo"] {
+    for service in ["create-item", "get-item", "list-items", "echo", "jwt"] {
         let f = aws
             .lambda
             .get_function_configuration()

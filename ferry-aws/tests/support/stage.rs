@@ -78,7 +78,7 @@ pub async fn check_stage(
         .filter(|a| a["architecture"] == "arm64")
         .map(|a| (a["name"].as_str().unwrap().to_owned(), a))
         .collect();
-    for service in ["create-item", "echo", "get-item", "list-items"] {
+    for service in ["create-item", "echo", "get-item", "jwt", "list-items"] {
         let name = format!("items-{stage}-{service}");
         let f = aws
             .lambda
@@ -164,9 +164,15 @@ pub async fn check_stage(
         let source = statements[0]["Condition"]["ArnLike"]["AWS:SourceArn"]
             .as_str()
             .unwrap();
+        // The authorizer may be invoked only as one, by this API.
+        let scope = if service == "jwt" {
+            "authorizers/*"
+        } else {
+            "*/*/*"
+        };
         assert_eq!(
             source,
-            format!("arn:aws:execute-api:{region}:123456789012:{api_id}/*/*/*")
+            format!("arn:aws:execute-api:{region}:123456789012:{api_id}/{scope}")
         );
         let groups = aws
             .logs

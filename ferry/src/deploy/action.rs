@@ -101,6 +101,9 @@ pub enum Action {
         /// The alias the statement is on (`None`: the unqualified function).
         #[serde(default)]
         qualifier: Option<String>,
+        /// Whether the API invokes it for routes or as an authorizer.
+        #[serde(default)]
+        invoker: super::authorizers::Invoker,
     },
     CreateRestApi {
         name: String,
@@ -119,6 +122,10 @@ pub enum Action {
         /// 3 paths for https://app.example.com".
         #[serde(default, skip_serializing_if = "Option::is_none")]
         cors: Option<String>,
+        /// Which authorizer guards which routes, for the plan: e.g.
+        /// "authorizer jwt (lambda request, 300 s cache) on POST /items".
+        #[serde(default, skip_serializing_if = "Vec::is_empty")]
+        authorizers: Vec<String>,
         definition_hash: String,
         definition: serde_json::Value,
         /// The CORS preflights written after the definition (which removes

@@ -195,12 +195,21 @@ pub fn check(desired: &Desired, live: &Live, states: &BTreeMap<String, String>) 
             let ok = format!("{} paths answer CORS preflights", preflights.len());
             link("CORS", broken, ok);
         }
-        let wanted = invoke_source_arn(&desired.region, &live.account_id, &api.id);
         let broken = desired
             .functions
-            .keys()
-            .filter_map(|f| match live.permissions.get(f) {
-                Some(s) if *s == wanted => None,
+            .iter()
+            .filter_map(|(f, function)| match live.permissions.get(f) {
+                Some(s)
+                    if *s
+                        == invoke_source_arn(
+                            &desired.region,
+                            &live.account_id,
+                            &api.id,
+                            function.invoker,
+                        ) =>
+                {
+                    None
+                }
                 Some(s) => Some(format!("{f} lets {s} invoke it, not this API")),
                 None => Some(format!(
                     "{f} has no permission for API Gateway to invoke it"

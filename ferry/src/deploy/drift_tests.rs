@@ -98,7 +98,7 @@ fn tags_role_and_permission_drift_are_repaired() {
     get.role = "arn:aws:iam::123456789012:role/by-hand".into();
     live.permissions.insert(
         "shop-test-list".into(),
-        plan::invoke_source_arn("us-east-1", "123456789012", "otherapi"),
+        plan::invoke_source_arn("us-east-1", "123456789012", "otherapi", Default::default()),
     );
     let p = plan(&desired, &live, false);
     assert_eq!(

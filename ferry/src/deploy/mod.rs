@@ -3,6 +3,7 @@
 //! pure; reading live state from AWS and applying a plan live on the AWS side.
 
 pub mod action;
+pub mod authorizers;
 pub mod canary;
 mod changes;
 pub mod destroy;
@@ -24,6 +25,8 @@ pub mod stage_settings;
 pub mod state;
 pub mod watch;
 
+#[cfg(test)]
+mod authorizers_tests;
 #[cfg(test)]
 mod cache_tests;
 #[cfg(test)]

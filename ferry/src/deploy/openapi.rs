@@ -105,6 +105,9 @@ pub fn document(api: &DesiredApi, place: &Place<'_>) -> Value {
         if !params.is_empty() {
             operation["parameters"] = Value::Array(params);
         }
+        if let Some(name) = api.security.get(&format!("{method} {path}")) {
+            operation["security"] = json!([{ name.as_str(): [] }]);
+        }
         paths
             .entry(path.clone())
             .or_default()
@@ -123,6 +126,11 @@ pub fn document(api: &DesiredApi, place: &Place<'_>) -> Value {
     });
     if let Some(cors) = &api.cors {
         doc["x-amazon-apigateway-gateway-responses"] = gateway_responses(cors);
+    }
+    if !api.authorizers.is_empty() {
+        doc["components"] = json!({
+            "securitySchemes": super::authorizers::security_schemes(&api.authorizers, place)
+        });
     }
     doc
 }
@@ -274,7 +282,11 @@ fn gateway_responses(cors: &StageCors) -> Value {
 
 /// Changes exactly when the API definition would: routes, their functions,
 /// the endpoint type and binary media types. Function code is not part of it.
-pub fn definition_hash(routes: &[(Method, String, String)], stage: &Stage) -> String {
+pub fn definition_hash(
+    routes: &[(Method, String, String)],
+    stage: &Stage,
+    authorizers: Option<&str>,
+) -> String {
     let mut hasher = Sha256::new();
     // Integrations invoke each function's stage alias.
     hasher.update("ferry-api-2\n");
@@ -302,6 +314,9 @@ pub fn definition_hash(routes: &[(Method, String, String)], stage: &Stage) -> St
             preflights.unwrap_or_default(),
             gateway_responses(cors)
         ));
+    }
+    if let Some(auth) = authorizers {
+        hasher.update(auth);
     }
     crate::build::pack::hex(&hasher.finalize())[..16].to_owned()
 }

@@ -7,6 +7,7 @@ use serde::{Deserialize, Serialize};
 pub use super::action::{Action, Change, FunctionSettings, LayerArn};
 
 use super::action::LAMBDA_TRUST_POLICY;
+use super::authorizers::Invoker;
 use super::openapi;
 use super::state::{
     Desired, DesiredFunction, DesiredLayerRef, DesiredRole, Live, LiveFunction, TAG_APP, TAG_STAGE,
@@ -130,7 +131,8 @@ pub fn plan(desired: &Desired, live: &Live, prune: bool) -> Plan {
         super::release::actions(desired, live, function, writes_function, &mut actions);
         let qualifier = Some(super::release::alias_name(&desired.stage));
         if let Some(api) = &live.api {
-            let wanted = invoke_source_arn(&desired.region, &live.account_id, &api.id);
+            let wanted =
+                invoke_source_arn(&desired.region, &live.account_id, &api.id, function.invoker);
             match live.permissions.get(&function.name) {
                 Some(source) if *source == wanted => {}
                 other => actions.push(Action::AddInvokePermission {
@@ -138,6 +140,7 @@ pub fn plan(desired: &Desired, live: &Live, prune: bool) -> Plan {
                     replace: other.is_some(),
                     api_id: Some(api.id.clone()),
                     qualifier,
+                    invoker: function.invoker,
                 }),
             }
         } else {
@@ -147,6 +150,7 @@ pub fn plan(desired: &Desired, live: &Live, prune: bool) -> Plan {
                 replace: live.permissions.contains_key(&function.name),
                 api_id: None,
                 qualifier,
+                invoker: function.invoker,
             });
         }
         if actions.len() == before {
@@ -168,6 +172,7 @@ pub fn plan(desired: &Desired, live: &Live, prune: bool) -> Plan {
             api_id: api_id.clone(),
             routes: api.routes.len(),
             cors: api.cors.as_ref().map(|c| c.summary(&api.routes)),
+            authorizers: super::authorizers::summary(&api.authorizers, &api.security),
             definition_hash: hash.clone(),
             definition: openapi::definition(desired, &live.account_id),
             preflights: openapi::preflights(desired),
@@ -243,10 +248,16 @@ pub(super) fn log_group(desired: &Desired, live: &Live, name: String) -> Option<
 }
 
 /// The source ARN ferry's invoke permission names: any stage, method and
-/// path of one REST API. One statement per function keeps the function's
-/// policy far below Lambda's 20 KB limit however many routes it serves.
-pub fn invoke_source_arn(region: &str, account: &str, api_id: &str) -> String {
-    format!("arn:aws:execute-api:{region}:{account}:{api_id}/*/*/*")
+/// path of one REST API, or for an authorizer any authorizer of it. One
+/// statement per function keeps the function's policy far below Lambda's
+/// 20 KB limit however many routes it serves.
+pub fn invoke_source_arn(region: &str, account: &str, api_id: &str, invoker: Invoker) -> String {
+    match invoker {
+        Invoker::Routes => format!("arn:aws:execute-api:{region}:{account}:{api_id}/*/*/*"),
+        Invoker::Authorizer => {
+            format!("arn:aws:execute-api:{region}:{account}:{api_id}/authorizers/*")
+        }
+    }
 }
 
 /// The statement id of ferry's invoke permission on every function.

@@ -176,6 +176,7 @@ pub fn line(action: &Action) -> String {
                 function,
                 replace,
                 qualifier,
+                invoker,
                 ..
             } => {
                 let verb = if *replace { "~ replace " } else { "+ create  " };
@@ -183,18 +184,27 @@ pub fn line(action: &Action) -> String {
                     Some(q) => format!("{function}:{q}"),
                     None => function.clone(),
                 };
-                format!("  {verb} permission for API Gateway to invoke {target}")
+                let role = match invoker {
+                    super::authorizers::Invoker::Routes => "",
+                    super::authorizers::Invoker::Authorizer => " as an authorizer",
+                };
+                format!("  {verb} permission for API Gateway to invoke {target}{role}")
             }
             Action::CreateRestApi { name, .. } => format!("  + create   REST API {name}"),
             Action::PutRestApi {
                 api,
                 routes,
                 cors,
+                authorizers,
                 definition_hash,
                 ..
             } => format!(
-                "  ~ update   REST API {api}: {routes} routes{} (definition {definition_hash})",
-                cors.as_ref().map(|c| format!(", {c}")).unwrap_or_default()
+                "  ~ update   REST API {api}: {routes} routes{}{} (definition {definition_hash})",
+                cors.as_ref().map(|c| format!(", {c}")).unwrap_or_default(),
+                authorizers
+                    .iter()
+                    .map(|a| format!(", {a}"))
+                    .collect::<String>()
             ),
             Action::CreateDeployment { api, stage, .. } => {
                 format!("  + create   deployment of {api}, then stage `{stage}` serves it")

@@ -115,6 +115,9 @@ pub struct DesiredFunction {
     pub vpc: Option<Vpc>,
     /// The role it runs with: the stage's, or its service's own.
     pub role: DesiredRole,
+    /// What invokes it through the API: routes, or API Gateway as an
+    /// authorizer.
+    pub invoker: super::authorizers::Invoker,
     /// Resolved values, compared with the live ones; never rendered.
     #[serde(skip)]
     pub env: BTreeMap<String, String>,
@@ -147,6 +150,12 @@ pub struct DesiredApi {
     pub throttle: crate::model::stage_api::StageThrottle,
     pub access_log: Option<crate::model::stage_api::AccessLog>,
     pub quotas: crate::model::stage_api::ApiQuotas,
+    /// The authorizers some route names, by name.
+    #[serde(skip_serializing_if = "BTreeMap::is_empty")]
+    pub authorizers: BTreeMap<String, super::authorizers::DesiredAuthorizer>,
+    /// The authorizer of each guarded route (`METHOD /path`).
+    #[serde(skip_serializing_if = "BTreeMap::is_empty")]
+    pub security: BTreeMap<String, String>,
 }
 
 /// Why a manifest cannot be deployed to a stage.
@@ -345,6 +354,11 @@ pub fn desired(
                 reserved_concurrency: settings.reserved_concurrency,
                 vpc: settings.vpc.clone(),
                 role: function_role,
+                invoker: if service.authorizer.is_some() {
+                    super::authorizers::Invoker::Authorizer
+                } else {
+                    super::authorizers::Invoker::Routes
+                },
                 env,
                 env_declared: settings.env.clone(),
                 layers: refs,
@@ -406,11 +420,13 @@ pub fn desired_api(workspace: &Workspace, stage: &Stage) -> DesiredApi {
             )
         })
         .collect();
+    let (authorizers, security) = super::authorizers::desired(workspace, stage);
+    let auth = super::authorizers::hash_input(&authorizers, &security);
     DesiredApi {
         name: stage.api.name.clone(),
         endpoint: stage.api.endpoint,
         binary_media_types: stage.api.binary_media_types.clone(),
-        definition_hash: super::openapi::definition_hash(&routes, stage),
+        definition_hash: super::openapi::definition_hash(&routes, stage, auth.as_deref()),
         routes,
         cache: stage.api.cache.clone(),
         cors: stage.api.cors.clone(),
@@ -418,5 +434,7 @@ pub fn desired_api(workspace: &Workspace, stage: &Stage) -> DesiredApi {
         throttle: stage.api.throttle.clone(),
         access_log: stage.api.access_log.clone(),
         quotas: stage.api.quotas,
+        authorizers,
+        security,
     }
 }

@@ -121,7 +121,7 @@ pub(super) fn converged(desired: &Desired) -> Live {
         live.functions.insert(f.name.clone(), function);
         live.permissions.insert(
             f.name.clone(),
-            plan::invoke_source_arn(&desired.region, "123456789012", "abc123"),
+            plan::invoke_source_arn(&desired.region, "123456789012", "abc123", f.invoker),
         );
         live.log_groups.insert(
             format!("/aws/lambda/{}", f.name),

@@ -16,7 +16,7 @@ use super::load::CrateKind;
 use super::raw::RawApp;
 
 /// Where service crates are when deploy.toml does not say.
-pub const DEFAULT_SERVICE_GLOBS: &[&str] = &["services/*"];
+pub const DEFAULT_SERVICE_GLOBS: &[&str] = &["services/*", "authorizers/*"];
 /// Where layer crates are when deploy.toml does not say.
 pub const DEFAULT_LAYER_GLOBS: &[&str] = &["layers/*"];
 
@@ -236,7 +236,10 @@ mod tests {
         ] {
             assert_eq!(declared(Some(text), service), None, "{text}");
         }
-        assert_eq!(resolve(service, declared(None, service)), ["services/*"]);
+        assert_eq!(
+            resolve(service, declared(None, service)),
+            ["services/*", "authorizers/*"]
+        );
         assert_eq!(resolve(CrateKind::Layer, None), ["layers/*"]);
         assert!(resolve(service, Some(Vec::new())).is_empty());
     }

@@ -185,7 +185,11 @@ pub fn load_workspace_from(files: &WorkspaceFiles) -> Result<Workspace, ConfigEr
         };
         validate::add_crate(&mut drafts, input, app.as_ref(), &mut diags);
     }
-    let (services, layers, routes) = validate::cross_check(drafts, &mut diags);
+    let cognito = raw_deploy
+        .as_ref()
+        .map(|raw| validate::cognito_names(&raw.stages))
+        .unwrap_or_default();
+    let (services, layers, routes) = validate::cross_check(drafts, &cognito, &mut diags);
     let stages = match (&raw_deploy, &app) {
         (Some(raw), Some(app)) => {
             super::load_deploy::stages(&deploy_file, raw, app, &services, &mut diags)

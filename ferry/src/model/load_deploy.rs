@@ -63,8 +63,10 @@ pub(crate) fn stages(
     diags: &mut Diagnostics,
 ) -> BTreeMap<String, Stage> {
     let mut out = BTreeMap::new();
+    let cognito = super::validate::cognito_names(&raw.stages);
     for (name, stage) in &raw.stages {
-        if let Some(stage) = self::stage(file, name, stage.get_ref(), app, services, diags) {
+        let input = (stage.get_ref(), &cognito);
+        if let Some(stage) = self::stage(file, name, input, app, services, diags) {
             out.insert(stage.name.clone(), stage);
         }
     }
@@ -74,7 +76,7 @@ pub(crate) fn stages(
 fn stage(
     file: &SourceFile,
     name: &Spanned<String>,
-    raw: &RawStage,
+    (raw, cognito): (&RawStage, &std::collections::BTreeSet<String>),
     app: &App,
     services: &BTreeMap<String, Service>,
     diags: &mut Diagnostics,
@@ -198,7 +200,21 @@ fn stage(
         throttle: Default::default(),
         access_log: None,
         quotas: Default::default(),
+        require_authorizer: api
+            .and_then(|a| a.require_authorizer.as_ref())
+            .is_some_and(|r| *r.get_ref()),
     };
+    let authorizers = super::validate::stage_authorizers(
+        raw,
+        name,
+        services,
+        raw.api
+            .as_ref()
+            .and_then(|a| a.get_ref().require_authorizer.as_ref()),
+        cognito,
+        file,
+        diags,
+    );
     let mut api = api;
     let raw_api_cache = raw.api.as_ref().and_then(|a| a.get_ref().cache.as_ref());
     api.cache = api_cache(raw_api_cache, services, file, &key("api.cache"), diags);
@@ -369,6 +385,7 @@ fn stage(
             .as_ref()
             .and_then(|v| super::vpc::check(v, &key("vpc"), file, diags)),
         api,
+        authorizers,
         front,
         overrides,
         protected: raw

@@ -2,6 +2,7 @@
 //! stages, with every default applied. Everything after loading (build, plan,
 //! deploy, serve) reads this model and nothing else of the user's files.
 
+pub mod auth;
 pub mod cache;
 pub mod cors;
 pub mod diag;
@@ -13,6 +14,7 @@ mod load_deploy;
 pub mod names;
 pub mod permissions;
 pub mod raw;
+pub mod raw_auth;
 mod raw_cache;
 mod raw_cors;
 pub mod raw_permissions;
@@ -121,6 +123,11 @@ pub struct Service {
     pub auth_header: Option<String>,
     /// CloudFront caching its routes declare, by `METHOD /path`.
     pub cache: BTreeMap<String, cache::CacheDecl>,
+    /// Set when the crate is a Lambda authorizer (it then has no routes).
+    pub authorizer: Option<auth::LambdaAuthorizer>,
+    /// Who may call each route, by `METHOD /path`; a route not here names
+    /// no authorizer.
+    pub auth: BTreeMap<String, auth::RouteAuth>,
 }
 
 /// A layer a service uses: a layer crate of the workspace, or an existing layer version.
@@ -166,6 +173,8 @@ pub struct Stage {
     /// The VPC of every function of the stage, unless a service says otherwise.
     pub vpc: Option<vpc::Vpc>,
     pub api: ApiSettings,
+    /// The Cognito user pool authorizers routes may name, by name.
+    pub authorizers: BTreeMap<String, auth::CognitoAuthorizer>,
     /// The CloudFront distribution (and DNS name) that serves the stage.
     pub front: Option<FrontDoor>,
     pub overrides: BTreeMap<String, ServiceOverride>,
@@ -230,6 +239,8 @@ pub struct ApiSettings {
     pub throttle: stage_api::StageThrottle,
     pub access_log: Option<stage_api::AccessLog>,
     pub quotas: stage_api::ApiQuotas,
+    /// Every route must name an authorizer or be public.
+    pub require_authorizer: bool,
 }
 
 #[derive(Debug, Clone, Default, PartialEq, Serialize)]
@@ -276,7 +287,9 @@ impl Stage {
                 throttle: Default::default(),
                 access_log: None,
                 quotas: Default::default(),
+                require_authorizer: false,
             },
+            authorizers: BTreeMap::new(),
             front: None,
             overrides: BTreeMap::new(),
             protected: None,
@@ -347,6 +360,8 @@ impl Workspace {
     }
 }
 
+#[cfg(test)]
+mod auth_tests;
 #[cfg(test)]
 pub(crate) mod fixture;
 #[cfg(test)]

@@ -131,6 +131,16 @@ pub struct RawFerry {
     /// one of the service's `GET`/`HEAD`/`ANY` routes. Default: not cached.
     #[schemars(with = "Option<BTreeMap<String, RawCache>>")]
     pub cache: Option<Spanned<BTreeMap<Spanned<String>, Spanned<RawCache>>>>,
+    /// `[package.metadata.ferry.authorizer]`: this crate is a Lambda
+    /// authorizer of the API (it then has no `routes`). Default: a service.
+    #[schemars(with = "Option<super::raw_auth::RawAuthorizer>")]
+    pub authorizer: Option<Spanned<super::raw_auth::RawAuthorizer>>,
+    /// Who may call the service's routes: an authorizer's name (an
+    /// authorizer crate, or a stage's `authorizers` entry) or `"public"`,
+    /// for every route; or a table of them by `"METHOD /path"`. Default:
+    /// no authorizer (refused by a stage with `require-authorizer`).
+    #[schemars(with = "Option<super::raw_auth::RawRouteAuth>")]
+    pub auth: Option<Spanned<super::raw_auth::RawRouteAuth>>,
     /// The settings of a layer crate (one matched by deploy.toml's
     /// `app.layers`); service keys are then an error.
     #[schemars(with = "Option<RawLayer>")]
@@ -245,8 +255,8 @@ pub struct RawApp {
     #[schemars(with = "Option<Runtime>")]
     pub runtime: Option<Spanned<Runtime>>,
     /// Workspace-relative globs of the service crate folders (`*` and `?`
-    /// only; each must match a folder with a Cargo.toml). Default:
-    /// `["services/*"]`.
+    /// only; each must match a folder with a Cargo.toml); authorizer crates
+    /// are service crates too. Default: `["services/*", "authorizers/*"]`.
     #[schemars(with = "Option<Vec<String>>")]
     pub services: Option<Spanned<Vec<Spanned<String>>>>,
     /// Workspace-relative globs of the layer crate folders (`*` and `?`
@@ -304,6 +314,11 @@ pub struct RawStage {
     /// to `false`, to allow it). Default: `false`.
     #[schemars(with = "Option<bool>")]
     pub protected: Option<Spanned<bool>>,
+    /// `[stages.NAME.authorizers.NAME]`: Cognito user pool authorizers that
+    /// routes name in `auth`. Default: none.
+    #[serde(default)]
+    #[schemars(with = "BTreeMap<String, super::raw_auth::RawCognito>")]
+    pub authorizers: BTreeMap<Spanned<String>, Spanned<super::raw_auth::RawCognito>>,
     /// `[stages.NAME.services.SERVICE]`: per-service overrides for this stage,
     /// by service name. Default: none.
     #[serde(default)]
@@ -384,6 +399,10 @@ pub struct RawApi {
     /// account. Default: AWS's defaults (300 resources, 10 stages).
     #[schemars(with = "Option<RawQuotas>")]
     pub quotas: Option<Spanned<RawQuotas>>,
+    /// Every route must say who may call it: name an authorizer or be
+    /// `auth = "public"`; `check` refuses the rest. Default: `false`.
+    #[schemars(with = "Option<bool>")]
+    pub require_authorizer: Option<Spanned<bool>>,
 }
 
 /// `[stages.NAME.services.SERVICE]`: a service's settings on this stage,

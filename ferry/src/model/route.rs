@@ -175,6 +175,9 @@ pub struct RouteEntry {
     pub method: Method,
     pub path: RoutePath,
     pub service: String,
+    /// Who may call it, as the service's `auth` says (`None`: it says nothing).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub auth: Option<super::auth::RouteAuth>,
 }
 
 /// Every route of the workspace, ordered by path then method, each owned by
@@ -197,6 +200,7 @@ impl RouteTable {
                         method: route.method,
                         path: route.path,
                         service,
+                        auth: None,
                     },
                 )
             })
@@ -215,14 +219,32 @@ impl RouteTable {
             .max()
             .unwrap_or(4)
             .max(4);
-        let mut out = format!("{:<7} {:<width$}  SERVICE\n", "METHOD", "PATH");
+        let with_auth = self.entries.iter().any(|e| e.auth.is_some());
+        let service_width = self
+            .entries
+            .iter()
+            .map(|e| e.service.len())
+            .max()
+            .unwrap_or(7)
+            .max(7);
+        let mut out = format!("{:<7} {:<width$}  SERVICE", "METHOD", "PATH");
+        if with_auth {
+            out.push_str(&format!("{}  AUTH", " ".repeat(service_width - 7)));
+        }
+        out.push('\n');
         for e in &self.entries {
-            out.push_str(&format!(
-                "{:<7} {:<width$}  {}\n",
+            let mut line = format!(
+                "{:<7} {:<width$}  {:<service_width$}",
                 e.method.as_str(),
                 e.path.to_string(),
                 e.service
-            ));
+            );
+            if with_auth {
+                let auth = e.auth.as_ref().map_or("-".to_owned(), |a| a.to_string());
+                line.push_str(&format!("  {auth}"));
+            }
+            out.push_str(line.trim_end());
+            out.push('\n');
         }
         out
     }

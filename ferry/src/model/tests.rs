@@ -401,7 +401,10 @@ fn default_globs_may_match_nothing() {
     assert!(ws.layers.is_empty());
     assert_eq!(
         (ws.app.services, ws.app.layers),
-        (vec!["services/*".to_owned()], vec!["layers/*".to_owned()])
+        (
+            vec!["services/*".to_owned(), "authorizers/*".to_owned()],
+            vec!["layers/*".to_owned()]
+        )
     );
 }
 

@@ -17,6 +17,7 @@ use super::{
     DEFAULT_TIMEOUT_S, EPHEMERAL_MB, MAX_LAYERS, MEMORY_MB, RESERVED_CONCURRENCY, TIMEOUT_S,
 };
 
+mod auth;
 mod cache;
 mod cache_stage;
 mod cors;
@@ -25,6 +26,7 @@ mod front;
 mod lambda_compat;
 mod stage_api;
 
+pub(crate) use auth::{cognito_names, stage_authorizers};
 pub(crate) use cache_stage::{api_cache, stage_cache};
 pub(crate) use cors::{key_on_origin, stage_cors};
 pub(crate) use env::check_env;
@@ -45,6 +47,8 @@ struct ServiceDraft {
     file: SourceFile,
     route_spans: Vec<Range<usize>>,
     layer_spans: Vec<Range<usize>>,
+    /// Where `auth` is written, if it is.
+    auth_span: Option<Range<usize>>,
 }
 
 /// Validated crates waiting for the cross-crate checks.
@@ -251,6 +255,24 @@ fn service(
         .unwrap_or_default();
     let (layers, layer_spans) = layer_refs(ferry.layers.as_ref(), file, diags);
     let (auth_header, cache) = cache::service_cache(&ferry, &routes, file, PREFIX, diags);
+    let authorizer = ferry.authorizer.as_ref().and_then(|a| {
+        let key = format!("{PREFIX}.authorizer");
+        if !routes.is_empty() || ferry.auth.is_some() || ferry.cache.is_some() {
+            let help = "an authorizer answers API Gateway, not HTTP requests: remove `routes`, `auth` and `cache`, or move them to a service";
+            diags.error(file, a.span(), key.clone(), "an authorizer crate cannot serve routes", Some(help.into()));
+        }
+        if name.as_str() == super::auth::PUBLIC {
+            let help = "rename the crate: `public` marks a route anyone may call";
+            diags.error(file, name_span.clone(), "package.name", "an authorizer cannot be named `public`", Some(help.into()));
+        }
+        super::auth::check_authorizer(a.get_ref(), &key, file, diags)
+    });
+    let auth = ferry
+        .auth
+        .as_ref()
+        .map(|a| super::auth::check_route_auth(a, &routes, &format!("{PREFIX}.auth"), file, diags))
+        .unwrap_or_default();
+    let auth_span = ferry.auth.as_ref().map(Spanned::span);
     let app = app?;
     let service = Service {
         name,
@@ -272,12 +294,15 @@ fn service(
         runtime: ferry.runtime.map_or(app.runtime, Spanned::into_inner),
         auth_header,
         cache,
+        authorizer,
+        auth,
     };
     Some(ServiceDraft {
         service,
         file: file.clone(),
         route_spans,
         layer_spans,
+        auth_span,
     })
 }
 
@@ -515,6 +540,7 @@ fn layer_files(
 /// The checks that need every crate: workspace layer references and route conflicts.
 pub(crate) fn cross_check(
     drafts: Drafts,
+    cognito: &std::collections::BTreeSet<String>,
     diags: &mut Diagnostics,
 ) -> (
     BTreeMap<String, Service>,
@@ -577,12 +603,35 @@ pub(crate) fn cross_check(
         }
     }
     check_routes(&drafts.services, diags);
-    let routes = RouteTable::new(drafts.services.iter().flat_map(|d| {
+    let by_name: BTreeMap<&str, &Service> = drafts
+        .services
+        .iter()
+        .map(|d| (d.service.name.as_str(), &d.service))
+        .collect();
+    let uses: Vec<auth::AuthUse<'_>> = drafts
+        .services
+        .iter()
+        .filter_map(|d| {
+            Some(auth::AuthUse {
+                service: &d.service,
+                file: &d.file,
+                span: d.auth_span.clone()?,
+            })
+        })
+        .collect();
+    auth::check_names(&uses, &by_name, cognito, &format!("{PREFIX}.auth"), diags);
+    let mut routes = RouteTable::new(drafts.services.iter().flat_map(|d| {
         d.service
             .routes
             .iter()
             .map(|r| (r.clone(), d.service.name.to_string()))
     }));
+    for entry in &mut routes.entries {
+        entry.auth = by_name
+            .get(entry.service.as_str())
+            .and_then(|s| s.auth.get(&format!("{} {}", entry.method, entry.path)))
+            .cloned();
+    }
     let services = drafts
         .services
         .into_iter()

@@ -14,6 +14,7 @@ use hyper::body::Incoming;
 use hyper::{Request, Response};
 use tokio::net::TcpListener;
 
+use super::authorize::{self, Outcome};
 use super::event::{self, RequestParts, Target};
 use super::pool::InvokeResult;
 use super::{router, App};
@@ -186,7 +187,33 @@ async fn respond(
         binary_media_types: &app.stage.api.binary_media_types,
         time_epoch_ms: now.as_millis(),
     };
-    let event = Bytes::from(event::build(&parts, &target).to_string());
+    let mut event = event::build(&parts, &target);
+    let mut label = service.clone();
+    if let Some(name) = matched.entry.auth.as_ref().and_then(|a| a.authorizer()) {
+        let method_arn = authorize::method_arn(
+            &app.stage.region,
+            target.account_id,
+            target.api_id,
+            &app.stage.name,
+            &method,
+            uri.path(),
+        );
+        let ask = authorize::Ask {
+            event: &event,
+            method_arn,
+            request_id: &request_id,
+        };
+        match authorize(app, name, ask).await {
+            Outcome::Allowed { context, note } => {
+                event["requestContext"]["authorizer"] = context;
+                label = format!("{service}; {note}");
+            }
+            Outcome::Refused { refusal, note } => {
+                return (refused(&refusal), Some(format!("{service}; {note}")));
+            }
+        }
+    }
+    let event = Bytes::from(event.to_string());
     let Some(pool) = app.pools.get(&service) else {
         return (
             gateway(502, r#"{"message": "Internal server error"}"#),
@@ -222,7 +249,37 @@ async fn respond(
             gateway(502, r#"{"message": "Internal server error"}"#)
         }
     };
-    (reply, Some(service))
+    (reply, Some(label))
+}
+
+/// Runs the authorizer `name` the way the stage's API Gateway would.
+async fn authorize(app: &App, name: &str, ask: authorize::Ask<'_>) -> Outcome {
+    let lambda = app
+        .workspace
+        .services
+        .get(name)
+        .and_then(|s| Some((s.authorizer.as_ref()?, app.pools.get(name)?)));
+    if let Some((authorizer, pool)) = lambda {
+        return authorize::lambda(name, authorizer, pool, &app.authorizer_cache, ask).await;
+    }
+    match app.stage.authorizers.get(name) {
+        Some(cognito) => authorize::cognito(name, cognito, ask.event),
+        // The loader refuses a route naming an authorizer the stage lacks.
+        None => Outcome::Refused {
+            refusal: authorize::CONFIGURATION,
+            note: format!("{name}: unknown"),
+        },
+    }
+}
+
+/// API Gateway's answer to a request its authorizer refused.
+fn refused(refusal: &authorize::Refusal) -> Reply {
+    Response::builder()
+        .status(refusal.status)
+        .header("content-type", "application/json")
+        .header("x-amzn-errortype", refusal.error_type)
+        .body(Full::new(Bytes::from_static(refusal.body.as_bytes())))
+        .expect("static response parts are valid")
 }
 
 fn proxy_reply(proxy: event::ProxyResponse) -> Reply {

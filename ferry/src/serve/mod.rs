@@ -3,6 +3,7 @@
 //! Runtime API, and serves HTTP on 127.0.0.1 the way the deployed API Gateway
 //! REST stage does, using the same route table that deploy wires.
 
+mod authorize;
 mod cors;
 pub mod event;
 mod front;
@@ -31,6 +32,8 @@ pub struct App {
     pub workspace: Workspace,
     pub stage: Stage,
     pub pools: BTreeMap<String, Arc<Pool>>,
+    /// The Lambda authorizers' answers, kept for their TTL.
+    pub authorizer_cache: authorize::Cache,
 }
 
 pub fn run(root: &Path, args: &ServeArgs) -> miette::Result<()> {
@@ -66,6 +69,7 @@ pub fn run(root: &Path, args: &ServeArgs) -> miette::Result<()> {
         workspace,
         stage,
         pools,
+        authorizer_cache: Default::default(),
     });
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .enable_all()
@@ -85,6 +89,9 @@ pub fn run(root: &Path, args: &ServeArgs) -> miette::Result<()> {
         let cloudfront = app.stage.front.as_ref().is_some_and(|f| !f.cache.behaviors.is_empty());
         if cloudfront || app.stage.api.cache.is_some() {
             println!("ferry: nothing is cached here; each request line says what the stage's cache would do");
+        }
+        for line in authorizer_notes(&app.workspace, &app.stage) {
+            println!("ferry: {line}");
         }
         let throttle = &app.stage.api.throttle;
         if throttle.stage.is_some() || !throttle.routes.is_empty() {
@@ -108,6 +115,29 @@ pub fn run(root: &Path, args: &ServeArgs) -> miette::Result<()> {
     // runtime's shutdown drops the tasks that hold busy ones.
     runtime.shutdown_timeout(Duration::from_secs(2));
     Ok(())
+}
+
+/// What serve says of each authorizer the routes use: a Lambda one runs
+/// as on AWS; a Cognito one cannot be checked offline.
+fn authorizer_notes(workspace: &Workspace, stage: &Stage) -> Vec<String> {
+    let used: std::collections::BTreeSet<&str> = workspace
+        .routes
+        .entries
+        .iter()
+        .filter_map(|e| e.auth.as_ref()?.authorizer())
+        .collect();
+    used.into_iter()
+        .map(|name| match workspace.services.get(name).and_then(|s| s.authorizer.as_ref()) {
+            Some(a) => format!(
+                "authorizer `{name}` runs before its routes, its answers cached {} s per identity as API Gateway does",
+                a.ttl_s
+            ),
+            None if stage.authorizers.contains_key(name) => format!(
+                "Cognito authorizer `{name}` is not checked locally: a request with a token passes, its claims unverified in requestContext.authorizer.claims"
+            ),
+            None => format!("authorizer `{name}` is not declared for stage `{}`", stage.name),
+        })
+        .collect()
 }
 
 /// The environment Lambda gives a function, plus `FERRY_OPT_DIR` pointing at
