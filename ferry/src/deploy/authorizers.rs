@@ -114,17 +114,21 @@ pub fn security_schemes(
                     .find_map(|s| s.strip_prefix("method.request.header."))
                     .unwrap_or("Unused")
                     .to_owned();
+                let mut authorizer = json!({
+                    "type": kind.as_str(),
+                    "authorizerUri": integration_uri(place.region, place.account, &format!("{function}:{alias}")),
+                    "authorizerResultTtlInSeconds": ttl_s,
+                });
+                // Optional without caching; an empty expression is invalid.
+                if !identity_sources.is_empty() {
+                    authorizer["identitySource"] = json!(identity_sources.join(", "));
+                }
                 json!({
                     "type": "apiKey",
                     "name": header,
                     "in": "header",
                     "x-amazon-apigateway-authtype": "custom",
-                    "x-amazon-apigateway-authorizer": {
-                        "type": kind.as_str(),
-                        "authorizerUri": integration_uri(place.region, place.account, &format!("{function}:{alias}")),
-                        "identitySource": identity_sources.join(", "),
-                        "authorizerResultTtlInSeconds": ttl_s,
-                    },
+                    "x-amazon-apigateway-authorizer": authorizer,
                 })
             }
             DesiredAuthorizer::Cognito {

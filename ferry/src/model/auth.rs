@@ -53,14 +53,14 @@ impl AuthorizerType {
 pub enum IdentitySource {
     Header(String),
     Query(String),
-    StageVariable(String),
+    /// A `$context` variable, by its dotted path (`identity.sourceIp`).
     Context(String),
 }
 
 impl IdentitySource {
     pub fn parse(text: &str) -> Result<Self, String> {
         let bad = || {
-            format!("`{text}` is not an identity source (`header:NAME`, `query:NAME`, `stage:NAME` or `context:NAME`)")
+            format!("`{text}` is not an identity source (`header:NAME`, `query:NAME` or `context:PATH`)")
         };
         let (kind, name) = text.split_once(':').ok_or_else(bad)?;
         let name_ok = !name.is_empty()
@@ -74,7 +74,11 @@ impl IdentitySource {
         match kind {
             "header" => Ok(IdentitySource::Header(name)),
             "query" => Ok(IdentitySource::Query(name)),
-            "stage" => Ok(IdentitySource::StageVariable(name)),
+            // API Gateway can read stage variables, but ferry sets none: the
+            // source would always be missing and every request refused.
+            "stage" => Err(format!(
+                "`{text}`: ferry deploys no stage variables, so this source would always be missing (`header:NAME`, `query:NAME` or `context:PATH`)"
+            )),
             "context" => Ok(IdentitySource::Context(name)),
             _ => Err(bad()),
         }
@@ -85,7 +89,6 @@ impl IdentitySource {
         match self {
             IdentitySource::Header(n) => format!("method.request.header.{n}"),
             IdentitySource::Query(n) => format!("method.request.querystring.{n}"),
-            IdentitySource::StageVariable(n) => format!("stageVariables.{n}"),
             IdentitySource::Context(n) => format!("context.{n}"),
         }
     }
@@ -96,7 +99,6 @@ impl fmt::Display for IdentitySource {
         match self {
             IdentitySource::Header(n) => write!(f, "header:{n}"),
             IdentitySource::Query(n) => write!(f, "query:{n}"),
-            IdentitySource::StageVariable(n) => write!(f, "stage:{n}"),
             IdentitySource::Context(n) => write!(f, "context:{n}"),
         }
     }
@@ -162,10 +164,12 @@ pub fn check_authorizer(
     diags: &mut Diagnostics,
 ) -> Option<LambdaAuthorizer> {
     let kind = raw.kind.as_ref().map(|k| *k.get_ref()).unwrap_or_default();
-    let ttl_s = ttl(raw.ttl.as_ref(), &format!("{prefix}.ttl"), file, diags)?;
+    // Every problem of the table is reported, not only the first.
+    let checked_ttl = ttl(raw.ttl.as_ref(), &format!("{prefix}.ttl"), file, diags);
+    let ttl_s = checked_ttl.unwrap_or(DEFAULT_TTL_S);
     let key = format!("{prefix}.identity-sources");
     let mut sources = Vec::new();
-    let mut ok = true;
+    let mut ok = checked_ttl.is_some();
     match &raw.identity_sources {
         None => sources.push(IdentitySource::parse(DEFAULT_IDENTITY).ok()?),
         Some(list) => {
@@ -174,7 +178,7 @@ pub fn check_authorizer(
                     Ok(source) if !sources.contains(&source) => sources.push(source),
                     Ok(_) => {}
                     Err(why) => {
-                        let help = "write `header:Authorization`, `query:token`, `stage:NAME` or `context:NAME`";
+                        let help = "write `header:Authorization`, `query:token` or `context:identity.sourceIp`";
                         diags.error(file, text.span(), key.clone(), why, Some(help.into()));
                         ok = false;
                     }
@@ -385,15 +389,20 @@ mod tests {
                 "method.request.header.Authorization",
             ),
             ("query:token", "method.request.querystring.token"),
-            ("stage:audience", "stageVariables.audience"),
-            ("context:sourceIp", "context.sourceIp"),
+            ("context:identity.sourceIp", "context.identity.sourceIp"),
         ];
         for (text, gateway) in cases {
             let source = IdentitySource::parse(text).unwrap();
             assert_eq!(source.gateway(), gateway);
             assert_eq!(source.to_string(), text);
         }
-        for bad in ["Authorization", "cookie:x", "header:", "header:a b"] {
+        for bad in [
+            "Authorization",
+            "cookie:x",
+            "header:",
+            "header:a b",
+            "stage:audience",
+        ] {
             assert!(IdentitySource::parse(bad).is_err(), "{bad}");
         }
     }

@@ -53,3 +53,12 @@ fn bad_authorizers_are_refused_with_file_line_key_and_help() {
         .service("plain", "routes = [\"GET /plain\"]\nauth = \"orders\"\n");
     insta::assert_snapshot!("auth_errors", fixture.redacted_errors());
 }
+
+#[test]
+fn a_refused_authorizer_table_is_reported_once_not_at_each_route() {
+    let fixture = authorizer(Fixture::new(), "slow", "ttl = 4000\n")
+        .service("items", "routes = [\"GET /items\"]\nauth = \"slow\"\n");
+    let errors = fixture.errors();
+    assert!(errors.contains("ttl"), "{errors}");
+    assert!(!errors.contains("is a service"), "{errors}");
+}

@@ -23,8 +23,8 @@ pub struct RawAuthorizer {
     #[serde(rename = "type")]
     #[schemars(with = "Option<AuthorizerType>")]
     pub kind: Option<Spanned<AuthorizerType>>,
-    /// Where the caller's identity is, each `header:NAME`, `query:NAME`,
-    /// `stage:NAME` (a stage variable) or `context:NAME`; a `token`
+    /// Where the caller's identity is, each `header:NAME`, `query:NAME` or
+    /// `context:PATH` (a `$context` variable, e.g. `identity.sourceIp`); a `token`
     /// authorizer takes exactly one `header:`. A request without them is
     /// refused with 401 before the function runs, and they are the cache
     /// key. Default: `["header:Authorization"]`.

@@ -176,6 +176,8 @@ pub fn cognito(name: &str, authorizer: &CognitoAuthorizer, event: &Value) -> Out
                 .ok()
         })
         .and_then(|b| serde_json::from_slice::<Value>(&b).ok())
+        .and_then(|v| v.as_object().map(stringified))
+        .map(Value::Object)
         .unwrap_or(Value::Null);
     Outcome::Allowed {
         context: json!({ "claims": claims }),
@@ -209,14 +211,14 @@ fn identity(sources: &[IdentitySource], event: &Value) -> Option<Vec<String>> {
                 IdentitySource::Query(name) => event["queryStringParameters"][name.as_str()]
                     .as_str()
                     .map(str::to_owned),
-                // serve has no stage variables.
-                IdentitySource::StageVariable(_) => None,
-                IdentitySource::Context(name) => match &event["requestContext"][name.as_str()] {
-                    Value::String(s) => Some(s.clone()),
-                    _ => event["requestContext"]["identity"][name.as_str()]
-                        .as_str()
-                        .map(str::to_owned),
-                },
+                IdentitySource::Context(path) => path
+                    .split('.')
+                    .try_fold(&event["requestContext"], |v, part| v.get(part))
+                    .and_then(|v| match v {
+                        Value::String(s) => Some(s.clone()),
+                        Value::Number(n) => Some(n.to_string()),
+                        _ => None,
+                    }),
             };
             value.filter(|v| !v.is_empty())
         })
@@ -289,12 +291,16 @@ fn parse_answer(body: &[u8]) -> Result<Answer, String> {
     let context = match value.get("context") {
         None | Some(Value::Null) => Map::new(),
         Some(Value::Object(map)) => {
-            if let Some((key, _)) = map.iter().find(|(_, v)| v.is_object() || v.is_array()) {
+            if let Some((key, _)) = map
+                .iter()
+                .find(|(_, v)| v.is_object() || v.is_array() || v.is_null())
+            {
                 return Err(format!(
                     "context value `{key}` is not a string, number or boolean"
                 ));
             }
-            map.clone()
+            // A Lambda proxy integration gets every value as a string.
+            stringified(map)
         }
         Some(_) => return Err("`context` is not an object".into()),
     };
@@ -350,3 +356,17 @@ fn wildcard(pattern: &str, text: &str) -> bool {
 #[cfg(test)]
 #[path = "authorize_tests.rs"]
 mod tests;
+
+/// `map` with each value as the string API Gateway passes a Lambda proxy
+/// integration (`"123"`, `"true"`); objects and arrays as their JSON.
+fn stringified(map: &Map<String, Value>) -> Map<String, Value> {
+    map.iter()
+        .map(|(k, v)| {
+            let text = match v {
+                Value::String(s) => s.clone(),
+                other => other.to_string(),
+            };
+            (k.clone(), Value::String(text))
+        })
+        .collect()
+}

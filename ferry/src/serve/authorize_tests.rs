@@ -66,7 +66,11 @@ fn the_identity_is_every_source_or_nothing() {
     };
     assert_eq!(
         identity(
-            &sources(&["header:Authorization", "query:tenant", "context:sourceIp"]),
+            &sources(&[
+                "header:Authorization",
+                "query:tenant",
+                "context:identity.sourceIp"
+            ]),
             &event
         ),
         Some(vec!["Bearer t".into(), "a".into(), "127.0.0.1".into()])
@@ -75,7 +79,9 @@ fn the_identity_is_every_source_or_nothing() {
         identity(&sources(&["header:Authorization", "query:other"]), &event),
         None
     );
-    assert_eq!(identity(&sources(&["stage:audience"]), &event), None);
+    // `$context.sourceIp` is not a variable of API Gateway's.
+    assert_eq!(identity(&sources(&["context:sourceIp"]), &event), None);
+    assert!(IdentitySource::parse("stage:audience").is_err());
 }
 
 #[test]
@@ -102,7 +108,11 @@ fn answers_are_policies_with_flat_contexts() {
     let ok = br#"{"principalId":"u1","policyDocument":{"Version":"2012-10-17","Statement":[{"Action":"execute-api:Invoke","Effect":"Allow","Resource":["*"]}]},"context":{"sub":"u1","n":3,"b":true}}"#;
     let answer = parse_answer(ok).unwrap();
     assert_eq!(answer.principal, "u1");
-    assert_eq!(answer.context["n"], 3);
+    // A proxy integration gets every value as a string, as on AWS.
+    assert_eq!(answer.context["n"], "3");
+    assert_eq!(answer.context["b"], "true");
+    let null = br#"{"principalId":"u1","policyDocument":{"Statement":[]},"context":{"x":null}}"#;
+    assert!(parse_answer(null).is_err());
     assert_eq!(decide(&answer.statements, ARN), Some(true));
     let nested =
         br#"{"principalId":"u1","policyDocument":{"Statement":[]},"context":{"x":{"y":1}}}"#;

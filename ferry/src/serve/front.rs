@@ -262,9 +262,17 @@ async fn authorize(app: &App, name: &str, ask: authorize::Ask<'_>) -> Outcome {
     if let Some((authorizer, pool)) = lambda {
         return authorize::lambda(name, authorizer, pool, &app.authorizer_cache, ask).await;
     }
-    match app.stage.authorizers.get(name) {
+    // Without `--stage`, the first stage that declares the pool (serve
+    // checks only that a token is there, which every declaration shares).
+    let declared = app.stage.authorizers.get(name).or_else(|| {
+        app.workspace
+            .stages
+            .values()
+            .find_map(|s| s.authorizers.get(name))
+    });
+    match declared {
         Some(cognito) => authorize::cognito(name, cognito, ask.event),
-        // The loader refuses a route naming an authorizer the stage lacks.
+        // The loader refuses a route naming an authorizer no stage declares.
         None => Outcome::Refused {
             refusal: authorize::CONFIGURATION,
             note: format!("{name}: unknown"),

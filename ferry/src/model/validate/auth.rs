@@ -50,6 +50,8 @@ pub(crate) fn check_names(
         for name in names {
             match services.get(name) {
                 Some(target) if target.authorizer.is_some() => {}
+                // Its authorizer table has errors of its own, already reported.
+                Some(target) if failed_authorizer(diags, target) => {}
                 Some(_) => diags.error(
                     usage.file,
                     usage.span.clone(),
@@ -155,4 +157,13 @@ pub(crate) fn stage_authorizers(
         }
     }
     out
+}
+
+/// Whether `service`'s `[package.metadata.ferry.authorizer]` was refused.
+fn failed_authorizer(diags: &Diagnostics, service: &Service) -> bool {
+    let file = service.dir.join("Cargo.toml").display().to_string();
+    diags
+        .errors
+        .iter()
+        .any(|e| e.file == file && e.key.starts_with("package.metadata.ferry.authorizer"))
 }
