@@ -4,7 +4,9 @@
 //! laid out as a `--manifest` folder, with the commit they were built from.
 //! The newest [`KEEP`] are kept. Copies, not links: the next build rewrites
 //! the zips in `target/lambda/` in place; each is hashed against the
-//! manifest before the folder is renamed into place.
+//! manifest before the folder is renamed into place. A stage with an
+//! artifact bucket keeps each release's manifest and zips there too; on a
+//! machine without the release, [`fetch`] fills the same folder from it.
 
 use std::path::{Path, PathBuf};
 
@@ -117,4 +119,64 @@ pub fn commit_beside(manifest_file: &Path) -> Option<Option<String>> {
     let text = std::fs::read(manifest_file.parent()?.join(PROVENANCE)).ok()?;
     let provenance: Provenance = serde_json::from_slice(&text).ok()?;
     Some(provenance.commit)
+}
+
+/// Fills the archive folder of the release whose manifest hashes to
+/// `sha256` from the artifact bucket: the manifest and every zip of it the
+/// bucket holds (a stage's own deploy keeps all it uses), each checked
+/// against its hash. Nothing is written when the bucket lacks the manifest.
+pub async fn fetch(
+    c: &crate::sdk::clients::Clients,
+    (root, app): (&Path, &str),
+    store: &ferry::model::store::ArtifactStore,
+    sha256: &str,
+) -> miette::Result<()> {
+    use miette::{miette, IntoDiagnostic};
+    let key = ferry::model::store::manifest_key(app, sha256);
+    let Some((bytes, commit)) = crate::read::store::object(c, &store.bucket, &key).await? else {
+        return Ok(());
+    };
+    if sha256_hex(&bytes) != sha256 {
+        return Err(miette!(
+            help = "deploy the stage again: its next release replaces the object",
+            "s3://{}/{key} does not hash to {sha256}",
+            store.bucket
+        ));
+    }
+    let manifest: Manifest = serde_json::from_slice(&bytes).into_diagnostic()?;
+    let dir = folder(root, sha256);
+    let partial = dir.with_extension(format!("partial-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&partial);
+    std::fs::create_dir_all(&partial).into_diagnostic()?;
+    for artifact in &manifest.artifacts {
+        let zip_key = ferry::model::store::zip_key(&artifact.sha256);
+        let Some((zip, _)) = crate::read::store::object(c, &store.bucket, &zip_key).await? else {
+            continue;
+        };
+        if sha256_hex(&zip) != artifact.sha256 {
+            return Err(miette!(
+                help = "deploy a stage that uses it again: ferry uploads it anew",
+                "s3://{}/{zip_key} does not hash to {}",
+                store.bucket,
+                artifact.sha256
+            ));
+        }
+        let dest = zip_in(&partial, &artifact.path);
+        if let Some(parent) = dest.parent() {
+            std::fs::create_dir_all(parent).into_diagnostic()?;
+        }
+        std::fs::write(dest, zip).into_diagnostic()?;
+    }
+    let provenance = serde_json::to_vec_pretty(&Provenance { commit }).into_diagnostic()?;
+    std::fs::write(partial.join(PROVENANCE), provenance).into_diagnostic()?;
+    std::fs::write(partial.join("manifest.json"), &bytes).into_diagnostic()?;
+    if std::fs::rename(&partial, &dir).is_err() {
+        let _ = std::fs::remove_dir_all(&partial);
+    }
+    eprintln!(
+        "ferry: fetched release manifest {} and its zips from s3://{}",
+        &sha256[..12.min(sha256.len())],
+        store.bucket
+    );
+    Ok(())
 }

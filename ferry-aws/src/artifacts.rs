@@ -70,6 +70,7 @@ pub fn provenance(
     manifest_file: &Path,
     saved: Option<&ferry::deploy::Plan>,
 ) {
+    desired.manifest_file = Some(manifest_file.to_string_lossy().into_owned());
     if let Some((commit, manifest)) = saved.and_then(|p| p.provenance()) {
         desired.commit = commit;
         desired.manifest_sha256 = manifest;

@@ -54,6 +54,7 @@ fn called() -> BTreeSet<String> {
         "sts",
         "cloudwatch",
         "ec2",
+        "s3",
     ];
     let mut out = BTreeSet::new();
     for quoted in text.split('"').skip(1).step_by(2) {
@@ -77,6 +78,16 @@ fn permission(call: &str) -> Option<String> {
     let (service, action) = call.split_once(':')?;
     if service == "sts" {
         return None; // GetCallerIdentity needs no permission.
+    }
+    if service == "s3" {
+        let permission = match action {
+            "HeadBucket" => "ListBucket",
+            "HeadObject" => "GetObject",
+            "PutBucketEncryption" => "PutEncryptionConfiguration",
+            "PutPublicAccessBlock" => "PutBucketPublicAccessBlock",
+            other => other,
+        };
+        return Some(format!("s3:{permission}"));
     }
     if service != "apigateway" {
         return Some(call.to_owned());
@@ -104,7 +115,8 @@ fn the_policies_grant_exactly_what_ferry_calls() {
     let root = Path::new(env!("CARGO_MANIFEST_DIR")).parent().unwrap();
     let ws = ferry::check::load(root).unwrap();
     let mut stages: Vec<_> = ws.stages.values().cloned().collect();
-    // The example's stages have neither a front door nor a VPC: one that has both.
+    // A stage with what the example's stages lack: a front door, a VPC and
+    // an artifact bucket ferry creates.
     let mut full = ws.stages["test"].clone();
     full.front = Some(FrontDoor {
         domain: Some("api.items.example.com".into()),
@@ -116,6 +128,15 @@ fn the_policies_grant_exactly_what_ferry_calls() {
         subnets: SubnetId::parse("subnet-0123abcd").into_iter().collect(),
         security_groups: SecurityGroupId::parse("sg-0123abcd").into_iter().collect(),
         ipv6_dual_stack: false,
+    });
+    full.artifacts = Some(ferry::model::store::ArtifactStore {
+        bucket: "items-artifacts-123456789012".into(),
+        create: true,
+        origin: ferry::model::store::StoreOrigin {
+            file: "deploy.toml".into(),
+            line: 1,
+            key: "app.artifact-bucket".into(),
+        },
     });
     stages.push(full);
     let (mut read, mut deploy) = (BTreeSet::new(), BTreeSet::new());

@@ -1,7 +1,8 @@
 //! `promote --from A --to B`: deploys to B exactly the artifacts A serves,
 //! with B's own settings. A's current release names its manifest by hash;
 //! the deploy that made it archived that manifest and its zips on this
-//! machine (see [`crate::archive`]), so nothing is built. Before anything
+//! machine (see [`crate::archive`]), or, for a stage with an artifact
+//! bucket, in the bucket, from which any machine fetches it. Nothing is built. Before anything
 //! is planned, each function version A serves is checked to hold the code
 //! the archived manifest has. The deploy to B is the ordinary one (plan,
 //! lock, apply), across regions when the stages differ.
@@ -59,6 +60,11 @@ pub async fn run(root: &Path, args: &PromoteArgs) -> miette::Result<ExitCode> {
         )
     })?;
     let manifest_file = crate::archive::folder(root, &sha).join("manifest.json");
+    if !manifest_file.is_file() {
+        if let Some(store) = &from.artifacts {
+            crate::archive::fetch(&clients, (root, app), store, &sha).await?;
+        }
+    }
     if !manifest_file.is_file() {
         return Err(miette!(
             help = format!(

@@ -121,6 +121,10 @@ fn corpus() -> Vec<Case> {
         case("permission resource", Append(GET, "\n[[package.metadata.ferry.permissions]]\nactions = [\"s3:GetObject\"]\nresources = [\"my-bucket\"]\n"), GET, "package.metadata.ferry.permissions.resources"),
         case("permission no resources", Append(GET, "\n[[package.metadata.ferry.permissions]]\nactions = [\"s3:GetObject\"]\n"), GET, "package.metadata.ferry.permissions.resources"),
         case("permission unknown key", Append(GET, "\n[[package.metadata.ferry.permissions]]\nactions = [\"s3:GetObject\"]\nresources = [\"*\"]\neffect = \"Deny\"\n"), GET, "effect"),
+        // The artifact bucket.
+        case("artifact bucket name", Replace(D, "[stages.test]\n", "[stages.test]\nartifact-bucket = \"Items_Artifacts\"\n"), D, "stages.test.artifact-bucket"),
+        case("artifact bucket key", Replace(D, "[stages.test]\n", "[stages.test]\nartifact-bucket = { name = \"items-artifacts\", create = \"yes\" }\n"), D, "create"),
+        Case { requests: true, ..case("artifact bucket missing", Replace(D, "[stages.test]\n", "[stages.test]\nartifact-bucket = \"items-artifacts-nowhere\"\n"), D, "stages.test.artifact-bucket") },
         // Authorizers.
         case("auth of no authorizer", Replace(CREATE, "auth = \"jwt\"", "auth = \"jtw\""), CREATE, "package.metadata.ferry.auth"),
         case("auth naming a service", Replace(CREATE, "auth = \"jwt\"", "auth = \"echo\""), CREATE, "package.metadata.ferry.auth"),

@@ -152,7 +152,7 @@ pub fn run(root: &Path, command: AwsCommand, aws: Option<AwsEntry>) -> miette::R
 
 /// The AWS SDK's generated crates: large, and little of their code runs in a
 /// deploy, whose time is the network's.
-pub const SDK_CRATES: [&str; 11] = [
+pub const SDK_CRATES: [&str; 12] = [
     "aws-sdk-apigateway",
     "aws-sdk-cloudfront",
     "aws-sdk-cloudwatchlogs",
@@ -160,6 +160,7 @@ pub const SDK_CRATES: [&str; 11] = [
     "aws-sdk-iam",
     "aws-sdk-lambda",
     "aws-sdk-route53",
+    "aws-sdk-s3",
     "aws-sdk-ssm",
     "aws-sdk-sso",
     "aws-sdk-ssooidc",

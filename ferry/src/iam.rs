@@ -306,6 +306,27 @@ pub fn policies(workspace: &Workspace, stage: &Stage, account: &str) -> Policies
             ["*".to_owned()],
         );
     }
+    if let Some(store) = &stage.artifacts {
+        let bucket = format!("arn:aws:s3:::{}", store.bucket);
+        let objects = format!("{bucket}/ferry/*");
+        // HeadBucket needs ListBucket; HeadObject, and Lambda taking the
+        // code with the caller's rights, GetObject.
+        read.allow(&["s3:GetBucketLocation", "s3:ListBucket"], [bucket.clone()]);
+        read.allow(&["s3:GetObject"], [objects.clone()]);
+        write.allow(&["s3:PutObject"], [objects]);
+        if store.create {
+            write.allow(
+                &[
+                    "s3:CreateBucket",
+                    "s3:PutBucketOwnershipControls",
+                    "s3:PutBucketPublicAccessBlock",
+                    "s3:PutBucketTagging",
+                    "s3:PutEncryptionConfiguration",
+                ],
+                [bucket],
+            );
+        }
+    }
     // A canary's bake reads its alarms' metrics; GetMetricData takes no resource.
     read.allow(&["cloudwatch:GetMetricData"], ["*".to_owned()]);
 

@@ -50,6 +50,10 @@ pub struct Applied {
 /// order, except that phase 2 runs different functions' actions in parallel.
 fn phase(action: &Action) -> (u8, Option<&str>) {
     match action {
+        // The zips are in the bucket before anything takes them from it.
+        Action::CreateArtifactBucket { .. } | Action::UploadArtifact { .. } => (0, None),
+        // Kept once the release it describes is recorded.
+        Action::UploadManifest { .. } => (6, None),
         // A canary is recorded before any alias shifts.
         Action::StartCanary { .. }
         | Action::CreateRole { .. }
@@ -136,7 +140,7 @@ pub async fn apply(
         failed: AtomicBool::new(false),
     };
     let mut outcome = Outcome::default();
-    for current in 1..=6u8 {
+    for current in 0..=6u8 {
         let actions: Vec<&Action> = plan
             .actions
             .iter()

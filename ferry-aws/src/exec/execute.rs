@@ -5,6 +5,7 @@
 //! source, and waits for each function write to settle.
 
 use aws_sdk_lambda::primitives::Blob;
+use ferry::deploy::action::S3Object;
 use ferry::deploy::front::api_domain;
 use ferry::deploy::plan::invoke_source_arn;
 use ferry::deploy::{Action, FunctionSettings, VersionRef};
@@ -14,9 +15,9 @@ use crate::read::wait;
 use crate::sdk::convert;
 use crate::sdk::fail::AwsError;
 use crate::write::front_apply::{self, NewDistribution};
-use crate::write::functions::{self, Code, Config};
+use crate::write::functions::{self, Code, CodeSource, Config};
 use crate::write::resources::{self, LayerVersion, NewApi};
-use crate::write::{dns, preflight, settings, teardown, versions};
+use crate::write::{dns, preflight, settings, store, teardown, versions};
 
 /// Applies one action; returns the id or ARN of what it made, if anything.
 pub(crate) async fn execute(ctx: &Ctx<'_>, action: &Action) -> Result<Option<String>, AwsError> {
@@ -59,12 +60,42 @@ pub(crate) async fn execute(ctx: &Ctx<'_>, action: &Action) -> Result<Option<Str
             resources::put_role_policy(c, role, policy, document).await?;
             Ok(None)
         }
+        Action::CreateArtifactBucket {
+            bucket,
+            region,
+            tags,
+        } => {
+            store::create_bucket(c, bucket, region, tags).await?;
+            Ok(None)
+        }
+        Action::UploadArtifact {
+            bucket,
+            key,
+            zip,
+            code_sha256,
+            ..
+        } => {
+            let bytes = read_zip(ctx, zip).await?.into_inner();
+            store::upload(c, (bucket, key), bytes, code_sha256).await?;
+            Ok(None)
+        }
+        Action::UploadManifest {
+            bucket,
+            key,
+            manifest,
+            sha256,
+            commit,
+        } => {
+            store::upload_manifest(c, (bucket, key), manifest, sha256, commit.as_deref()).await?;
+            Ok(None)
+        }
         Action::PublishLayerVersion {
             layer,
             arch,
             zip,
             description,
             compatible_runtimes,
+            s3,
             ..
         } => {
             let version = LayerVersion {
@@ -73,7 +104,8 @@ pub(crate) async fn execute(ctx: &Ctx<'_>, action: &Action) -> Result<Option<Str
                 description,
                 compatible_runtimes,
             };
-            let arn = resources::publish_layer(c, &version, read_zip(ctx, zip).await?).await?;
+            let source = code_source(ctx, zip, s3).await?;
+            let arn = resources::publish_layer(c, &version, source).await?;
             ctx.layer_arns
                 .lock()
                 .unwrap()
@@ -117,10 +149,11 @@ pub(crate) async fn execute(ctx: &Ctx<'_>, action: &Action) -> Result<Option<Str
             zip,
             settings,
             tags,
+            s3,
         } => {
             let config = resolve(ctx, settings)?;
             let code = Code {
-                zip: read_zip(ctx, zip).await?,
+                zip: code_source(ctx, zip, s3).await?,
                 code_sha256,
                 arch: *arch,
             };
@@ -133,10 +166,11 @@ pub(crate) async fn execute(ctx: &Ctx<'_>, action: &Action) -> Result<Option<Str
             arch,
             to,
             zip,
+            s3,
             ..
         } => {
             let code = Code {
-                zip: read_zip(ctx, zip).await?,
+                zip: code_source(ctx, zip, s3).await?,
                 code_sha256: to,
                 arch: *arch,
             };
@@ -412,6 +446,19 @@ fn resolve(ctx: &Ctx<'_>, settings: &FunctionSettings) -> Result<Config, AwsErro
     let published = ctx.layer_arns.lock().unwrap().clone();
     super::config::config(settings, ctx.secrets, |layer, arch| {
         published.get(&(layer.to_owned(), arch)).cloned()
+    })
+}
+
+/// A code write's zip: from the artifact bucket when the plan says so,
+/// else read to travel in the request.
+async fn code_source<'a>(
+    ctx: &Ctx<'_>,
+    zip: &str,
+    s3: &'a Option<S3Object>,
+) -> Result<CodeSource<'a>, AwsError> {
+    Ok(match s3 {
+        Some(object) => CodeSource::S3(object),
+        None => CodeSource::Zip(read_zip(ctx, zip).await?),
     })
 }
 

@@ -70,6 +70,7 @@ pub async fn read(
         canary,
         apigw_account: crate::read::stage_live::apigw_account(c, desired).await?,
         service_roles,
+        store: crate::read::store::read(c, desired, account).await?,
     };
     let access_log = crate::read::stage_live::access_log_group(c, desired).await?;
     live.log_groups.extend(access_log);
@@ -93,6 +94,9 @@ pub async fn preflight(
         crate::read::vpc::preflight(c, workspace, stage).await?;
     }
     crate::read::stage_live::preflight(c, stage).await?;
+    if let Some(store) = &stage.artifacts {
+        crate::read::store::check(c, store, &stage.region, account).await?;
+    }
     if let Some(door) = &stage.front {
         let front = DesiredFront {
             door: door.clone(),

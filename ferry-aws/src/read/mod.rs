@@ -2,7 +2,7 @@
 //! REST API, permissions, log groups and front door; its recorded releases;
 //! secret values; the functions' log events; a canary's metrics; and the
 //! reads that tell whether a write already landed or a function settled;
-//! the VPC preflight.
+//! the VPC preflight; the artifact bucket.
 //! Makes no write.
 
 pub mod front_live;
@@ -17,6 +17,7 @@ pub mod releases;
 pub mod secrets;
 pub mod stage_live;
 pub mod stage_versions;
+pub mod store;
 pub mod teardown;
 pub mod vpc;
 pub mod wait;

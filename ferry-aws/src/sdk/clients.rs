@@ -49,6 +49,8 @@ pub struct Clients {
     /// global endpoints whatever the region.
     pub cloudfront: aws_sdk_cloudfront::Client,
     pub route53: aws_sdk_route53::Client,
+    /// S3: the stage's artifact bucket, when it keeps one.
+    pub s3: aws_sdk_s3::Client,
     pub ssm: aws_sdk_ssm::Client,
     /// CloudWatch metrics: read by a canary's bake.
     pub cloudwatch: aws_sdk_cloudwatch::Client,
@@ -172,6 +174,20 @@ impl Clients {
             route53: client!(aws_sdk_route53),
             ssm: client!(aws_sdk_ssm),
             cloudwatch: client!(aws_sdk_cloudwatch),
+            s3: aws_sdk_s3::Client::from_conf(
+                aws_sdk_s3::config::Builder::from(&config)
+                    .credentials_provider(credentials.clone())
+                    .retry_classifier(ThrottlingByStatus)
+                    .retry_classifier(ExpiredCredentials(credentials.clone()))
+                    // An emulator on an address and port has no per-bucket
+                    // host names.
+                    .force_path_style(config.endpoint_url().is_some())
+                    // ferry sends each zip's SHA-256 itself (S3 checks it).
+                    .request_checksum_calculation(
+                        aws_sdk_s3::config::RequestChecksumCalculation::WhenRequired,
+                    )
+                    .build(),
+            ),
             pace: Pacer::default(),
             credentials,
             identity: tokio::sync::OnceCell::new(),

@@ -75,6 +75,17 @@ pub enum AwsError {
     #[diagnostic(help("{help}"))]
     Front { message: String, help: String },
 
+    /// The stage's artifact bucket is missing, another account's, or in
+    /// another region.
+    #[error("artifact bucket {bucket} ({place}): {why}")]
+    #[diagnostic(help("{help}"))]
+    ArtifactBucket {
+        bucket: String,
+        place: String,
+        why: String,
+        help: String,
+    },
+
     /// Subnets or security groups that EC2 does not have as deploy.toml says.
     #[error("{message}")]
     #[diagnostic(help("{help}"))]

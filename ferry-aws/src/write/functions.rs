@@ -10,7 +10,8 @@ use std::time::Duration;
 use aws_sdk_lambda::operation::create_function::builders::CreateFunctionFluentBuilder;
 use aws_sdk_lambda::operation::update_function_configuration::builders::UpdateFunctionConfigurationFluentBuilder;
 use aws_sdk_lambda::primitives::Blob;
-use aws_sdk_lambda::types::{FunctionCode, FunctionConfiguration};
+use aws_sdk_lambda::types::{FunctionCode, FunctionConfiguration, LayerVersionContentInput};
+use ferry::deploy::action::S3Object;
 use ferry::deploy::plan::INVOKE_STATEMENT_ID;
 use ferry::model::vpc::Vpc;
 use ferry::model::{Arch, Runtime, Tracing};
@@ -61,9 +62,39 @@ impl Config {
 
 /// A function's code: the zip and the CodeSha256 it has.
 pub struct Code<'a> {
-    pub zip: Blob,
+    pub zip: CodeSource<'a>,
     pub code_sha256: &'a str,
     pub arch: Arch,
+}
+
+/// Where Lambda takes a zip from: the request itself, or the stage's
+/// artifact bucket.
+#[derive(Clone)]
+pub enum CodeSource<'a> {
+    Zip(Blob),
+    S3(&'a S3Object),
+}
+
+impl CodeSource<'_> {
+    pub fn function_code(self) -> FunctionCode {
+        match self {
+            CodeSource::Zip(zip) => FunctionCode::builder().zip_file(zip).build(),
+            CodeSource::S3(o) => FunctionCode::builder()
+                .s3_bucket(&o.bucket)
+                .s3_key(&o.key)
+                .build(),
+        }
+    }
+
+    pub fn layer_content(self) -> LayerVersionContentInput {
+        match self {
+            CodeSource::Zip(zip) => LayerVersionContentInput::builder().zip_file(zip).build(),
+            CodeSource::S3(o) => LayerVersionContentInput::builder()
+                .s3_bucket(&o.bucket)
+                .s3_key(&o.key)
+                .build(),
+        }
+    }
 }
 
 pub async fn create(
@@ -118,7 +149,7 @@ fn create_request(
         .runtime(runtime(config.runtime))
         .handler("bootstrap")
         .role(&config.role)
-        .code(FunctionCode::builder().zip_file(code.zip).build())
+        .code(code.zip.function_code())
         .architectures(architecture(code.arch))
         .memory_size(config.memory_mb as i32)
         .timeout(config.timeout_s as i32)
@@ -161,7 +192,18 @@ pub async fn update_code(
         .await
         .update_function_code()
         .function_name(name)
-        .zip_file(code.zip)
+        .set_zip_file(match &code.zip {
+            CodeSource::Zip(zip) => Some(zip.clone()),
+            CodeSource::S3(_) => None,
+        })
+        .set_s3_bucket(match &code.zip {
+            CodeSource::S3(o) => Some(o.bucket.clone()),
+            CodeSource::Zip(_) => None,
+        })
+        .set_s3_key(match &code.zip {
+            CodeSource::S3(o) => Some(o.key.clone()),
+            CodeSource::Zip(_) => None,
+        })
         // The architecture travels with the code: Lambda takes it nowhere else.
         .architectures(architecture(code.arch))
         .set_revision_id(revision)
@@ -351,7 +393,7 @@ mod tests {
             .into_iter()
             .collect();
         let code = Code {
-            zip: Blob::new(b"zip".to_vec()),
+            zip: CodeSource::Zip(Blob::new(b"zip".to_vec())),
             code_sha256: "sha",
             arch: Arch::Arm64,
         };

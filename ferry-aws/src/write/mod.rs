@@ -12,5 +12,6 @@ pub mod lock;
 pub mod preflight;
 pub mod resources;
 pub mod settings;
+pub mod store;
 pub mod teardown;
 pub mod versions;

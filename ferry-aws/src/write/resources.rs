@@ -7,8 +7,6 @@
 use std::collections::BTreeMap;
 
 use aws_sdk_apigateway::types::{EndpointConfiguration, PutMode};
-use aws_sdk_lambda::primitives::Blob;
-use aws_sdk_lambda::types::LayerVersionContentInput;
 use ferry::deploy::action::InlinePolicy;
 use ferry::model::{Arch, EndpointType, Runtime};
 
@@ -18,6 +16,7 @@ use crate::sdk::convert::{architecture, endpoint, runtime, tags};
 use crate::sdk::fail::{self, AwsError};
 use crate::sdk::once;
 use crate::sdk::pace::Quota;
+use crate::write::functions::CodeSource;
 
 /// What a role is created with.
 pub struct NewRole<'a> {
@@ -104,7 +103,7 @@ pub struct LayerVersion<'a> {
 pub async fn publish_layer(
     c: &Clients,
     version: &LayerVersion<'_>,
-    zip: Blob,
+    zip: CodeSource<'_>,
 ) -> Result<String, AwsError> {
     let runtimes: Vec<_> = version
         .compatible_runtimes
@@ -119,11 +118,7 @@ pub async fn publish_layer(
             .publish_layer_version()
             .layer_name(version.layer)
             .description(version.description)
-            .content(
-                LayerVersionContentInput::builder()
-                    .zip_file(zip.clone())
-                    .build(),
-            )
+            .content(zip.clone().layer_content())
             .compatible_architectures(architecture(version.arch))
             .set_compatible_runtimes(Some(runtimes.clone()))
             .customize()

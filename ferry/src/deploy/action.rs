@@ -44,6 +44,33 @@ pub enum Action {
         document: String,
         changes: Vec<String>,
     },
+    /// The stage's artifact bucket, made private: default encryption,
+    /// public access blocked, objects owned by the bucket's account.
+    CreateArtifactBucket {
+        bucket: String,
+        region: String,
+        tags: BTreeMap<String, String>,
+    },
+    /// One zip into the artifact bucket under its content hash; S3 checks
+    /// the bytes against `code_sha256` (its `ChecksumSHA256`).
+    UploadArtifact {
+        bucket: String,
+        key: String,
+        zip: String,
+        code_sha256: String,
+        bytes: u64,
+    },
+    /// The build manifest of the release this deploy records, beside its
+    /// zips, so that `promote` finds the release on any machine.
+    UploadManifest {
+        bucket: String,
+        key: String,
+        /// The manifest file and its hex SHA-256, checked before the upload.
+        manifest: String,
+        sha256: String,
+        /// The commit it was built from, kept as the object's metadata.
+        commit: Option<String>,
+    },
     PublishLayerVersion {
         layer: String,
         arch: Arch,
@@ -52,6 +79,10 @@ pub enum Action {
         /// Carries the zip's hash, so a rerun finds the version it published.
         description: String,
         compatible_runtimes: Vec<Runtime>,
+        /// Where Lambda takes the zip from, when the stage keeps an
+        /// artifact bucket (else the zip travels in the request).
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        s3: Option<S3Object>,
     },
     CreateFunction {
         function: String,
@@ -60,6 +91,8 @@ pub enum Action {
         zip: String,
         settings: FunctionSettings,
         tags: BTreeMap<String, String>,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        s3: Option<S3Object>,
     },
     UpdateFunctionCode {
         function: String,
@@ -67,6 +100,8 @@ pub enum Action {
         from: String,
         to: String,
         zip: String,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        s3: Option<S3Object>,
     },
     /// `changes` is what the plan shows; `settings` is the whole
     /// configuration sent.
@@ -351,6 +386,14 @@ pub fn changed_functions(actions: &[Action]) -> std::collections::BTreeSet<&str>
             _ => None,
         })
         .collect()
+}
+
+/// A zip in the stage's artifact bucket.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct S3Object {
+    pub bucket: String,
+    pub key: String,
 }
 
 /// One configuration field that differs, as the plan shows it.

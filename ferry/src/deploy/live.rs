@@ -40,6 +40,9 @@ pub struct Live {
     /// The service roles the stage declares that exist, by name.
     #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
     pub service_roles: BTreeMap<String, super::roles::LiveRole>,
+    /// The artifact bucket, read only when the stage keeps one.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub store: Option<super::store::LiveStore>,
 }
 
 /// What access logging needs of API Gateway's account settings.

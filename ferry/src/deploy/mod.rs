@@ -23,6 +23,7 @@ pub mod stage_cache;
 pub mod stage_checks;
 pub mod stage_settings;
 pub mod state;
+pub mod store;
 pub mod watch;
 
 #[cfg(test)]
@@ -47,6 +48,8 @@ mod saved_tests;
 mod secret_tests;
 #[cfg(test)]
 mod stage_settings_tests;
+#[cfg(test)]
+mod store_tests;
 #[cfg(test)]
 mod tests;
 #[cfg(test)]

@@ -95,6 +95,7 @@ pub fn plan(desired: &Desired, live: &Live, prune: bool) -> Plan {
                 zip: layer.zip.clone(),
                 description: layer.description.clone(),
                 compatible_runtimes: layer.compatible_runtimes.clone(),
+                s3: None,
             });
         }
     }
@@ -219,11 +220,15 @@ pub fn plan(desired: &Desired, live: &Live, prune: bool) -> Plan {
             parameter: super::canary::parameter(&desired.app, &desired.stage),
         });
     }
+    if let (Some(store), Some(true)) = (&desired.store, live.store.as_ref().map(|s| s.exists)) {
+        unchanged.push(format!("artifact bucket {}", store.bucket));
+    }
     let at = (
         desired.app.as_str(),
         desired.stage.as_str(),
         desired.region.as_str(),
     );
+    super::store::route(desired, live.store.as_ref(), &mut actions);
     Plan::new(at, &live.account_id, actions, unchanged)
 }
 
@@ -296,6 +301,7 @@ fn function_actions(
             zip: function.zip.clone(),
             settings: settings(desired, live, function),
             tags: function.tags.clone(),
+            s3: None,
         });
         actions.extend(super::changes::concurrency(function, None));
         return;
@@ -309,6 +315,7 @@ fn function_actions(
             from: current.code_sha256.clone(),
             to: function.code_sha256.clone(),
             zip: function.zip.clone(),
+            s3: None,
         });
     }
     let changes = super::changes::config_changes(desired, live, function, current);

@@ -32,7 +32,10 @@ pub fn summary(plan: &Plan) -> Summary {
             | Action::CreateDistribution { .. }
             | Action::CreateInvalidation { .. }
             | Action::StartCanary { .. }
-            | Action::RecordRelease { .. } => s.create += 1,
+            | Action::RecordRelease { .. }
+            | Action::CreateArtifactBucket { .. }
+            | Action::UploadArtifact { .. }
+            | Action::UploadManifest { .. } => s.create += 1,
             Action::UpdateFunctionCode { .. }
             | Action::UpdateFunctionConfiguration { .. }
             | Action::AttachRolePolicies { .. }
@@ -69,6 +72,13 @@ pub fn summary(plan: &Plan) -> Summary {
 
 fn short(hash: &str) -> &str {
     &hash[..hash.len().min(12)]
+}
+
+/// Where a code write takes its zip from, when not from the request.
+fn from_s3(s3: &Option<super::action::S3Object>) -> String {
+    s3.as_ref()
+        .map(|o| format!(" from s3://{}", o.bucket))
+        .unwrap_or_default()
 }
 
 /// One line per action, the unchanged resources, then a summary line.
@@ -118,35 +128,59 @@ pub fn line(action: &Action) -> String {
                     parts.join("; ")
                 )
             }
+            Action::CreateArtifactBucket { bucket, region, .. } => format!(
+                "  + create   artifact bucket {bucket} in {region} (encrypted, public access blocked)"
+            ),
+            Action::UploadArtifact {
+                bucket,
+                key,
+                bytes,
+                ..
+            } => format!(
+                "  + upload   s3://{bucket}/{key} ({})",
+                crate::build::human_bytes(*bytes)
+            ),
+            Action::UploadManifest {
+                bucket, key, sha256, ..
+            } => format!(
+                "  + upload   s3://{bucket}/{key} (the release's build manifest {})",
+                short(sha256)
+            ),
             Action::PublishLayerVersion {
                 layer,
                 arch,
                 code_sha256,
+                s3,
                 ..
             } => format!(
-                "  + publish  layer {layer} ({arch}) sha256 {}",
-                short(code_sha256)
+                "  + publish  layer {layer} ({arch}) sha256 {}{}",
+                short(code_sha256),
+                from_s3(s3)
             ),
             Action::CreateFunction {
                 function,
                 arch,
                 code_sha256,
+                s3,
                 ..
             } => format!(
-                "  + create   function {function} ({arch}) sha256 {}",
-                short(code_sha256)
+                "  + create   function {function} ({arch}) sha256 {}{}",
+                short(code_sha256),
+                from_s3(s3)
             ),
             Action::UpdateFunctionCode {
                 function,
                 arch,
                 from,
                 to,
+                s3,
                 ..
             } => {
                 format!(
-                    "  ~ update   function {function} code ({arch}) {} -> {}",
+                    "  ~ update   function {function} code ({arch}) {} -> {}{}",
                     short(from),
-                    short(to)
+                    short(to),
+                    from_s3(s3)
                 )
             }
             Action::UpdateFunctionConfiguration {

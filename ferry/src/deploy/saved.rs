@@ -202,6 +202,9 @@ fn upload(action: &Action) -> Option<(&str, &str)> {
             zip,
             to: code_sha256,
             ..
+        }
+        | Action::UploadArtifact {
+            zip, code_sha256, ..
         } => Some((zip, code_sha256)),
         _ => None,
     }

@@ -174,6 +174,7 @@ fn a_saved_plan_is_refused_when_an_artifact_it_uploads_changed() {
         from: "old".into(),
         to: crate::build::pack::code_sha256(b"zip bytes"),
         zip: zip_path,
+        s3: None,
     };
     let (mut made, live) = first_deploy();
     made.actions = vec![action];

@@ -41,6 +41,11 @@ pub struct Desired {
     pub commit: Option<String>,
     /// The hex SHA-256 of the build manifest deployed, for the release.
     pub manifest_sha256: Option<String>,
+    /// That manifest's file, which a stage with an artifact bucket keeps
+    /// there for each release.
+    pub manifest_file: Option<String>,
+    /// The S3 bucket the stage's zips go through, if it keeps one.
+    pub store: Option<super::store::DesiredStore>,
 }
 
 impl Desired {
@@ -161,6 +166,14 @@ pub struct DesiredApi {
 /// Why a manifest cannot be deployed to a stage.
 #[derive(Debug, thiserror::Error, miette::Diagnostic, PartialEq, Eq)]
 pub enum DesiredError {
+    #[error("{name} ({arch}) is {size} zipped; Lambda takes at most 50 MB in a request, and stage `{stage}` has no artifact bucket")]
+    #[diagnostic(help("give the stage an S3 bucket: `artifact-bucket = {{ name = \"…\", create = true }}` under [stages.{stage}] (or [app]) in deploy.toml; zips up to 250 MB unzipped then deploy through it"))]
+    NeedsArtifactBucket {
+        name: String,
+        arch: Arch,
+        size: String,
+        stage: String,
+    },
     #[error("the manifest has no {kind} `{name}` for {arch}; run `cargo xtask build` (or build with --arch {arch})")]
     #[diagnostic(help("build for the stage's architectures, or pass the matching --manifest"))]
     MissingArtifact {
@@ -247,6 +260,7 @@ pub fn desired(
     let mut layers = BTreeMap::new();
     let mut functions = BTreeMap::new();
     let mut service_roles = BTreeMap::new();
+    let mut used = Vec::new();
     let role = match &stage.role {
         Some(arn) => DesiredRole::Arn(arn.clone()),
         None => DesiredRole::Managed(managed_role_name(&app, &stage.name)),
@@ -276,6 +290,7 @@ pub fn desired(
                             name: name.clone(),
                             arch: service.architecture,
                         })?;
+                    used.push(built);
                     let aws_name = format!("{app}-{name}");
                     let description = built
                         .layer
@@ -307,6 +322,7 @@ pub fn desired(
                 }
             }
         }
+        used.push(artifact);
         let env = resolve_env(&settings.function_name, &settings.env, secrets)?;
         let function_role = match &role {
             DesiredRole::Managed(_) if !service.permissions.is_empty() => {
@@ -375,6 +391,8 @@ pub fn desired(
     super::release::fill_digests(&mut functions, &layers);
     super::record::check_size(&app, &stage.name, &functions)?;
     Ok(Desired {
+        store: super::store::desired(stage, &used)?,
+        manifest_file: None,
         commit: None,
         manifest_sha256: None,
         front,

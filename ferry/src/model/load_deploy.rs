@@ -52,6 +52,10 @@ pub(crate) fn app(
             .map_or(DEFAULT_RUNTIME, |r| *r.get_ref()),
         services,
         layers,
+        artifacts: raw
+            .artifact_bucket
+            .as_ref()
+            .and_then(|b| super::store::check(b, "app.artifact-bucket", file, diags)),
     })
 }
 
@@ -398,6 +402,10 @@ fn stage(
             }),
         account,
         profile,
+        artifacts: match &raw.artifact_bucket {
+            Some(b) => super::store::check(b, &key("artifact-bucket"), file, diags),
+            None => app.artifacts.clone(),
+        },
     })
 }
 

@@ -19,9 +19,11 @@ mod raw_cache;
 mod raw_cors;
 pub mod raw_permissions;
 mod raw_stage_api;
+pub mod raw_store;
 pub mod raw_vpc;
 pub mod route;
 pub mod stage_api;
+pub mod store;
 mod validate;
 pub mod vpc;
 
@@ -90,6 +92,8 @@ pub struct App {
     pub services: Vec<String>,
     /// The globs of the layer crate folders (`app.layers`, default `layers/*`).
     pub layers: Vec<String>,
+    /// The artifact bucket of every stage without its own.
+    pub artifacts: Option<store::ArtifactStore>,
 }
 
 /// One Lambda function: a crate matched by `app.services`.
@@ -185,6 +189,8 @@ pub struct Stage {
     pub account: Option<AccountPin>,
     /// The AWS config profile that reaches the stage, if not the default chain.
     pub profile: Option<String>,
+    /// The S3 bucket the stage's zips go through (its own, else `[app]`'s).
+    pub artifacts: Option<store::ArtifactStore>,
 }
 
 /// The account a stage must be in, and where deploy.toml says so.
@@ -292,6 +298,7 @@ impl Stage {
             authorizers: BTreeMap::new(),
             front: None,
             overrides: BTreeMap::new(),
+            artifacts: None,
             protected: None,
             account: None,
             profile: None,

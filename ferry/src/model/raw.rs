@@ -264,6 +264,12 @@ pub struct RawApp {
     /// `["layers/*"]`.
     #[schemars(with = "Option<Vec<String>>")]
     pub layers: Option<Spanned<Vec<Spanned<String>>>>,
+    /// The S3 bucket every stage uploads its zips to and deploys them
+    /// from (a stage's own `artifact-bucket` wins): a name, or
+    /// `{ name = "…", create = true }`. Required for a zip over 50 MB.
+    /// Default: none; zips go to Lambda directly.
+    #[schemars(with = "Option<super::raw_store::RawArtifactBucket>")]
+    pub artifact_bucket: Option<Spanned<super::raw_store::RawArtifactBucket>>,
 }
 
 /// `[stages.NAME]` of deploy.toml: one place the app deploys to.
@@ -314,6 +320,10 @@ pub struct RawStage {
     /// to `false`, to allow it). Default: `false`.
     #[schemars(with = "Option<bool>")]
     pub protected: Option<Spanned<bool>>,
+    /// The S3 bucket this stage uploads its zips to and deploys them from,
+    /// over `[app]`'s. Default: `[app]`'s `artifact-bucket`.
+    #[schemars(with = "Option<super::raw_store::RawArtifactBucket>")]
+    pub artifact_bucket: Option<Spanned<super::raw_store::RawArtifactBucket>>,
     /// `[stages.NAME.authorizers.NAME]`: Cognito user pool authorizers that
     /// routes name in `auth`. Default: none.
     #[serde(default)]
