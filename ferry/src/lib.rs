@@ -40,6 +40,9 @@ pub fn main() -> ExitCode {
 
 /// The command line with `aws` (ferry-aws's entry point) in process, when given.
 pub fn main_with(aws: Option<AwsEntry>) -> ExitCode {
+    if let Some(code) = build::wrap::run_if_wrapping() {
+        return code;
+    }
     report(dispatch(Cli::parse(), aws))
 }
 

@@ -1,5 +1,6 @@
 //! The external tools ferry drives, found or installed on first use into a
-//! project-local folder (`.ferry/tools`), each step said out loud: rustup
+//! project-local folder (`.ferry/tools`, or `FERRY_TOOLS_DIR` for one folder
+//! that every checkout on a machine shares), each step said out loud: rustup
 //! targets, zig and cargo-zigbuild (PyPI). What cannot be installed is an
 //! error naming the fix.
 
@@ -15,7 +16,17 @@ use crate::model::Arch;
 pub const ZIGLANG: &str = "ziglang==0.17.1";
 pub const CARGO_ZIGBUILD: &str = "cargo-zigbuild==0.24.1";
 
-/// The Python virtual environment under `<root>/.ferry/tools/venv`.
+/// Where the tools live: `FERRY_TOOLS_DIR`, else `<root>/.ferry/tools`. A
+/// shared compile cache needs one path for every checkout, since the paths
+/// of zig and cargo-zigbuild reach rustc's command line (the linker).
+pub fn tools_dir(root: &Path) -> PathBuf {
+    match std::env::var_os("FERRY_TOOLS_DIR") {
+        Some(dir) if !dir.is_empty() => root.join(dir),
+        _ => root.join(".ferry/tools"),
+    }
+}
+
+/// The Python virtual environment under [`tools_dir`]`/venv`.
 pub struct Venv {
     pub dir: PathBuf,
 }
@@ -23,7 +34,7 @@ pub struct Venv {
 impl Venv {
     pub fn new(root: &Path) -> Self {
         Self {
-            dir: root.join(".ferry/tools/venv"),
+            dir: tools_dir(root).join("venv"),
         }
     }
 

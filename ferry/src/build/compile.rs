@@ -1,6 +1,6 @@
 //! Runs `cargo zigbuild` for one invocation of the build plan: every selected
 //! crate, every target, one shared target directory, host paths remapped out
-//! of the binaries.
+//! of the binaries by ferry itself as cargo's rustc wrapper (`wrap`).
 
 use std::path::{Path, PathBuf};
 use std::process::Command;
@@ -8,6 +8,7 @@ use std::process::Command;
 use miette::{miette, IntoDiagnostic, WrapErr};
 
 use super::select::CargoInvocation;
+use super::wrap::{user_wrapper, Remap};
 use crate::model::Arch;
 use crate::tools::ZigTools;
 
@@ -55,21 +56,6 @@ pub fn args(invocation: &CargoInvocation, define_profile: bool) -> Vec<String> {
     args
 }
 
-/// `--remap-path-prefix` flags that keep the workspace and cargo home paths
-/// out of binaries (panic locations, debug info), so builds in different
-/// folders give the same bytes.
-pub fn remap_flags(root: &Path) -> Vec<String> {
-    let cargo_home = std::env::var_os("CARGO_HOME")
-        .map(PathBuf::from)
-        .or_else(|| std::env::var_os("HOME").map(|h| PathBuf::from(h).join(".cargo")));
-    let mut flags = Vec::new();
-    if let Some(home) = cargo_home {
-        flags.push(format!("--remap-path-prefix={}=/cargo", home.display()));
-    }
-    flags.push(format!("--remap-path-prefix={}=/workspace", root.display()));
-    flags
-}
-
 /// The exact `cargo zigbuild` command ferry runs for `invocation`.
 pub fn command(
     root: &Path,
@@ -93,24 +79,17 @@ pub fn command(
             command.env("PATH", joined);
         }
     }
-    let remap = remap_flags(root).join(" ");
-    // RUSTFLAGS, when set, replaces every per-target setting, so the remap
-    // flags join it there; otherwise they go to the per-target variable, which
-    // leaves the host-built build scripts and proc macros untouched.
-    match std::env::var("RUSTFLAGS") {
-        Ok(user) => {
-            command.env("RUSTFLAGS", format!("{user} {remap}"));
-        }
-        Err(_) => {
-            for (arch, _) in &invocation.targets {
-                let var = format!(
-                    "CARGO_TARGET_{}_RUSTFLAGS",
-                    arch.triple().to_uppercase().replace('-', "_")
-                );
-                let user = std::env::var(&var).map(|v| v + " ").unwrap_or_default();
-                command.env(var, format!("{user}{remap}"));
-            }
-        }
+    // ferry runs as cargo's rustc wrapper to remap host paths per crate
+    // (see `wrap`), in front of the user's own wrapper, which cargo would
+    // otherwise have run: the environment variable wins over its config.
+    let exe = std::env::current_exe()
+        .into_diagnostic()
+        .wrap_err("ferry cannot find its own executable, which it runs as cargo's rustc wrapper")?;
+    command
+        .env("RUSTC_WRAPPER", exe)
+        .env_remove("CARGO_BUILD_RUSTC_WRAPPER");
+    for (var, value) in Remap::new(root).env(user_wrapper(root).as_deref()) {
+        command.env(var, value);
     }
     Ok(command)
 }

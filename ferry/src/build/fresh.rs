@@ -109,13 +109,15 @@ pub fn sources_digest(
     for path in outside {
         stat(&path, &path, &mut hasher);
     }
-    // The exact cargo command lines, with ferry's profile settings and the
-    // remap flags, which name the root: a moved workspace compiles again.
+    // The exact cargo command lines, with ferry's profile settings, the
+    // remapping, which names the root (a moved workspace compiles again), and
+    // the rustc wrapper ferry hands on to.
     hasher.update(format!(
-        "ferry {} at {}\n{:?}\n",
+        "ferry {} at {}\n{}\n{:?}\n",
         env!("CARGO_PKG_VERSION"),
         root.display(),
-        super::compile::remap_flags(root)
+        super::wrap::Remap::new(root).describe(),
+        super::wrap::user_wrapper(root)
     ));
     for invocation in invocations {
         hasher.update(format!("{:?}\n", super::compile::args(invocation, true)));

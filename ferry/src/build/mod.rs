@@ -9,6 +9,7 @@ pub mod elf;
 pub mod fresh;
 pub mod pack;
 pub mod select;
+pub mod wrap;
 
 use std::path::{Path, PathBuf};
 use std::time::Instant;
