@@ -24,6 +24,13 @@ pub fn target_dir(root: &Path) -> PathBuf {
     }
 }
 
+/// cargo's home: `CARGO_HOME`, else `~/.cargo`.
+pub fn cargo_home() -> Option<PathBuf> {
+    std::env::var_os("CARGO_HOME")
+        .map(PathBuf::from)
+        .or_else(|| std::env::var_os("HOME").map(|h| PathBuf::from(h).join(".cargo")))
+}
+
 /// Where cargo leaves a binary built for `arch`.
 pub fn binary_path(target_dir: &Path, arch: Arch, bin: &str) -> PathBuf {
     target_dir.join(arch.triple()).join(PROFILE).join(bin)

@@ -220,9 +220,7 @@ fn declared_reads(
             );
         }
     }
-    let cargo_home = std::env::var_os("CARGO_HOME")
-        .map(PathBuf::from)
-        .or_else(|| std::env::var_os("HOME").map(|h| PathBuf::from(h).join(".cargo")));
+    let cargo_home = super::compile::cargo_home();
     reads.retain(|p| {
         p.is_absolute()
             && !p.starts_with(root)

@@ -25,13 +25,10 @@ pub struct Remap {
 
 impl Remap {
     pub fn new(root: &Path) -> Self {
-        let cargo_home = std::env::var_os("CARGO_HOME")
-            .map(PathBuf::from)
-            .or_else(|| std::env::var_os("HOME").map(|h| PathBuf::from(h).join(".cargo")));
         Self {
             workspace: root.to_path_buf(),
             target_dir: super::compile::target_dir(root),
-            cargo_home,
+            cargo_home: super::compile::cargo_home(),
         }
     }
 
@@ -160,7 +157,7 @@ pub fn user_wrapper(root: &Path) -> Option<OsString> {
             return Some(value).filter(|v| !v.is_empty());
         }
     }
-    let home = Remap::new(root).cargo_home;
+    let home = super::compile::cargo_home();
     let configs = root
         .ancestors()
         .flat_map(|dir| [dir.join(".cargo/config.toml"), dir.join(".cargo/config")])
