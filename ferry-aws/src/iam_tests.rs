@@ -23,6 +23,7 @@ const BEHIND_CALLS: &[(&str, &str)] = &[
     ("lambda:GetLayerVersion", "CreateFunction and UpdateFunctionConfiguration read each layer version"),
     ("logs:TagResource", "CreateLogGroup with tags"),
     ("ec2:DescribeVpcs", "Lambda asks it of the caller when a function joins a VPC"),
+    ("firehose:TagDeliveryStream", "CreateDeliveryStream with tags"),
 ];
 
 fn sources(dir: &Path, out: &mut String) {
@@ -55,6 +56,7 @@ fn called() -> BTreeSet<String> {
         "cloudwatch",
         "ec2",
         "s3",
+        "firehose",
     ];
     let mut out = BTreeSet::new();
     for quoted in text.split('"').skip(1).step_by(2) {
@@ -116,7 +118,7 @@ fn the_policies_grant_exactly_what_ferry_calls() {
     let ws = ferry::check::load(root).unwrap();
     let mut stages: Vec<_> = ws.stages.values().cloned().collect();
     // A stage with what the example's stages lack: a front door, a VPC and
-    // an artifact bucket ferry creates.
+    // an artifact bucket and a log archive ferry creates.
     let mut full = ws.stages["test"].clone();
     full.front = Some(FrontDoor {
         domain: Some("api.items.example.com".into()),
@@ -137,6 +139,18 @@ fn the_policies_grant_exactly_what_ferry_calls() {
             line: 1,
             key: "app.artifact-bucket".into(),
         },
+    });
+    full.log_archive = Some(ferry::model::archive::LogArchive {
+        bucket: ferry::model::store::ArtifactStore {
+            bucket: "items-logs-123456789012".into(),
+            create: true,
+            origin: ferry::model::store::StoreOrigin {
+                file: "deploy.toml".into(),
+                line: 1,
+                key: "stages.test.log-archive.bucket".into(),
+            },
+        },
+        prefix: "logs/items/test/".into(),
     });
     stages.push(full);
     let (mut read, mut deploy) = (BTreeSet::new(), BTreeSet::new());

@@ -51,7 +51,9 @@ pub struct Applied {
 fn phase(action: &Action) -> (u8, Option<&str>) {
     match action {
         // The zips are in the bucket before anything takes them from it.
-        Action::CreateArtifactBucket { .. } | Action::UploadArtifact { .. } => (0, None),
+        Action::CreateArtifactBucket { .. }
+        | Action::UploadArtifact { .. }
+        | Action::CreateLogBucket { .. } => (0, None),
         // Kept once the release it describes is recorded.
         Action::UploadManifest { .. } => (6, None),
         // A canary is recorded before any alias shifts.
@@ -60,7 +62,10 @@ fn phase(action: &Action) -> (u8, Option<&str>) {
         | Action::AttachRolePolicies { .. }
         | Action::PutRolePolicy { .. }
         | Action::PublishLayerVersion { .. }
-        | Action::CreateRestApi { .. } => (1, None),
+        | Action::CreateRestApi { .. }
+        // The archive's stream after its roles (plan order).
+        | Action::CreateDeliveryStream { .. }
+        | Action::UpdateDeliveryStream { .. } => (1, None),
         Action::CreateLogGroup { name, .. } | Action::PutRetentionPolicy { name, .. } => {
             (2, Some(name.trim_start_matches("/aws/lambda/")))
         }
@@ -79,7 +84,10 @@ fn phase(action: &Action) -> (u8, Option<&str>) {
         | Action::SetApiGatewayAccountRole { .. }
         | Action::UpdateStageSettings { .. }
         | Action::FlushStageCache { .. }
-        | Action::SetStageDeployment { .. } => (3, None),
+        | Action::SetStageDeployment { .. }
+        // Once every log group it subscribes exists (phase 2, and the
+        // access log's with the stage settings).
+        | Action::PutSubscriptionFilter { .. } => (3, None),
         // CloudFront points at the stage once it serves the new deployment.
         Action::CreateDistribution { .. }
         | Action::UpdateDistributionOrigin { .. }
@@ -98,7 +106,10 @@ fn phase(action: &Action) -> (u8, Option<&str>) {
         | Action::DeleteApiStage { .. }
         | Action::DeleteLayerVersion { .. }
         | Action::DeleteRole { .. }
-        | Action::DeleteLogGroup { .. } => (5, None),
+        | Action::DeleteLogGroup { .. }
+        // Filters, then roles and stream, in plan order.
+        | Action::DeleteSubscriptionFilter { .. }
+        | Action::DeleteDeliveryStream { .. } => (5, None),
         // What the stage serves now, once all of it is in place; a
         // destroy's release records go last.
         Action::RecordRelease { .. }

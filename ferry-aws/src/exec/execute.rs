@@ -17,7 +17,7 @@ use crate::sdk::fail::AwsError;
 use crate::write::front_apply::{self, NewDistribution};
 use crate::write::functions::{self, Code, CodeSource, Config};
 use crate::write::resources::{self, LayerVersion, NewApi};
-use crate::write::{dns, preflight, settings, store, teardown, versions};
+use crate::write::{archive, dns, preflight, settings, store, teardown, versions};
 
 /// Applies one action; returns the id or ARN of what it made, if anything.
 pub(crate) async fn execute(ctx: &Ctx<'_>, action: &Action) -> Result<Option<String>, AwsError> {
@@ -64,8 +64,48 @@ pub(crate) async fn execute(ctx: &Ctx<'_>, action: &Action) -> Result<Option<Str
             bucket,
             region,
             tags,
+        }
+        | Action::CreateLogBucket {
+            bucket,
+            region,
+            tags,
         } => {
             store::create_bucket(c, bucket, region, tags).await?;
+            Ok(None)
+        }
+        Action::CreateDeliveryStream {
+            name,
+            destination,
+            tags,
+        } => {
+            archive::create_stream(c, name, destination, tags).await?;
+            Ok(None)
+        }
+        Action::UpdateDeliveryStream {
+            name,
+            version_id,
+            destination_id,
+            to,
+            ..
+        } => {
+            archive::update_stream(c, name, (version_id, destination_id), to).await?;
+            Ok(None)
+        }
+        Action::PutSubscriptionFilter {
+            log_group,
+            filter,
+            destination_arn,
+            role_arn,
+        } => {
+            archive::put_filter(c, (log_group, filter), destination_arn, role_arn).await?;
+            Ok(None)
+        }
+        Action::DeleteSubscriptionFilter { log_group, filter } => {
+            archive::delete_filter(c, log_group, filter).await?;
+            Ok(None)
+        }
+        Action::DeleteDeliveryStream { name } => {
+            archive::delete_stream(c, name).await?;
             Ok(None)
         }
         Action::UploadArtifact {

@@ -71,9 +71,12 @@ pub async fn read(
         apigw_account: crate::read::stage_live::apigw_account(c, desired).await?,
         service_roles,
         store: crate::read::store::read(c, desired, account).await?,
+        log_archive: None,
     };
     let access_log = crate::read::stage_live::access_log_group(c, desired).await?;
     live.log_groups.extend(access_log);
+    let groups = live.log_groups.keys().cloned();
+    live.log_archive = crate::read::archive::read(c, desired, groups, account).await?;
     crate::read::releases::canary_versions(c, &mut live, &desired.stage).await?;
     Ok(live)
 }
@@ -96,6 +99,9 @@ pub async fn preflight(
     crate::read::stage_live::preflight(c, stage).await?;
     if let Some(store) = &stage.artifacts {
         crate::read::store::check(c, store, &stage.region, account).await?;
+    }
+    if let Some(archive) = &stage.log_archive {
+        crate::read::store::check(c, &archive.bucket, &stage.region, account).await?;
     }
     if let Some(door) = &stage.front {
         let front = DesiredFront {

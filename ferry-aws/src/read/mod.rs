@@ -2,9 +2,10 @@
 //! REST API, permissions, log groups and front door; its recorded releases;
 //! secret values; the functions' log events; a canary's metrics; and the
 //! reads that tell whether a write already landed or a function settled;
-//! the VPC preflight; the artifact bucket.
+//! the VPC preflight; the artifact bucket; the log archive.
 //! Makes no write.
 
+pub mod archive;
 pub mod front_live;
 pub mod iam;
 pub mod landed;

@@ -48,10 +48,12 @@ pub async fn check(
             match status {
                 Some(404) if store.create => return Ok(false),
                 Some(404) => {
-                    return Err(refuse(
-                        format!("no such bucket (account {account})"),
-                        "create it in the stage's region, or write `artifact-bucket = { name = \"…\", create = true }` and ferry creates it (encrypted, public access blocked)",
-                    ))
+                    let help = if store.origin.key.ends_with("log-archive.bucket") {
+                        "create it in the stage's region, or add `create = true` to the stage's `log-archive` and ferry creates it (encrypted, public access blocked)"
+                    } else {
+                        "create it in the stage's region, or write `artifact-bucket = { name = \"…\", create = true }` and ferry creates it (encrypted, public access blocked)"
+                    };
+                    return Err(refuse(format!("no such bucket (account {account})"), help));
                 }
                 Some(403) => {
                     return Err(refuse(

@@ -7,6 +7,7 @@
 use std::collections::{BTreeMap, BTreeSet};
 
 use ferry::deploy::destroy::{ApiToDestroy, DestroyLive, FrontToDestroy, RoleToDestroy};
+use ferry::deploy::log_archive::stream_name;
 use ferry::deploy::record;
 use ferry::deploy::roles::role_path;
 use ferry::deploy::state::{managed_role_name, TAG_APP, TAG_STAGE};
@@ -77,6 +78,14 @@ pub async fn read(
     for role in &mut service_roles {
         role.used_by = used_by(&format!("arn:aws:iam::{account}:role{path}{}", role.name));
     }
+    let log_groups = log_groups(c, (app, stage), account, &ours_tags).await?;
+    // Every group of the stage's name, tagged or not: a filter on a kept
+    // group would name a stream that is gone.
+    let mut archive_groups: Vec<String> = live::log_groups(c, app, &stage.name)
+        .await?
+        .into_keys()
+        .collect();
+    archive_groups.push(AccessLog::group(&stage.api.name, &stage.name));
     Ok(DestroyLive {
         service_roles,
         account: account.to_owned(),
@@ -87,7 +96,11 @@ pub async fn read(
         unused_layer_versions,
         shared_layer_versions,
         role,
-        log_groups: log_groups(c, (app, stage), account, &ours_tags).await?,
+        archive_stream: crate::read::archive::stream(c, &stream_name(app, &stage.name))
+            .await?
+            .map(|_| stream_name(app, &stage.name)),
+        archive_filters: crate::read::archive::filtered_groups(c, &archive_groups).await?,
+        log_groups,
         records: records(c, app, &stage.name).await?,
     })
 }

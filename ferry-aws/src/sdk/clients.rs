@@ -44,6 +44,8 @@ pub struct Clients {
     /// EC2: read only, for the subnets and security groups a VPC names.
     pub ec2: aws_sdk_ec2::Client,
     pub logs: aws_sdk_cloudwatchlogs::Client,
+    /// Firehose: the log archive's delivery stream.
+    pub firehose: aws_sdk_firehose::Client,
     pub sts: aws_sdk_sts::Client,
     /// CloudFront and Route 53 are global: the SDK sends them to their
     /// global endpoints whatever the region.
@@ -169,6 +171,7 @@ impl Clients {
             iam: client!(aws_sdk_iam),
             ec2: client!(aws_sdk_ec2),
             logs: client!(aws_sdk_cloudwatchlogs),
+            firehose: client!(aws_sdk_firehose),
             sts: client!(aws_sdk_sts),
             cloudfront: client!(aws_sdk_cloudfront),
             route53: client!(aws_sdk_route53),

@@ -77,7 +77,7 @@ pub enum AwsError {
 
     /// The stage's artifact bucket is missing, another account's, or in
     /// another region.
-    #[error("artifact bucket {bucket} ({place}): {why}")]
+    #[error("S3 bucket {bucket} ({place}): {why}")]
     #[diagnostic(help("{help}"))]
     ArtifactBucket {
         bucket: String,
@@ -186,5 +186,14 @@ where
             AwsError::Credentials(format!("{code}: {}", err.message().unwrap_or_default()))
         }
         None => AwsError::Credentials(text),
+    }
+}
+
+/// A request ferry could not put together: a bug, not the account's doing.
+pub fn unbuilt(call: &'static str, e: aws_smithy_types::error::operation::BuildError) -> AwsError {
+    AwsError::Call {
+        call,
+        message: e.to_string(),
+        help: "this is a bug in ferry; please report it with the plan".into(),
     }
 }

@@ -3,6 +3,7 @@
 //! recognises its own effect when a retry meets it. Which write runs when is
 //! the executor's business, one layer up.
 
+pub mod archive;
 pub mod dns;
 pub mod front_apply;
 pub mod front_config;

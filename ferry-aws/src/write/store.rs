@@ -57,10 +57,10 @@ pub async fn create_bucket(
                     OwnershipControlsRule::builder()
                         .object_ownership(ObjectOwnership::BucketOwnerEnforced)
                         .build()
-                        .map_err(|e| unbuilt("s3:PutBucketOwnershipControls", e))?,
+                        .map_err(|e| fail::unbuilt("s3:PutBucketOwnershipControls", e))?,
                 )
                 .build()
-                .map_err(|e| unbuilt("s3:PutBucketOwnershipControls", e))?,
+                .map_err(|e| fail::unbuilt("s3:PutBucketOwnershipControls", e))?,
         )
         .send()
         .await
@@ -82,7 +82,7 @@ pub async fn create_bucket(
     let by_default = ServerSideEncryptionByDefault::builder()
         .sse_algorithm(ServerSideEncryption::Aes256)
         .build()
-        .map_err(|e| unbuilt("s3:PutBucketEncryption", e))?;
+        .map_err(|e| fail::unbuilt("s3:PutBucketEncryption", e))?;
     let rule = ServerSideEncryptionRule::builder()
         .apply_server_side_encryption_by_default(by_default)
         .build();
@@ -93,7 +93,7 @@ pub async fn create_bucket(
             ServerSideEncryptionConfiguration::builder()
                 .rules(rule)
                 .build()
-                .map_err(|e| unbuilt("s3:PutBucketEncryption", e))?,
+                .map_err(|e| fail::unbuilt("s3:PutBucketEncryption", e))?,
         )
         .send()
         .await
@@ -103,11 +103,11 @@ pub async fn create_bucket(
             .iter()
             .map(|(k, v)| Tag::builder().key(k).value(v).build())
             .collect::<Result<Vec<_>, _>>()
-            .map_err(|e| unbuilt("s3:PutBucketTagging", e))?;
+            .map_err(|e| fail::unbuilt("s3:PutBucketTagging", e))?;
         let tagging = Tagging::builder()
             .set_tag_set(Some(tag_set))
             .build()
-            .map_err(|e| unbuilt("s3:PutBucketTagging", e))?;
+            .map_err(|e| fail::unbuilt("s3:PutBucketTagging", e))?;
         c.s3.put_bucket_tagging()
             .bucket(bucket)
             .expected_bucket_owner(&account)
@@ -139,15 +139,6 @@ pub async fn upload(
         .await
         .map_err(|e| fail::call("s3:PutObject", e.into_service_error()))?;
     Ok(())
-}
-
-/// A request ferry could not put together: a bug, not the account's doing.
-fn unbuilt(call: &'static str, e: aws_sdk_s3::error::BuildError) -> AwsError {
-    AwsError::Call {
-        call,
-        message: e.to_string(),
-        help: "this is a bug in ferry; please report it with the plan".into(),
-    }
 }
 
 /// Keeps the release's build manifest at `key`, after checking the file is

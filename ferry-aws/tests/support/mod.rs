@@ -124,6 +124,7 @@ pub struct Readback {
     pub cloudwatch: aws_sdk_cloudwatch::Client,
     pub ec2: aws_sdk_ec2::Client,
     pub s3: aws_sdk_s3::Client,
+    pub firehose: aws_sdk_firehose::Client,
 }
 
 impl Readback {
@@ -176,6 +177,7 @@ impl Readback {
             ssm: aws_sdk_ssm::Client::new(&config),
             cloudwatch: aws_sdk_cloudwatch::Client::new(&config),
             ec2: aws_sdk_ec2::Client::new(&config),
+            firehose: aws_sdk_firehose::Client::new(&config),
             s3: aws_sdk_s3::Client::from_conf(
                 aws_sdk_s3::config::Builder::from(&config)
                     .force_path_style(true)

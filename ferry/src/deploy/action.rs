@@ -51,6 +51,45 @@ pub enum Action {
         region: String,
         tags: BTreeMap<String, String>,
     },
+    /// The stage's log archive bucket, made private like the artifact
+    /// bucket.
+    CreateLogBucket {
+        bucket: String,
+        region: String,
+        tags: BTreeMap<String, String>,
+    },
+    /// The archive's Firehose delivery stream; the executor waits until it
+    /// is ACTIVE, as CloudWatch Logs subscribes only to an active stream.
+    CreateDeliveryStream {
+        name: String,
+        destination: super::log_archive::StreamDestination,
+        tags: BTreeMap<String, String>,
+    },
+    /// Points the stream's S3 destination at `to` (Firehose's
+    /// UpdateDestination, with the version read by the plan).
+    UpdateDeliveryStream {
+        name: String,
+        version_id: String,
+        destination_id: String,
+        from: Option<super::log_archive::StreamDestination>,
+        to: super::log_archive::StreamDestination,
+    },
+    /// Subscribes a log group to the archive's stream (or repairs the
+    /// subscription): every event, with CloudWatch Logs' role.
+    PutSubscriptionFilter {
+        log_group: String,
+        filter: String,
+        destination_arn: String,
+        role_arn: String,
+    },
+    DeleteSubscriptionFilter {
+        log_group: String,
+        filter: String,
+    },
+    /// Deletes the archive's stream; what it delivered stays in S3.
+    DeleteDeliveryStream {
+        name: String,
+    },
     /// One zip into the artifact bucket under its content hash; S3 checks
     /// the bytes against `code_sha256` (its `ChecksumSHA256`).
     UploadArtifact {

@@ -312,6 +312,20 @@ pub fn check(desired: &Desired, live: &Live, states: &BTreeMap<String, String>) 
         .collect();
     let ok = format!("retention {} days", desired.log_retention_days);
     link("log groups", broken, ok);
+    if let Some(archive) = &desired.log_archive {
+        let ok = format!(
+            "{} log groups -> {} -> s3://{}/{}",
+            archive.groups.len(),
+            archive.stream,
+            archive.bucket,
+            archive.prefix
+        );
+        link(
+            "log archive",
+            super::log_archive_report::problems(desired, live),
+            ok,
+        );
+    }
     Report {
         app: desired.app.clone(),
         stage: desired.stage.clone(),

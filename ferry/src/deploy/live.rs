@@ -43,6 +43,10 @@ pub struct Live {
     /// The artifact bucket, read only when the stage keeps one.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub store: Option<super::store::LiveStore>,
+    /// The log archive, read when the stage declares one or its stream
+    /// exists.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub log_archive: Option<super::log_archive::LiveArchive>,
 }
 
 /// What access logging needs of API Gateway's account settings.

@@ -10,6 +10,8 @@ pub mod destroy;
 pub mod doctor;
 pub mod front;
 mod live;
+pub mod log_archive;
+pub mod log_archive_report;
 pub mod openapi;
 pub mod plan;
 pub mod prune;
@@ -35,9 +37,13 @@ mod canary_tests;
 #[cfg(test)]
 mod cors_tests;
 #[cfg(test)]
+mod destroy_tests;
+#[cfg(test)]
 mod drift_tests;
 #[cfg(test)]
 mod front_tests;
+#[cfg(test)]
+mod log_archive_tests;
 #[cfg(test)]
 mod release_tests;
 #[cfg(test)]

@@ -190,6 +190,8 @@ pub fn plan(desired: &Desired, live: &Live, prune: bool) -> Plan {
     }
     super::stage_cache::actions(desired, live, &mut actions, &mut unchanged);
     super::stage_settings::actions(desired, live, &mut actions, &mut unchanged);
+    // After every log group it subscribes exists.
+    super::log_archive::actions(desired, live, &mut actions, &mut unchanged);
     super::front::actions(
         desired,
         live,

@@ -35,7 +35,10 @@ pub fn summary(plan: &Plan) -> Summary {
             | Action::RecordRelease { .. }
             | Action::CreateArtifactBucket { .. }
             | Action::UploadArtifact { .. }
-            | Action::UploadManifest { .. } => s.create += 1,
+            | Action::UploadManifest { .. }
+            | Action::CreateLogBucket { .. }
+            | Action::CreateDeliveryStream { .. }
+            | Action::PutSubscriptionFilter { .. } => s.create += 1,
             Action::UpdateFunctionCode { .. }
             | Action::UpdateFunctionConfiguration { .. }
             | Action::AttachRolePolicies { .. }
@@ -52,7 +55,8 @@ pub fn summary(plan: &Plan) -> Summary {
             | Action::FlushStageCache { .. }
             | Action::UpsertAliasRecords { .. }
             | Action::PointAlias { .. }
-            | Action::SetStageDeployment { .. } => s.update += 1,
+            | Action::SetStageDeployment { .. }
+            | Action::UpdateDeliveryStream { .. } => s.update += 1,
             Action::DisableDistribution { .. } => s.update += 1,
             Action::DeleteFunction { .. }
             | Action::DeleteFunctionVersion { .. }
@@ -64,7 +68,9 @@ pub fn summary(plan: &Plan) -> Summary {
             | Action::DeleteRole { .. }
             | Action::DeleteLogGroup { .. }
             | Action::EndCanary { .. }
-            | Action::DeleteParameters { .. } => s.delete += 1,
+            | Action::DeleteParameters { .. }
+            | Action::DeleteSubscriptionFilter { .. }
+            | Action::DeleteDeliveryStream { .. } => s.delete += 1,
         }
     }
     s
@@ -109,6 +115,12 @@ pub fn line(action: &Action) -> String {
             a @ (Action::CreateRole { .. }
             | Action::AttachRolePolicies { .. }
             | Action::PutRolePolicy { .. }) => super::roles::line(a),
+            a @ (Action::CreateLogBucket { .. }
+            | Action::CreateDeliveryStream { .. }
+            | Action::UpdateDeliveryStream { .. }
+            | Action::PutSubscriptionFilter { .. }
+            | Action::DeleteSubscriptionFilter { .. }
+            | Action::DeleteDeliveryStream { .. }) => super::log_archive_report::line(a),
             Action::TagFunction {
                 function,
                 set,

@@ -290,6 +290,9 @@ pub fn line(action: &Action) -> String {
             .join(", ")
     };
     let mut out = match action {
+        Action::CreateRole { name, policies, .. } if policies.is_empty() => {
+            format!("  + create   role {name} (or complete it):")
+        }
         Action::CreateRole { name, policies, .. } => {
             // An existing role lacking one of them is completed instead.
             format!(

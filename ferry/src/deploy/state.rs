@@ -46,6 +46,8 @@ pub struct Desired {
     pub manifest_file: Option<String>,
     /// The S3 bucket the stage's zips go through, if it keeps one.
     pub store: Option<super::store::DesiredStore>,
+    /// The stage's log archive, if deploy.toml declares one.
+    pub log_archive: Option<super::log_archive::DesiredArchive>,
 }
 
 impl Desired {
@@ -390,7 +392,18 @@ pub fn desired(
     });
     super::release::fill_digests(&mut functions, &layers);
     super::record::check_size(&app, &stage.name, &functions)?;
+    let mut groups: std::collections::BTreeSet<String> = functions
+        .keys()
+        .map(|f| format!("/aws/lambda/{f}"))
+        .collect();
+    if api.access_log.is_some() {
+        groups.insert(crate::model::stage_api::AccessLog::group(
+            &api.name,
+            &stage.name,
+        ));
+    }
     Ok(Desired {
+        log_archive: super::log_archive::desired(stage, &app, groups),
         store: super::store::desired(stage, &used)?,
         manifest_file: None,
         commit: None,

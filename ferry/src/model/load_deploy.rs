@@ -406,6 +406,10 @@ fn stage(
             Some(b) => super::store::check(b, &key("artifact-bucket"), file, diags),
             None => app.artifacts.clone(),
         },
+        log_archive: raw.log_archive.as_ref().and_then(|a| {
+            let names = (app.name.as_str(), stage_name.as_str());
+            super::archive::check(a, names, &key("log-archive"), file, diags)
+        }),
     })
 }
 

@@ -2,6 +2,7 @@
 //! stages, with every default applied. Everything after loading (build, plan,
 //! deploy, serve) reads this model and nothing else of the user's files.
 
+pub mod archive;
 pub mod auth;
 pub mod cache;
 pub mod cors;
@@ -14,6 +15,7 @@ mod load_deploy;
 pub mod names;
 pub mod permissions;
 pub mod raw;
+pub mod raw_archive;
 pub mod raw_auth;
 mod raw_cache;
 mod raw_cors;
@@ -191,6 +193,8 @@ pub struct Stage {
     pub profile: Option<String>,
     /// The S3 bucket the stage's zips go through (its own, else `[app]`'s).
     pub artifacts: Option<store::ArtifactStore>,
+    /// Where the stage's logs are archived, if they are.
+    pub log_archive: Option<archive::LogArchive>,
 }
 
 /// The account a stage must be in, and where deploy.toml says so.
@@ -299,6 +303,7 @@ impl Stage {
             front: None,
             overrides: BTreeMap::new(),
             artifacts: None,
+            log_archive: None,
             protected: None,
             account: None,
             profile: None,

@@ -324,6 +324,11 @@ pub struct RawStage {
     /// over `[app]`'s. Default: `[app]`'s `artifact-bucket`.
     #[schemars(with = "Option<super::raw_store::RawArtifactBucket>")]
     pub artifact_bucket: Option<Spanned<super::raw_store::RawArtifactBucket>>,
+    /// `[stages.NAME.log-archive]`: copy the stage's logs to S3 through a
+    /// Firehose delivery stream, so they outlive their retention.
+    /// Default: none.
+    #[schemars(with = "Option<super::raw_archive::RawLogArchive>")]
+    pub log_archive: Option<Spanned<super::raw_archive::RawLogArchive>>,
     /// `[stages.NAME.authorizers.NAME]`: Cognito user pool authorizers that
     /// routes name in `auth`. Default: none.
     #[serde(default)]

@@ -7,6 +7,8 @@
 //! actions ferry calls, scoped to the stage's resource names where AWS lets
 //! a statement name them.
 
+mod archive;
+
 use std::collections::{BTreeMap, BTreeSet};
 use std::path::Path;
 
@@ -43,10 +45,10 @@ pub struct Policies {
 
 /// Collects statements, joining the actions of those with equal resources.
 #[derive(Default)]
-struct Builder(BTreeMap<BTreeSet<String>, BTreeSet<String>>);
+pub(super) struct Builder(BTreeMap<BTreeSet<String>, BTreeSet<String>>);
 
 impl Builder {
-    fn allow(&mut self, actions: &[&str], resources: impl IntoIterator<Item = String>) {
+    pub(super) fn allow(&mut self, actions: &[&str], resources: impl IntoIterator<Item = String>) {
         let resources: BTreeSet<String> = resources.into_iter().collect();
         if resources.is_empty() {
             return;
@@ -95,6 +97,14 @@ const IAM_READS: &[&str] = &[
     "iam:GetRolePolicy",
     "iam:ListAttachedRolePolicies",
     "iam:ListRolePolicies",
+];
+/// Creating a bucket private: ownership, public access, encryption, tags.
+const BUCKET_CREATE: &[&str] = &[
+    "s3:CreateBucket",
+    "s3:PutBucketOwnershipControls",
+    "s3:PutBucketPublicAccessBlock",
+    "s3:PutBucketTagging",
+    "s3:PutEncryptionConfiguration",
 ];
 const IAM_WRITES: &[&str] = &[
     "iam:AttachRolePolicy",
@@ -315,18 +325,10 @@ pub fn policies(workspace: &Workspace, stage: &Stage, account: &str) -> Policies
         read.allow(&["s3:GetObject"], [objects.clone()]);
         write.allow(&["s3:PutObject"], [objects]);
         if store.create {
-            write.allow(
-                &[
-                    "s3:CreateBucket",
-                    "s3:PutBucketOwnershipControls",
-                    "s3:PutBucketPublicAccessBlock",
-                    "s3:PutBucketTagging",
-                    "s3:PutEncryptionConfiguration",
-                ],
-                [bucket],
-            );
+            write.allow(BUCKET_CREATE, [bucket]);
         }
     }
+    archive::log_archive(stage, (app, region, account), (&mut read, &mut write));
     // A canary's bake reads its alarms' metrics; GetMetricData takes no resource.
     read.allow(&["cloudwatch:GetMetricData"], ["*".to_owned()]);
 
