@@ -15,6 +15,9 @@
 //!   writes the messages, a line each, gzipped. The test checks that the
 //!   configuration is read back as sent, and that the object unzips to the
 //!   event's message either way.
+//! - DeleteDeliveryStream removes the stream at once; AWS keeps it
+//!   DELETING for minutes, which the planner treats as gone (and a create
+//!   waits out), as its unit tests check.
 //! - A new stream is ACTIVE at once (AWS: CREATING for up to a minute or
 //!   two, which ferry waits out), and neither Firehose nor CloudWatch Logs
 //!   checks that it may assume the roles (AWS refuses a role IAM has not

@@ -212,3 +212,66 @@ async fn run_chain(ctx: &Ctx<'_>, chain: Vec<&Action>) -> Result<Vec<Applied>, A
     }
     Ok(done)
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_log_archive_runs_after_what_it_needs() {
+        let role = Action::CreateRole {
+            name: "r".into(),
+            description: String::new(),
+            trust_policy: String::new(),
+            policies: Vec::new(),
+            path: None,
+            inline: None,
+        };
+        let group = Action::CreateLogGroup {
+            name: "/aws/apigateway/items-test/test/access".into(),
+            retention_days: 7,
+            tags: Default::default(),
+        };
+        let settings = Action::SetApiGatewayAccountRole {
+            from: None,
+            to: "r".into(),
+            new_role: false,
+        };
+        let stream = Action::DeleteDeliveryStream { name: "s".into() };
+        let put = Action::PutSubscriptionFilter {
+            log_group: "g".into(),
+            filter: "f".into(),
+            destination_arn: "d".into(),
+            role_arn: "r".into(),
+        };
+        let delete = Action::DeleteSubscriptionFilter {
+            log_group: "g".into(),
+            filter: "f".into(),
+        };
+        let bucket = Action::CreateLogBucket {
+            bucket: "b".into(),
+            region: "us-east-1".into(),
+            tags: Default::default(),
+        };
+        let create = Action::CreateDeliveryStream {
+            name: "s".into(),
+            destination: ferry::deploy::log_archive::StreamDestination {
+                bucket_arn: "arn:aws:s3:::b".into(),
+                role_arn: "r".into(),
+                prefix: "p/".into(),
+                error_prefix: "p-failed/".into(),
+                compression: "GZIP".into(),
+                extract_messages: true,
+            },
+            tags: Default::default(),
+        };
+        // The bucket, then roles and stream in plan order, then every log
+        // group (the access log's with the stage's settings), then filters.
+        assert!(phase(&bucket).0 < phase(&create).0);
+        assert_eq!(phase(&role).0, phase(&create).0);
+        assert!(phase(&create).0 < phase(&group).0);
+        assert!(phase(&group).0 < phase(&put).0 && phase(&settings).0 <= phase(&put).0);
+        // A removal: filters, roles and stream together, in plan order.
+        assert_eq!(phase(&delete).0, phase(&stream).0);
+    }
+}

@@ -7,12 +7,13 @@
 
 use std::collections::BTreeMap;
 
-use aws_sdk_firehose::types::{ProcessorParameterName, ProcessorType};
+use aws_sdk_firehose::types::{DeliveryStreamDescription, ProcessorParameterName, ProcessorType};
 use ferry::deploy::log_archive::{
     role_names, stream_name, LiveArchive, LiveFilter, LiveStream, StreamDestination, FILTER_NAME,
 };
 use ferry::deploy::roles::role_path;
 use ferry::deploy::state::Desired;
+use ferry::model::stage_api::AccessLog;
 use futures::{stream as tasks, StreamExt};
 
 use crate::sdk::clients::Clients;
@@ -47,12 +48,27 @@ pub async fn read(
         None => false,
     };
     let mut all: Vec<String> = groups.into_iter().collect();
+    // The access log's group, whether or not the stage keeps one now: a
+    // filter left from when it did is taken down.
+    all.push(AccessLog::group(&desired.api.name, &desired.stage));
     if let Some(a) = &desired.log_archive {
         all.extend(a.groups.iter().cloned());
     }
     all.sort();
     all.dedup();
-    let filters = filters(c, &all).await?;
+    let (filters, full) = filters(c, &all).await?;
+    if let Some(a) = &desired.log_archive {
+        if let Some((group, others)) = full.iter().find(|(g, _)| a.groups.contains(*g)) {
+            return Err(AwsError::Call {
+                call: "logs:PutSubscriptionFilter",
+                message: format!(
+                    "log group {group} has two subscription filters already ({}); CloudWatch Logs allows two, so the log archive cannot subscribe it",
+                    others.join(", ")
+                ),
+                help: format!("delete one (`aws logs delete-subscription-filter --log-group-name {group} --filter-name NAME`), or drop `log-archive` from the stage"),
+            });
+        }
+    }
     let mut roles = BTreeMap::new();
     let (delivery, subscribe) = role_names(&desired.app, &desired.stage);
     let path = role_path(&desired.app, &desired.stage);
@@ -69,30 +85,35 @@ pub async fn read(
     }))
 }
 
-/// The delivery stream `name`, if it exists.
-pub async fn stream(c: &Clients, name: &str) -> Result<Option<LiveStream>, AwsError> {
-    let out = match c
+/// Firehose's description of the stream `name`, if it exists.
+pub async fn describe(
+    c: &Clients,
+    name: &str,
+) -> Result<Option<DeliveryStreamDescription>, AwsError> {
+    let out = c
         .firehose
         .describe_delivery_stream()
         .delivery_stream_name(name)
         .send()
-        .await
-    {
-        Ok(out) => out,
+        .await;
+    match out {
+        Ok(out) => Ok(out.delivery_stream_description().cloned()),
         Err(e)
             if e.as_service_error()
                 .is_some_and(|e| e.is_resource_not_found_exception()) =>
         {
-            return Ok(None)
+            Ok(None)
         }
-        Err(e) => {
-            return Err(fail::call(
-                "firehose:DescribeDeliveryStream",
-                e.into_service_error(),
-            ))
-        }
-    };
-    let Some(d) = out.delivery_stream_description() else {
+        Err(e) => Err(fail::call(
+            "firehose:DescribeDeliveryStream",
+            e.into_service_error(),
+        )),
+    }
+}
+
+/// The delivery stream `name`, if it exists.
+pub async fn stream(c: &Clients, name: &str) -> Result<Option<LiveStream>, AwsError> {
+    let Some(d) = describe(c, name).await? else {
         return Ok(None);
     };
     let first = d.destinations().first();
@@ -140,37 +161,57 @@ pub async fn stream(c: &Clients, name: &str) -> Result<Option<LiveStream>, AwsEr
     }))
 }
 
-/// ferry's filter on each of `groups` that has one (a group that does not
-/// exist has none).
-pub async fn filters(
-    c: &Clients,
-    groups: &[String],
-) -> Result<BTreeMap<String, LiveFilter>, AwsError> {
-    let found: Vec<Result<Option<(String, LiveFilter)>, AwsError>> = tasks::iter(groups)
+/// The groups of `groups` that have a subscription filter of ferry's name
+/// (a group that does not exist has none), and those that have no room for
+/// it: two other filters, CloudWatch Logs' limit.
+type Filters = (BTreeMap<String, LiveFilter>, BTreeMap<String, Vec<String>>);
+
+pub async fn filters(c: &Clients, groups: &[String]) -> Result<Filters, AwsError> {
+    let found: Vec<Result<GroupFilters, AwsError>> = tasks::iter(groups)
         .map(|g| filter(c, g))
         .buffer_unordered(READS_AT_ONCE)
         .collect()
         .await;
-    let mut out = BTreeMap::new();
+    let (mut ours, mut full) = (BTreeMap::new(), BTreeMap::new());
     for f in found {
-        if let Some((group, filter)) = f? {
-            out.insert(group, filter);
+        let (group, filter, others) = f?;
+        match filter {
+            Some(filter) => {
+                ours.insert(group, filter);
+            }
+            None if others.len() >= 2 => {
+                full.insert(group, others);
+            }
+            None => {}
         }
     }
-    Ok(out)
+    Ok((ours, full))
 }
 
-/// The groups of `groups` that carry ferry's filter (for `destroy`).
-pub async fn filtered_groups(c: &Clients, groups: &[String]) -> Result<Vec<String>, AwsError> {
-    Ok(filters(c, groups).await?.into_keys().collect())
+/// The groups of `groups` whose ferry filter sends to `stream_arn`, the
+/// stage's stream (for `destroy`; another stage's filters stay).
+pub async fn filtered_groups(
+    c: &Clients,
+    groups: &[String],
+    stream_arn: &str,
+) -> Result<Vec<String>, AwsError> {
+    let (ours, _) = filters(c, groups).await?;
+    Ok(ours
+        .into_iter()
+        .filter(|(_, f)| f.destination_arn == stream_arn)
+        .map(|(g, _)| g)
+        .collect())
 }
 
-async fn filter(c: &Clients, group: &str) -> Result<Option<(String, LiveFilter)>, AwsError> {
+/// One group: ferry's filter on it, and the names of the others.
+type GroupFilters = (String, Option<LiveFilter>, Vec<String>);
+
+async fn filter(c: &Clients, group: &str) -> Result<GroupFilters, AwsError> {
+    // At most two filters a group: one page.
     let out = c
         .logs
         .describe_subscription_filters()
         .log_group_name(group)
-        .filter_name_prefix(FILTER_NAME)
         .send()
         .await;
     let out = match out {
@@ -179,7 +220,7 @@ async fn filter(c: &Clients, group: &str) -> Result<Option<(String, LiveFilter)>
             if e.as_service_error()
                 .is_some_and(|e| e.is_resource_not_found_exception()) =>
         {
-            return Ok(None)
+            return Ok((group.to_owned(), None, Vec::new()))
         }
         Err(e) => {
             return Err(fail::call(
@@ -188,16 +229,20 @@ async fn filter(c: &Clients, group: &str) -> Result<Option<(String, LiveFilter)>
             ))
         }
     };
-    Ok(out
-        .subscription_filters()
+    let filters = out.subscription_filters();
+    let ours = filters
         .iter()
         .find(|f| f.filter_name() == Some(FILTER_NAME))
-        .map(|f| {
-            let filter = LiveFilter {
-                destination_arn: f.destination_arn().unwrap_or_default().to_owned(),
-                role_arn: f.role_arn().map(str::to_owned),
-                pattern: f.filter_pattern().unwrap_or_default().to_owned(),
-            };
-            (group.to_owned(), filter)
-        }))
+        .map(|f| LiveFilter {
+            destination_arn: f.destination_arn().unwrap_or_default().to_owned(),
+            role_arn: f.role_arn().map(str::to_owned),
+            pattern: f.filter_pattern().unwrap_or_default().to_owned(),
+        });
+    let others = filters
+        .iter()
+        .filter_map(|f| f.filter_name())
+        .filter(|n| *n != FILTER_NAME)
+        .map(str::to_owned)
+        .collect();
+    Ok((group.to_owned(), ours, others))
 }

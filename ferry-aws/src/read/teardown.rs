@@ -99,7 +99,16 @@ pub async fn read(
         archive_stream: crate::read::archive::stream(c, &stream_name(app, &stage.name))
             .await?
             .map(|_| stream_name(app, &stage.name)),
-        archive_filters: crate::read::archive::filtered_groups(c, &archive_groups).await?,
+        archive_filters: crate::read::archive::filtered_groups(
+            c,
+            &archive_groups,
+            &format!(
+                "arn:aws:firehose:{}:{account}:deliverystream/{}",
+                stage.region,
+                stream_name(app, &stage.name)
+            ),
+        )
+        .await?,
         log_groups,
         records: records(c, app, &stage.name).await?,
     })

@@ -15,12 +15,14 @@ use aws_sdk_firehose::types::{
 use aws_smithy_types::error::metadata::ProvideErrorMetadata;
 use ferry::deploy::log_archive::StreamDestination;
 
+use crate::read::archive::describe;
 use crate::sdk::clients::Clients;
 use crate::sdk::fail::{self, AwsError};
 
 /// Attempts while a role made a moment ago propagates to Firehose or
-/// CloudWatch Logs (3 s apart).
+/// CloudWatch Logs, or the stream finishes creating (3 s apart).
 const ROLE_TRIES: u32 = 10;
+const FILTER_TRIES: u32 = 40;
 
 /// Polls, 2 s apart, for a new stream to become ACTIVE (AWS takes seconds
 /// to a minute or two).
@@ -62,9 +64,14 @@ pub async fn create_stream(
             Ok(_) => break,
             Err(e) => e.into_service_error(),
         };
-        // A retry whose first attempt landed.
+        // A retry whose first attempt landed; or a stream still being
+        // deleted, or one that failed to create (deleted here): wait until
+        // it is gone, then create it.
         if err.is_resource_in_use_exception() {
-            break;
+            if !clear_way(c, name).await? {
+                break;
+            }
+            continue;
         }
         let role_not_ready = err.code() == Some("InvalidArgumentException")
             && err.message().is_some_and(|m| m.contains("role"));
@@ -77,18 +84,35 @@ pub async fn create_stream(
     wait_active(c, name).await
 }
 
+/// Deletes the stream `name` if it failed to create and waits while it is
+/// DELETING: `true` once it is gone, `false` if it is there and usable
+/// (CREATING or ACTIVE).
+async fn clear_way(c: &Clients, name: &str) -> Result<bool, AwsError> {
+    for _ in 0..ACTIVE_POLLS {
+        let Some(d) = describe(c, name).await? else {
+            return Ok(true);
+        };
+        let status = Some(d.delivery_stream_status().clone());
+        match status {
+            Some(DeliveryStreamStatus::Deleting) => {}
+            Some(DeliveryStreamStatus::CreatingFailed) => delete_stream(c, name).await?,
+            _ => return Ok(false),
+        }
+        tokio::time::sleep(Duration::from_secs(2)).await;
+    }
+    Err(AwsError::Timeout {
+        what: format!("deleting the delivery stream {name}"),
+        seconds: u64::from(ACTIVE_POLLS) * 2,
+        status: "DELETING".into(),
+    })
+}
+
 /// CloudWatch Logs subscribes only to an ACTIVE stream.
 async fn wait_active(c: &Clients, name: &str) -> Result<(), AwsError> {
     let mut status = String::from("unknown");
     for _ in 0..ACTIVE_POLLS {
-        let out = c
-            .firehose
-            .describe_delivery_stream()
-            .delivery_stream_name(name)
-            .send()
-            .await
-            .map_err(|e| fail::call("firehose:DescribeDeliveryStream", e.into_service_error()))?;
-        let d = out.delivery_stream_description();
+        let described = describe(c, name).await?;
+        let d = described.as_ref();
         let now = d.map(|d| d.delivery_stream_status().clone());
         match now {
             Some(DeliveryStreamStatus::Active) => return Ok(()),
@@ -100,11 +124,12 @@ async fn wait_active(c: &Clients, name: &str) -> Result<(), AwsError> {
                 return Err(AwsError::Call {
                     call: "firehose:CreateDeliveryStream",
                     message: format!("the delivery stream {name} failed to create: {why}"),
-                    help: "check that the bucket is in the stage's region and its role may write it; delete the stream (`aws firehose delete-delivery-stream`), then deploy again".into(),
+                    help: "check that the bucket is in the stage's region and the role may write it, then deploy again: ferry deletes the failed stream and makes it again".into(),
                 });
             }
             Some(s) => status = s.as_str().to_owned(),
-            None => {}
+            // Not readable yet a moment after its create.
+            None => status = "not found".into(),
         }
         tokio::time::sleep(Duration::from_secs(2)).await;
     }
@@ -159,7 +184,8 @@ pub async fn delete_stream(c: &Clients, name: &str) -> Result<(), AwsError> {
 
 /// Subscribes `group` to the stream: every event, with CloudWatch Logs'
 /// role. CloudWatch Logs sends a test record first, which fails while the
-/// role propagates: that answer is retried.
+/// role propagates or the stream is still CREATING: that answer is retried
+/// for up to two minutes.
 pub async fn put_filter(
     c: &Clients,
     (group, filter): (&str, &str),
@@ -186,7 +212,7 @@ pub async fn put_filter(
             && err
                 .message()
                 .is_some_and(|m| m.contains("test message") || m.contains("assume"));
-        if !not_ready || attempt == ROLE_TRIES {
+        if !not_ready || attempt == FILTER_TRIES {
             return Err(fail::call("logs:PutSubscriptionFilter", err));
         }
         tokio::time::sleep(Duration::from_secs(3)).await;

@@ -87,6 +87,21 @@ pub struct LiveArchive {
     pub roles: BTreeMap<String, LiveRole>,
 }
 
+/// Firehose's states of a stream ferry acts on.
+pub const DELETING: &str = "DELETING";
+pub const CREATING_FAILED: &str = "CREATING_FAILED";
+
+/// The groups whose ferry filter sends to `stream_arn`: a filter of the
+/// same name on a group of another stage (whose name this stage's prefix
+/// may match, `prod` and `prod-eu`) is that stage's.
+fn ours<'a>(current: &'a LiveArchive, stream_arn: &'a str) -> impl Iterator<Item = &'a String> {
+    current
+        .filters
+        .iter()
+        .filter(move |(_, f)| f.destination_arn == stream_arn)
+        .map(|(g, _)| g)
+}
+
 /// A name of at most `max` characters: cut, with a hash that keeps cut
 /// names apart.
 fn capped(name: String, max: usize) -> String {
@@ -156,7 +171,7 @@ impl DesiredArchive {
     }
 
     /// Firehose's statements: the bucket, and objects under the prefixes.
-    fn delivery_statements(&self) -> Vec<Statement> {
+    pub fn delivery_statements(&self) -> Vec<Statement> {
         let bucket = format!("arn:aws:s3:::{}", self.bucket);
         let set = |items: &[&str]| items.iter().map(|s| s.to_string()).collect();
         let mut out = vec![
@@ -183,7 +198,7 @@ impl DesiredArchive {
     }
 
     /// CloudWatch Logs' statement: records into the stream.
-    fn subscribe_statements(&self, region: &str, account: &str) -> Vec<Statement> {
+    pub fn subscribe_statements(&self, region: &str, account: &str) -> Vec<Statement> {
         vec![Statement {
             effect: "Allow".into(),
             actions: ["firehose:PutRecord", "firehose:PutRecordBatch"]
@@ -227,14 +242,17 @@ pub fn actions(
 ) {
     let current = live.log_archive.clone().unwrap_or_default();
     let Some(archive) = &desired.log_archive else {
-        removal(&desired.app, &desired.stage, &current, actions);
+        removal(desired, live, &current, actions);
         return;
     };
     let (region, account) = (desired.region.as_str(), live.account_id.as_str());
     let before = actions.len();
-    let artifact_bucket_created = actions.iter().any(
-        |a| matches!(a, Action::CreateArtifactBucket { bucket, .. } if *bucket == archive.bucket),
-    );
+    // `store::route` creates the artifact bucket (first, later in planning).
+    let artifact_bucket_created = desired
+        .store
+        .as_ref()
+        .is_some_and(|s| s.bucket == archive.bucket && s.create)
+        && !live.store.as_ref().is_some_and(|l| l.exists);
     if !current.bucket_exists && archive.create && !artifact_bucket_created {
         actions.push(Action::CreateLogBucket {
             bucket: archive.bucket.clone(),
@@ -266,12 +284,19 @@ pub fn actions(
         );
     }
     let destination = archive.destination(account);
+    let create = Action::CreateDeliveryStream {
+        name: archive.stream.clone(),
+        destination: destination.clone(),
+        tags: desired.tags.clone(),
+    };
     match &current.stream {
-        None => actions.push(Action::CreateDeliveryStream {
-            name: archive.stream.clone(),
-            destination: destination.clone(),
-            tags: desired.tags.clone(),
-        }),
+        // A stream still being deleted, or one that failed to create
+        // (Firehose keeps it until it is deleted): the create deletes the
+        // failed one and waits until the name is free.
+        None => actions.push(create),
+        Some(stream) if [DELETING, CREATING_FAILED].contains(&stream.status.as_str()) => {
+            actions.push(create)
+        }
         Some(stream) if stream.destination.as_ref() != Some(&destination) => {
             actions.push(Action::UpdateDeliveryStream {
                 name: archive.stream.clone(),
@@ -300,11 +325,7 @@ pub fn actions(
             });
         }
     }
-    for group in current
-        .filters
-        .keys()
-        .filter(|g| !archive.groups.contains(*g))
-    {
+    for group in ours(&current, &stream_arn).filter(|g| !archive.groups.contains(*g)) {
         actions.push(Action::DeleteSubscriptionFilter {
             log_group: group.clone(),
             filter: FILTER_NAME.to_owned(),
@@ -367,8 +388,15 @@ fn role(
 /// (they name the stream), then the roles, then the stream, whose being
 /// there is what makes the next deploy read the rest: a removal cut short
 /// is finished by the next one. The bucket and the logs in it stay.
-fn removal(app: &str, stage: &str, current: &LiveArchive, actions: &mut Vec<Action>) {
-    for group in current.filters.keys() {
+fn removal(desired: &Desired, live: &Live, current: &LiveArchive, actions: &mut Vec<Action>) {
+    let (app, stage) = (desired.app.as_str(), desired.stage.as_str());
+    let stream_arn = format!(
+        "arn:aws:firehose:{}:{}:deliverystream/{}",
+        desired.region,
+        live.account_id,
+        stream_name(app, stage)
+    );
+    for group in ours(current, &stream_arn) {
         actions.push(Action::DeleteSubscriptionFilter {
             log_group: group.clone(),
             filter: FILTER_NAME.to_owned(),
@@ -385,7 +413,11 @@ fn removal(app: &str, stage: &str, current: &LiveArchive, actions: &mut Vec<Acti
                 .unwrap_or_default(),
         });
     }
-    if current.stream.is_some() {
+    if current
+        .stream
+        .as_ref()
+        .is_some_and(|s| s.status != DELETING)
+    {
         actions.push(Action::DeleteDeliveryStream {
             name: stream_name(app, stage),
         });

@@ -3,7 +3,7 @@
 
 use super::action::Action;
 use super::log_archive::FILTER_NAME;
-use super::roles::PERMISSIONS_POLICY;
+use super::roles::{parse_document, statement_changes, PERMISSIONS_POLICY};
 use super::state::{Desired, Live};
 
 /// What `doctor` finds wrong with the archive (empty: it holds).
@@ -39,13 +39,29 @@ pub fn problems(desired: &Desired, live: &Live) -> Vec<String> {
         )),
         Some(_) => {}
     }
-    for name in [&archive.delivery_role, &archive.subscribe_role] {
-        match current.roles.get(name) {
-            None => out.push(format!("role {name} does not exist")),
-            Some(r) if r.permissions.is_none() => {
-                out.push(format!("role {name} has no {PERMISSIONS_POLICY} policy"))
-            }
-            Some(_) => {}
+    let (region, account) = (desired.region.as_str(), live.account_id.as_str());
+    let roles = [
+        (&archive.delivery_role, archive.delivery_statements()),
+        (
+            &archive.subscribe_role,
+            archive.subscribe_statements(region, account),
+        ),
+    ];
+    for (name, wanted) in roles {
+        let Some(role) = current.roles.get(name) else {
+            out.push(format!("role {name} does not exist"));
+            continue;
+        };
+        match role.permissions.as_deref().map(parse_document) {
+            None => out.push(format!("role {name} has no {PERMISSIONS_POLICY} policy")),
+            Some(Some(s)) if s == wanted => {}
+            Some(Some(s)) => out.push(format!(
+                "role {name} policy differs: {}",
+                statement_changes(&s, &wanted).join("; ")
+            )),
+            Some(None) => out.push(format!(
+                "role {name} policy {PERMISSIONS_POLICY} is not a policy ferry wrote"
+            )),
         }
     }
     let stream_arn = archive.stream_arn(&desired.region, &live.account_id);

@@ -211,9 +211,14 @@ fn drift_is_repaired_alone_and_doctor_names_it() {
             if version_id == "3" && to.prefix == "logs/shop/test/"
     )));
     let problems = log_archive_report::problems(&desired, &live);
-    assert_eq!(problems.len(), 3, "{problems:?}");
+    assert_eq!(problems.len(), 4, "{problems:?}");
     assert!(problems[0].contains("delivers to arn:aws:s3:::shop-logs-123456789012/old/"));
-    assert!(problems[1].contains(&format!("/aws/lambda/shop-test-get has no {FILTER_NAME}")));
+    assert!(
+        problems[1].contains(&format!("role {subscribe} policy differs"))
+            && problems[1].contains("firehose:PutRecordBatch"),
+        "{problems:?}"
+    );
+    assert!(problems[2].contains(&format!("/aws/lambda/shop-test-get has no {FILTER_NAME}")));
 }
 
 #[test]
@@ -251,4 +256,66 @@ fn names_fit_aws_limits() {
     let (f, s) = role_names(&long, "prod");
     assert!(f.len() <= 64 && s.len() <= 64 && f != s);
     assert_eq!(stream_name("shop", "prod"), "shop-prod-logs");
+}
+
+#[test]
+fn another_stage_s_filters_are_left_alone() {
+    // `test` reads the groups of `test-eu` too: its prefix matches them.
+    let (_f, mut ws) = workspace(false);
+    with_archive(&mut ws, true);
+    let desired = desired_for(&ws, &[]);
+    let mut live = converged(&desired);
+    let mut archive = in_place(&desired, &live);
+    let theirs = LiveFilter {
+        destination_arn: "arn:aws:firehose:us-east-1::deliverystream/shop-test-eu-logs".into(),
+        role_arn: None,
+        pattern: String::new(),
+    };
+    archive
+        .filters
+        .insert("/aws/lambda/shop-test-eu-get".into(), theirs);
+    live.log_archive = Some(archive.clone());
+    assert!(plan(&desired, &live, false).is_empty());
+    ws.stages.get_mut("test").unwrap().log_archive = None;
+    let without = desired_for(&ws, &[]);
+    let removal = plan(&without, &live, false);
+    let deleted: Vec<&str> = removal
+        .actions
+        .iter()
+        .filter_map(|a| match a {
+            Action::DeleteSubscriptionFilter { log_group, .. } => Some(log_group.as_str()),
+            _ => None,
+        })
+        .collect();
+    assert_eq!(
+        deleted,
+        ["/aws/lambda/shop-test-get", "/aws/lambda/shop-test-list"]
+    );
+}
+
+#[test]
+fn a_stream_being_deleted_or_failed_is_made_again() {
+    let (_f, mut ws) = workspace(false);
+    with_archive(&mut ws, true);
+    let desired = desired_for(&ws, &[]);
+    let mut live = converged(&desired);
+    let mut archive = in_place(&desired, &live);
+    archive.stream.as_mut().unwrap().status = "CREATING_FAILED".into();
+    live.log_archive = Some(archive.clone());
+    assert_eq!(
+        archive_kinds(&plan(&desired, &live, false)),
+        ["create_delivery_stream"]
+    );
+    archive.stream.as_mut().unwrap().status = "DELETING".into();
+    live.log_archive = Some(archive.clone());
+    assert_eq!(
+        archive_kinds(&plan(&desired, &live, false)),
+        ["create_delivery_stream"]
+    );
+    // Dropped while it is being deleted: nothing more to delete there.
+    archive.filters.clear();
+    archive.roles.clear();
+    live.log_archive = Some(archive);
+    ws.stages.get_mut("test").unwrap().log_archive = None;
+    assert!(plan(&desired_for(&ws, &[]), &live, false).is_empty());
 }

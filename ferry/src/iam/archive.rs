@@ -18,13 +18,17 @@ pub(super) fn log_archive(
         "arn:aws:firehose:{region}:{account}:deliverystream/{}",
         crate::deploy::log_archive::stream_name(app, name)
     );
-    let groups = [
-        format!("arn:aws:logs:{region}:{account}:log-group:/aws/lambda/{app}-{name}-*"),
-        format!(
-            "arn:aws:logs:{region}:{account}:log-group:{}",
-            AccessLog::group(&stage.api.name, name)
-        ),
-    ];
+    // A log group's ARN, bare and with `:*`, as in the stage's policies.
+    let groups: Vec<String> = [
+        format!("/aws/lambda/{app}-{name}-*"),
+        AccessLog::group(&stage.api.name, name),
+    ]
+    .iter()
+    .flat_map(|g| {
+        let arn = format!("arn:aws:logs:{region}:{account}:log-group:{g}");
+        [format!("{arn}:*"), arn]
+    })
+    .collect();
     read.allow(&["firehose:DescribeDeliveryStream"], [stream.clone()]);
     read.allow(&["logs:DescribeSubscriptionFilters"], groups.clone());
     write.allow(&["firehose:DeleteDeliveryStream"], [stream.clone()]);
