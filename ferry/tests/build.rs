@@ -45,7 +45,9 @@ fn build_with(root: &Path, args: &[&str]) -> (Manifest, String) {
 
 #[test]
 fn builds_are_reproducible_correct_and_incremental() {
-    let base = std::env::temp_dir().join(format!("ferry-e2e-build-{}", std::process::id()));
+    // Removed when the test ends, passed or failed.
+    let scratch = ferry_testkit::Scratch::new("ferry-e2e-build");
+    let base = scratch.path().to_owned();
     let (a, b) = (base.join("first"), base.join("elsewhere/second"));
     support::copy_example(&a);
     support::copy_example(&b);
@@ -136,7 +138,6 @@ fn builds_are_reproducible_correct_and_incremental() {
         "{stderr}"
     );
     assert_eq!(partial, changed, "a -p build keeps the whole manifest");
-    let _ = std::fs::remove_dir_all(&base);
 }
 
 fn check_zip(root: &Path, artifact: &ferry::manifest::Artifact) {

@@ -47,7 +47,9 @@ async fn invoke(api: &runtime_api::RuntimeApi, id: &str, event: serde_json::Valu
 #[test]
 fn awslambdaric_runs_against_ferrys_runtime_api() {
     let python = support::awslambdaric_python();
-    let dir = std::env::temp_dir().join(format!("ferry-ric-{}", std::process::id()));
+    // Removed when the test ends, passed or failed.
+    let scratch = ferry_testkit::Scratch::new("ferry-ric");
+    let dir = scratch.path().to_owned();
     std::fs::create_dir_all(&dir).unwrap();
     std::fs::write(dir.join("handler.py"), HANDLER).unwrap();
     let runtime = tokio::runtime::Runtime::new().unwrap();
@@ -83,5 +85,4 @@ fn awslambdaric_runs_against_ferrys_runtime_api() {
         assert_eq!(error["errorType"], "ValueError");
         assert_eq!(error["errorMessage"], "asked to fail");
     });
-    let _ = std::fs::remove_dir_all(&dir);
 }

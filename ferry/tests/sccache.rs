@@ -154,7 +154,9 @@ fn a_second_checkout_builds_from_the_shared_cache_to_the_same_bytes() {
         created.text()
     );
 
-    let base = std::env::temp_dir().join(format!("ferry-e2e-sccache-{}", std::process::id()));
+    // Removed when the test ends, passed or failed.
+    let scratch = ferry_testkit::Scratch::new("ferry-e2e-sccache");
+    let base = scratch.path().to_owned();
     let (a, b) = (base.join("one"), base.join("somewhere/else/two"));
     support::copy_example(&a);
     support::copy_example(&b);
@@ -193,5 +195,4 @@ fn a_second_checkout_builds_from_the_shared_cache_to_the_same_bytes() {
             "a zip built from the cache differs from the one compiled"
         );
     }
-    let _ = std::fs::remove_dir_all(&base);
 }

@@ -10,6 +10,30 @@ pub mod proxy;
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
+/// A folder of one test under the system's temp dir, removed when dropped:
+/// at the end of the test, and when a failed assertion unwinds it.
+pub struct Scratch(PathBuf);
+
+impl Scratch {
+    /// `TMP/NAME-PID`, empty.
+    pub fn new(name: &str) -> Scratch {
+        let path = std::env::temp_dir().join(format!("{name}-{}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&path);
+        std::fs::create_dir_all(&path).expect("create the test's temp folder");
+        Scratch(path)
+    }
+
+    pub fn path(&self) -> &Path {
+        &self.0
+    }
+}
+
+impl Drop for Scratch {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_dir_all(&self.0);
+    }
+}
+
 /// The root of this repository, which is also the example workspace.
 pub fn repo_root() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR"))
