@@ -7,7 +7,7 @@
 use std::collections::{BTreeMap, BTreeSet};
 
 use ferry::deploy::destroy::{ApiToDestroy, DestroyLive, FrontToDestroy, RoleToDestroy};
-use ferry::deploy::log_archive::stream_name;
+use ferry::deploy::log_archive::{stream_arn, stream_name};
 use ferry::deploy::record;
 use ferry::deploy::roles::role_path;
 use ferry::deploy::state::{managed_role_name, TAG_APP, TAG_STAGE};
@@ -102,11 +102,7 @@ pub async fn read(
         archive_filters: crate::read::archive::filtered_groups(
             c,
             &archive_groups,
-            &format!(
-                "arn:aws:firehose:{}:{account}:deliverystream/{}",
-                stage.region,
-                stream_name(app, &stage.name)
-            ),
+            &stream_arn(&stage.region, account, &stream_name(app, &stage.name)),
         )
         .await?,
         log_groups,

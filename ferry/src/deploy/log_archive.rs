@@ -10,11 +10,11 @@
 use std::collections::{BTreeMap, BTreeSet};
 
 use serde::{Deserialize, Serialize};
-use sha2::{Digest, Sha256};
 
-use super::action::{Action, InlinePolicy};
-use super::roles::PERMISSIONS_POLICY;
-use super::roles::{document, parse_document, role_path, statement_changes, LiveRole, Statement};
+use super::action::Action;
+use super::roles::{
+    capped_name, inline_policy, policy_update, role_path, LiveRole, Statement, PERMISSIONS_POLICY,
+};
 use super::state::{Desired, Live};
 use crate::model::store::StoreOrigin;
 use crate::model::Stage;
@@ -102,29 +102,21 @@ fn ours<'a>(current: &'a LiveArchive, stream_arn: &'a str) -> impl Iterator<Item
         .map(|(g, _)| g)
 }
 
-/// A name of at most `max` characters: cut, with a hash that keeps cut
-/// names apart.
-fn capped(name: String, max: usize) -> String {
-    if name.len() <= max {
-        return name;
-    }
-    let hash: String = Sha256::digest(name.as_bytes())[..4]
-        .iter()
-        .map(|b| format!("{b:02x}"))
-        .collect();
-    format!("{}-{hash}", &name[..max - 9])
-}
-
 /// The delivery stream of a stage's archive (Firehose: 64 characters).
 pub fn stream_name(app: &str, stage: &str) -> String {
-    capped(format!("{app}-{stage}-logs"), 64)
+    capped_name(format!("{app}-{stage}-logs"), 64)
+}
+
+/// The ARN of the delivery stream `name`.
+pub fn stream_arn(region: &str, account: &str, name: &str) -> String {
+    format!("arn:aws:firehose:{region}:{account}:deliverystream/{name}")
 }
 
 /// The archive's two roles: Firehose's, then CloudWatch Logs'.
 pub fn role_names(app: &str, stage: &str) -> (String, String) {
     (
-        capped(format!("{app}-{stage}-logs-firehose"), 64),
-        capped(format!("{app}-{stage}-logs-subscribe"), 64),
+        capped_name(format!("{app}-{stage}-logs-firehose"), 64),
+        capped_name(format!("{app}-{stage}-logs-subscribe"), 64),
     )
 }
 
@@ -152,10 +144,7 @@ impl DesiredArchive {
     }
 
     pub fn stream_arn(&self, region: &str, account: &str) -> String {
-        format!(
-            "arn:aws:firehose:{region}:{account}:deliverystream/{}",
-            self.stream
-        )
+        stream_arn(region, account, &self.stream)
     }
 
     /// Where the stream should deliver.
@@ -361,27 +350,11 @@ fn role(
             trust_policy: trust,
             policies: Vec::new(),
             path: Some(archive.role_path.clone()),
-            inline: Some(InlinePolicy {
-                name: PERMISSIONS_POLICY.to_owned(),
-                document: document(&wanted),
-                statements: wanted.iter().map(ToString::to_string).collect(),
-            }),
+            inline: Some(inline_policy(&wanted)),
         });
         return;
     };
-    let statements = live
-        .permissions
-        .as_deref()
-        .and_then(parse_document)
-        .unwrap_or_default();
-    if statements != wanted {
-        actions.push(Action::PutRolePolicy {
-            role: name.clone(),
-            policy: PERMISSIONS_POLICY.to_owned(),
-            document: document(&wanted),
-            changes: statement_changes(&statements, &wanted),
-        });
-    }
+    actions.extend(policy_update(name, live, &wanted));
 }
 
 /// What ferry made for an archive deploy.toml dropped: the filters first
@@ -390,12 +363,7 @@ fn role(
 /// is finished by the next one. The bucket and the logs in it stay.
 fn removal(desired: &Desired, live: &Live, current: &LiveArchive, actions: &mut Vec<Action>) {
     let (app, stage) = (desired.app.as_str(), desired.stage.as_str());
-    let stream_arn = format!(
-        "arn:aws:firehose:{}:{}:deliverystream/{}",
-        desired.region,
-        live.account_id,
-        stream_name(app, stage)
-    );
+    let stream_arn = stream_arn(&desired.region, &live.account_id, &stream_name(app, stage));
     for group in ours(current, &stream_arn) {
         actions.push(Action::DeleteSubscriptionFilter {
             log_group: group.clone(),

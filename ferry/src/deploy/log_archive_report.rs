@@ -3,7 +3,7 @@
 
 use super::action::Action;
 use super::log_archive::FILTER_NAME;
-use super::roles::{parse_document, statement_changes, PERMISSIONS_POLICY};
+use super::roles::policy_problem;
 use super::state::{Desired, Live};
 
 /// What `doctor` finds wrong with the archive (empty: it holds).
@@ -48,20 +48,9 @@ pub fn problems(desired: &Desired, live: &Live) -> Vec<String> {
         ),
     ];
     for (name, wanted) in roles {
-        let Some(role) = current.roles.get(name) else {
-            out.push(format!("role {name} does not exist"));
-            continue;
-        };
-        match role.permissions.as_deref().map(parse_document) {
-            None => out.push(format!("role {name} has no {PERMISSIONS_POLICY} policy")),
-            Some(Some(s)) if s == wanted => {}
-            Some(Some(s)) => out.push(format!(
-                "role {name} policy differs: {}",
-                statement_changes(&s, &wanted).join("; ")
-            )),
-            Some(None) => out.push(format!(
-                "role {name} policy {PERMISSIONS_POLICY} is not a policy ferry wrote"
-            )),
+        match current.roles.get(name) {
+            None => out.push(format!("role {name} does not exist")),
+            Some(role) => out.extend(policy_problem(name, role, &wanted)),
         }
     }
     let stream_arn = archive.stream_arn(&desired.region, &live.account_id);

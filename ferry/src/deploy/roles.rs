@@ -30,15 +30,20 @@ pub fn role_path(app: &str, stage: &str) -> String {
 /// The role of the function named `function`: its name and `-ferry`, cut
 /// to IAM's 64 characters with a hash that keeps cut names apart.
 pub fn service_role_name(function: &str) -> String {
-    let name = format!("{function}-ferry");
-    if name.len() <= 64 {
+    capped_name(format!("{function}-ferry"), 64)
+}
+
+/// `name` if it has at most `max` characters, else cut with a hash of the
+/// whole that keeps cut names apart.
+pub fn capped_name(name: String, max: usize) -> String {
+    if name.len() <= max {
         return name;
     }
     let hash: String = Sha256::digest(name.as_bytes())[..4]
         .iter()
         .map(|b| format!("{b:02x}"))
         .collect();
-    format!("{}-{hash}", &name[..55])
+    format!("{}-{hash}", &name[..max - 9])
 }
 
 /// One IAM statement as ferry compares them: actions and resources sorted.
@@ -242,11 +247,7 @@ pub fn actions(
                 trust_policy: LAMBDA_TRUST_POLICY.to_owned(),
                 policies,
                 path: Some(role.path.clone()),
-                inline: Some(InlinePolicy {
-                    name: PERMISSIONS_POLICY.to_owned(),
-                    document: document(&wanted),
-                    statements: wanted.iter().map(ToString::to_string).collect(),
-                }),
+                inline: Some(inline_policy(&wanted)),
             });
             continue;
         };
@@ -261,22 +262,51 @@ pub fn actions(
                 policies: missing,
             });
         }
-        let live_statements = current
-            .permissions
-            .as_deref()
-            .and_then(parse_document)
-            .unwrap_or_default();
-        if live_statements != wanted {
-            actions.push(Action::PutRolePolicy {
-                role: role.name.clone(),
-                policy: PERMISSIONS_POLICY.to_owned(),
-                document: document(&wanted),
-                changes: statement_changes(&live_statements, &wanted),
-            });
-        }
+        actions.extend(policy_update(&role.name, current, &wanted));
         if actions.len() == before {
             unchanged.push(format!("role {}", role.name));
         }
+    }
+}
+
+/// A new role's [`PERMISSIONS_POLICY`] with `wanted`.
+pub fn inline_policy(wanted: &[Statement]) -> InlinePolicy {
+    InlinePolicy {
+        name: PERMISSIONS_POLICY.to_owned(),
+        document: document(wanted),
+        statements: wanted.iter().map(ToString::to_string).collect(),
+    }
+}
+
+/// The write that puts `role`'s [`PERMISSIONS_POLICY`] back to `wanted`,
+/// if its statements differ.
+pub fn policy_update(role: &str, live: &LiveRole, wanted: &[Statement]) -> Option<Action> {
+    let statements = live
+        .permissions
+        .as_deref()
+        .and_then(parse_document)
+        .unwrap_or_default();
+    (statements != wanted).then(|| Action::PutRolePolicy {
+        role: role.to_owned(),
+        policy: PERMISSIONS_POLICY.to_owned(),
+        document: document(wanted),
+        changes: statement_changes(&statements, wanted),
+    })
+}
+
+/// What `doctor` finds wrong with `role`'s [`PERMISSIONS_POLICY`], if
+/// anything.
+pub fn policy_problem(role: &str, live: &LiveRole, wanted: &[Statement]) -> Option<String> {
+    match live.permissions.as_deref().map(parse_document) {
+        Some(Some(s)) if s == wanted => None,
+        Some(Some(s)) => Some(format!(
+            "role {role} policy differs: {}",
+            statement_changes(&s, wanted).join("; ")
+        )),
+        Some(None) => Some(format!(
+            "role {role} policy {PERMISSIONS_POLICY} is not a policy ferry wrote"
+        )),
+        None => Some(format!("role {role} has no {PERMISSIONS_POLICY} policy")),
     }
 }
 
@@ -333,23 +363,7 @@ pub fn problems(desired: &Desired, live: &Live) -> Vec<String> {
             continue;
         };
         let wanted = role.statements_in(&live.account_id);
-        let statements = current.permissions.as_deref().and_then(parse_document);
-        match statements {
-            Some(s) if s == wanted => {}
-            Some(s) => out.push(format!(
-                "role {} policy differs: {}",
-                role.name,
-                statement_changes(&s, &wanted).join("; ")
-            )),
-            None if current.permissions.is_some() => out.push(format!(
-                "role {} policy {PERMISSIONS_POLICY} is not a policy ferry wrote",
-                role.name
-            )),
-            None => out.push(format!(
-                "role {} has no {PERMISSIONS_POLICY} policy",
-                role.name
-            )),
-        }
+        out.extend(policy_problem(&role.name, current, &wanted));
         for policy in role_policies(desired, &role.name) {
             if !current.attached.contains(&policy) {
                 out.push(format!("role {} lacks {policy}", role.name));

@@ -14,9 +14,10 @@ pub(super) fn log_archive(
     (read, write): (&mut Builder, &mut Builder),
 ) {
     let name = stage.name.as_str();
-    let stream = format!(
-        "arn:aws:firehose:{region}:{account}:deliverystream/{}",
-        crate::deploy::log_archive::stream_name(app, name)
+    let stream = crate::deploy::log_archive::stream_arn(
+        region,
+        account,
+        &crate::deploy::log_archive::stream_name(app, name),
     );
     // A log group's ARN, bare and with `:*`, as in the stage's policies.
     let groups: Vec<String> = [
