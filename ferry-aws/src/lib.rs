@@ -21,6 +21,7 @@ mod artifacts;
 mod canary;
 mod destroy;
 mod doctor;
+mod import;
 mod invalidate;
 mod invoke;
 mod logs;
@@ -114,6 +115,7 @@ pub fn run_invocation(invocation: AwsInvocation) -> miette::Result<ExitCode> {
         AwsCommand::Destroy(a) => return runtime.block_on(destroy::run(&invocation.root, a)),
         AwsCommand::Invoke(a) => return runtime.block_on(invoke::run(&invocation.root, a)),
         AwsCommand::Promote(a) => return runtime.block_on(promote::run(&invocation.root, a)),
+        AwsCommand::Import(a) => return runtime.block_on(import::run(&invocation.root, a)),
     };
     runtime.block_on(run::run(&invocation.root, args, mode))
 }

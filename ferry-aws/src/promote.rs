@@ -14,7 +14,7 @@ use ferry::cli::{PromoteArgs, StageArgs};
 use ferry::deploy::record::Release;
 use ferry::deploy::release::recorded_code;
 use ferry::manifest::{ArtifactKind, Manifest};
-use ferry::model::{function_name, Workspace};
+use ferry::model::Workspace;
 use miette::{miette, IntoDiagnostic};
 
 use crate::read::releases;
@@ -145,7 +145,7 @@ async fn check_served(
     let app = workspace.app.name.as_str();
     let alias = ferry::deploy::release::alias_name(stage);
     for (service, version) in &release.functions {
-        let function = function_name(app, stage, service);
+        let function = release.function_of(app, stage, service);
         // A deploy moves the aliases before it records its release: one cut
         // in between leaves a stage serving what its record does not name.
         let serving = releases::alias(c, &function, &alias)

@@ -12,8 +12,8 @@ use miette::{miette, IntoDiagnostic};
 use serde::{Deserialize, Serialize};
 
 use crate::cli::{
-    DeployArgs, DestroyArgs, DoctorArgs, InvalidateArgs, InvokeArgs, LogsArgs, PlanArgs,
-    PromoteArgs, PruneArgs, ReleasesArgs, RollbackArgs,
+    DeployArgs, DestroyArgs, DoctorArgs, ImportArgs, InvalidateArgs, InvokeArgs, LogsArgs,
+    PlanArgs, PromoteArgs, PruneArgs, ReleasesArgs, RollbackArgs,
 };
 use crate::model::glob;
 
@@ -34,6 +34,7 @@ pub enum AwsCommand {
     Destroy(DestroyArgs),
     Invoke(InvokeArgs),
     Promote(PromoteArgs),
+    Import(ImportArgs),
 }
 
 impl AwsCommand {
@@ -63,7 +64,8 @@ impl AwsCommand {
             | AwsCommand::Rollback(_)
             | AwsCommand::Prune(_)
             | AwsCommand::Destroy(_)
-            | AwsCommand::Promote(_) => {}
+            | AwsCommand::Promote(_)
+            | AwsCommand::Import(_) => {}
             AwsCommand::Invoke(a) => {
                 if let Some(file) = a.data.as_deref().and_then(|d| d.strip_prefix('@')) {
                     if let Ok(abs) = std::path::absolute(file) {
@@ -88,6 +90,7 @@ impl AwsCommand {
             AwsCommand::Destroy(a) => &a.stage,
             AwsCommand::Invoke(a) => a.stage.as_deref().unwrap_or_default(),
             AwsCommand::Promote(a) => &a.to,
+            AwsCommand::Import(a) => &a.stage,
         }
     }
 }
@@ -106,7 +109,10 @@ pub type AwsEntry = fn(AwsInvocation) -> miette::Result<ExitCode>;
 pub fn run(root: &Path, command: AwsCommand, aws: Option<AwsEntry>) -> miette::Result<ExitCode> {
     // Bad input fails here, before the SDK is compiled or any AWS call.
     let workspace = crate::check::load(root)?;
-    crate::deploy::find_stage(&workspace, command.stage())?;
+    // `import` writes the stage it names: it need not exist yet.
+    if !matches!(command, AwsCommand::Import(_)) {
+        crate::deploy::find_stage(&workspace, command.stage())?;
+    }
     let invocation = AwsInvocation {
         root: root.to_path_buf(),
         command: command.with_absolute_paths(),

@@ -79,11 +79,47 @@ pub enum Command {
     /// ferry on a stage: `read` (plan, doctor, releases, logs) and `deploy`
     /// (every command that writes), as JSON documents IAM takes.
     Iam(IamArgs),
+    /// Adopt a stage built by hand: read an API Gateway stage, the functions
+    /// its Lambda proxy integrations invoke and the distribution in front of
+    /// it, and write the stage into deploy.toml and each mapped service's
+    /// routes into its Cargo.toml, for review. Nothing in AWS is written.
+    Import(ImportArgs),
     /// Work with build manifests (`merge`: join per-architecture builds).
     Manifest {
         #[command(subcommand)]
         command: ManifestCommand,
     },
+}
+
+#[derive(Debug, Clone, clap::Args, Serialize, Deserialize)]
+pub struct ImportArgs {
+    /// The API Gateway stage to import; it becomes the deploy.toml stage of
+    /// that name.
+    #[arg(long)]
+    pub stage: String,
+    /// The REST API: its id, or its name when one API has it.
+    #[arg(long, value_name = "ID|NAME")]
+    pub rest_api: String,
+    /// The function a service becomes (repeatable). Unmapped functions map
+    /// to the service whose name they end with (`…-get-item` -> `get-item`).
+    #[arg(long = "map", value_name = "FUNCTION=SERVICE")]
+    pub maps: Vec<String>,
+    /// The CloudFront distribution whose origin serves the stage.
+    #[arg(long, value_name = "ID")]
+    pub distribution: Option<String>,
+    /// The stage's region. Default: the AWS configuration's
+    /// (`AWS_REGION`, the profile's).
+    #[arg(long)]
+    pub region: Option<String>,
+    /// The AWS config profile that reaches the stage.
+    #[arg(long)]
+    pub profile: Option<String>,
+    /// Print what would be written, and write nothing.
+    #[arg(long)]
+    pub dry_run: bool,
+    /// Print the report as JSON.
+    #[arg(long)]
+    pub json: bool,
 }
 
 #[derive(Debug, Clone, clap::Args)]

@@ -12,6 +12,7 @@ pub mod check;
 pub mod cli;
 pub mod deploy;
 pub mod iam;
+pub mod import;
 pub mod init;
 pub mod invoke;
 pub mod logs;
@@ -101,6 +102,9 @@ fn dispatch(cli: Cli, aws: Option<AwsEntry>) -> miette::Result<ExitCode> {
         }
         Command::Destroy(args) => {
             return aws_side::run(&in_workspace()?, AwsCommand::Destroy(args), aws)
+        }
+        Command::Import(args) => {
+            return aws_side::run(&in_workspace()?, AwsCommand::Import(args), aws)
         }
     };
     done.map(|()| ExitCode::SUCCESS)

@@ -70,13 +70,11 @@ pub(super) async fn release(ctx: &Ctx<'_>, draft: &ReleaseDraft) -> Result<Relea
     let layers = ctx.layer_arns.lock().unwrap().clone();
     let plan = ctx.plan;
     let published = |service: &str| {
-        versions
-            .get(&ferry::model::function_name(
-                &plan.app,
-                &plan.stage,
-                service,
-            ))
-            .cloned()
+        let function = match draft.adopted.get(service) {
+            Some(name) => name.clone(),
+            None => ferry::model::function_name(&plan.app, &plan.stage, service),
+        };
+        versions.get(&function).cloned()
     };
     let layer = |name: &str, arch| layers.get(&(name.to_owned(), arch)).cloned();
     let made = Made {

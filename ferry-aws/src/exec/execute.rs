@@ -248,10 +248,11 @@ pub(crate) async fn execute(ctx: &Ctx<'_>, action: &Action) -> Result<Option<Str
             api_id,
             definition,
             preflights,
+            adopted,
             ..
         } => {
             let api = api_id.clone().unwrap_or_else(|| current_api(ctx));
-            resources::put_definition(c, &api, definition).await?;
+            resources::put_definition(c, &api, definition, *adopted).await?;
             preflight::put_all(c, &api, preflights).await?;
             Ok(None)
         }

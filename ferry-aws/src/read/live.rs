@@ -75,6 +75,8 @@ pub async fn read(
     };
     let access_log = crate::read::stage_live::access_log_group(c, desired).await?;
     live.log_groups.extend(access_log);
+    live.log_groups
+        .extend(crate::read::adopted::log_groups(c, desired).await?);
     let groups = live.log_groups.keys().cloned();
     live.log_archive = crate::read::archive::read(c, desired, groups, account).await?;
     crate::read::releases::canary_versions(c, &mut live, &desired.stage).await?;
@@ -97,6 +99,7 @@ pub async fn preflight(
         crate::read::vpc::preflight(c, workspace, stage).await?;
     }
     crate::read::stage_live::preflight(c, stage).await?;
+    crate::read::adopted::preflight(c, (workspace, stage)).await?;
     if let Some(store) = &stage.artifacts {
         crate::read::store::check(c, store, &stage.region, account).await?;
     }
@@ -137,7 +140,16 @@ async fn functions(
     c: &Clients,
     desired: &Desired,
 ) -> Result<(BTreeMap<String, LiveFunction>, BTreeMap<String, String>), AwsError> {
-    let ours = stage_functions(c, &desired.app, &desired.stage).await?;
+    let prefix = format!("{}-{}-", desired.app, desired.stage);
+    // The stage's by prefix, and those it adopts (`function-name`) by name.
+    let ours: Vec<_> = all_functions(c)
+        .await?
+        .into_iter()
+        .filter(|f| {
+            f.function_name()
+                .is_some_and(|n| n.starts_with(&prefix) || desired.functions.contains_key(n))
+        })
+        .collect();
     // Each function's tags, alias and policy: independent reads, a few at a time.
     let alias = ferry::deploy::release::alias_name(&desired.stage);
     let read: Vec<Result<FunctionRead, AwsError>> = stream::iter(&ours)
@@ -155,20 +167,6 @@ async fn functions(
         out.insert(name, function);
     }
     Ok((out, permissions))
-}
-
-/// The functions of `stage` of `app`, found by their name prefix.
-pub async fn stage_functions(
-    c: &Clients,
-    app: &str,
-    stage: &str,
-) -> Result<Vec<aws_sdk_lambda::types::FunctionConfiguration>, AwsError> {
-    let prefix = format!("{app}-{stage}-");
-    Ok(all_functions(c)
-        .await?
-        .into_iter()
-        .filter(|f| f.function_name().is_some_and(|n| n.starts_with(&prefix)))
-        .collect())
 }
 
 /// Every function of the region.
@@ -213,6 +211,10 @@ async fn function(
         runtime: f
             .runtime()
             .and_then(|r| Runtime::ALL.into_iter().find(|x| x.as_str() == r.as_str())),
+        other_runtime: f
+            .runtime()
+            .map(|r| r.as_str().to_owned())
+            .filter(|r| Runtime::ALL.iter().all(|x| x.as_str() != r)),
         memory_mb: f.memory_size().unwrap_or(128).max(0) as u32,
         timeout_s: f.timeout().unwrap_or(3).max(0) as u32,
         tracing: f

@@ -17,9 +17,17 @@ pub async fn api(
     desired: &Desired,
     with_routes: bool,
 ) -> Result<Option<LiveApi>, AwsError> {
-    let Some(id) = api_id_named(c, &desired.api.name).await? else {
+    let id = match &desired.api.id {
+        Some(id) if super::adopted::exists(c, id).await? => Some(id.clone()),
+        Some(id) => return Err(super::adopted::missing_api(&desired.stage, id)),
+        None => api_id_named(c, &desired.api.name).await?,
+    };
+    let Some(id) = id else {
         return Ok(None);
     };
+    // An adopted API keeps the methods ferry does not manage: the plan
+    // lists them, so it reads them.
+    let with_routes = with_routes || desired.api.id.is_some();
     let (deployment, stage_cache, stage_settings) = stage(c, &id, &desired.stage).await?;
     let stages = super::stage_live::stages(c, &id).await?;
     let stage_deployment =

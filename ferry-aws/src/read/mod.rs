@@ -2,10 +2,13 @@
 //! REST API, permissions, log groups and front door; its recorded releases;
 //! secret values; the functions' log events; a canary's metrics; and the
 //! reads that tell whether a write already landed or a function settled;
-//! the VPC preflight; the artifact bucket; the log archive.
+//! the VPC preflight; the artifact bucket; the log archive; what a stage
+//! adopts.
 //! Makes no write.
 
+pub mod adopted;
 pub mod archive;
+pub mod console;
 pub mod front_live;
 pub mod iam;
 pub mod landed;

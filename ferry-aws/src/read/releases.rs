@@ -218,7 +218,7 @@ pub async fn for_rollback(
     };
     let mut aliases = BTreeMap::new();
     for (service, version) in &target.functions {
-        let function = ferry::model::function_name(app, stage, service);
+        let function = target.function_of(app, stage, service);
         let Some(description) = version_description(c, &function, version).await? else {
             continue;
         };

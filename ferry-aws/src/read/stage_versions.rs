@@ -30,11 +30,21 @@ pub async fn for_prune(
     };
     let all = crate::read::live::all_functions(c).await?;
     let layers_in_use = layer_use::in_use(c, workspace, (&all, &[]), &counted).await?;
+    // The stage's functions by prefix, and those it adopts by name.
+    let adopted: Vec<&str> = workspace
+        .services
+        .keys()
+        .filter_map(|s| stage.adopted_function(s))
+        .collect();
+    let prefix = format!("{app}-{}-", stage.name);
     let stage = stage.name.as_str();
     let alias_name = ferry::deploy::release::alias_name(stage);
-    let ours = crate::read::live::stage_functions(c, app, stage).await?;
+    let ours = all
+        .iter()
+        .filter_map(|f| f.function_name())
+        .filter(|n| n.starts_with(&prefix) || adopted.contains(n));
     let mut functions = BTreeMap::new();
-    for f in ours.iter().filter_map(|f| f.function_name()) {
+    for f in ours {
         let versions = versions_of(c, f).await?;
         let numbers = versions
             .iter()

@@ -54,9 +54,20 @@ pub async fn read(
     }
     let (unused_layer_versions, shared_layer_versions) =
         layers(c, (workspace, stage), (&all, &functions), &referenced).await?;
-    let api = match live_api::api_id_named(c, &stage.api.name).await? {
-        Some(id) => Some(api(c, &stage.api.name, &id, &stage.name, &ours_tags).await?),
-        None => None,
+    let api = match &stage.api.id {
+        // Adopted: kept whole, so only named in the plan.
+        Some(id) => Some(ApiToDestroy {
+            name: stage.api.name.clone(),
+            id: id.clone(),
+            ours: false,
+            other_stages: Vec::new(),
+            has_stage: true,
+            adopted: true,
+        }),
+        None => match live_api::api_id_named(c, &stage.api.name).await? {
+            Some(id) => Some(api(c, &stage.api.name, &id, &stage.name, &ours_tags).await?),
+            None => None,
+        },
     };
     let role_name = managed_role_name(app, &stage.name);
     let role_arn = format!("arn:aws:iam::{account}:role/{role_name}");
@@ -86,7 +97,15 @@ pub async fn read(
         .into_keys()
         .collect();
     archive_groups.push(AccessLog::group(&stage.api.name, &stage.name));
+    let adopted_functions = workspace
+        .services
+        .keys()
+        .filter_map(|s| stage.adopted_function(s))
+        .filter(|f| !f.starts_with(&prefix))
+        .map(str::to_owned)
+        .collect();
     Ok(DestroyLive {
+        adopted_functions,
         service_roles,
         account: account.to_owned(),
         front: front(c, app, stage).await?,
@@ -260,6 +279,7 @@ async fn api(
         ours: ours(&tags),
         has_stage: names.iter().any(|n| n == stage),
         other_stages: names.into_iter().filter(|n| n != stage).collect(),
+        adopted: false,
     })
 }
 

@@ -91,6 +91,12 @@ pub enum AwsError {
     #[diagnostic(help("{help}"))]
     Vpc { message: String, help: String },
 
+    /// A resource deploy.toml adopts (`function-name`, the API's `id`), or
+    /// one `import` names, that is not there.
+    #[error("{message}")]
+    #[diagnostic(help("{help}"))]
+    Adopted { message: String, help: String },
+
     #[error("another deploy of {stage} is running: {holder} (waited {seconds} s)")]
     #[diagnostic(help(
         "run again when it has finished (or wait longer with --lock-wait); a crashed deploy's lock expires 30 minutes after it was taken, or delete the log group {lock} if you are sure no deploy runs"

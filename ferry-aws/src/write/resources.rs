@@ -207,18 +207,24 @@ pub async fn create_api(c: &Clients, api: &NewApi<'_>) -> Result<String, AwsErro
     once::write("apigateway:CreateRestApi", &c.credentials, create, created).await
 }
 
-/// Replaces the API's whole definition with `definition` (OpenAPI 3).
+/// Replaces the API's whole definition with `definition` (OpenAPI 3), or
+/// merges it into an adopted API, whose other methods stay as they are.
 pub async fn put_definition(
     c: &Clients,
     api_id: &str,
     definition: &serde_json::Value,
+    adopted: bool,
 ) -> Result<(), AwsError> {
     let body = serde_json::to_vec(definition).unwrap_or_default();
     c.pace.wait(Quota::PutRestApi).await;
     c.apigw
         .put_rest_api()
         .rest_api_id(api_id)
-        .mode(PutMode::Overwrite)
+        .mode(if adopted {
+            PutMode::Merge
+        } else {
+            PutMode::Overwrite
+        })
         .fail_on_warnings(true)
         .body(aws_sdk_apigateway::primitives::Blob::new(body))
         .send()

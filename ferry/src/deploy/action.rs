@@ -186,12 +186,21 @@ pub enum Action {
         binary_media_types: Vec<String>,
         tags: BTreeMap<String, String>,
     },
-    /// Replaces the API's whole definition (`PutRestApi`, mode overwrite).
+    /// Replaces the API's whole definition (`PutRestApi`, mode overwrite),
+    /// or, for an API the stage adopts, merges it in (mode merge), which
+    /// keeps the methods ferry does not manage.
     PutRestApi {
         api: String,
         /// `None`: the API this deploy creates.
         api_id: Option<String>,
         routes: usize,
+        /// The stage adopts the API (deploy.toml's `api.id`): merge.
+        #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+        adopted: bool,
+        /// The adopted API's methods ferry does not manage, which the merge
+        /// leaves as they are (`METHOD /path`).
+        #[serde(default, skip_serializing_if = "Vec::is_empty")]
+        kept: Vec<String>,
         /// What the definition allows browsers, for the plan: e.g. "CORS on
         /// 3 paths for https://app.example.com".
         #[serde(default, skip_serializing_if = "Option::is_none")]

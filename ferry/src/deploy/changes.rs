@@ -52,7 +52,11 @@ pub(super) fn config_changes(
     );
     differ(
         "runtime",
-        current.runtime.map_or("-".into(), |r| r.to_string()),
+        match (current.runtime, &current.other_runtime) {
+            (Some(r), _) => r.to_string(),
+            (None, Some(other)) => other.clone(),
+            (None, None) => "-".into(),
+        },
         function.runtime.to_string(),
     );
     // Only the names of the variables that differ are shown: values may be

@@ -26,6 +26,8 @@ pub struct DestroyLive {
     pub functions: Vec<String>,
     /// Functions with the stage's name prefix but not its tags: kept.
     pub foreign_functions: Vec<String>,
+    /// Functions deploy.toml adopts (`function-name`): kept.
+    pub adopted_functions: Vec<String>,
     /// Versions of the app's layers (name, version) that no other function
     /// and no other stage's release uses.
     pub unused_layer_versions: Vec<(String, u64)>,
@@ -69,6 +71,8 @@ pub struct ApiToDestroy {
     pub other_stages: Vec<String>,
     /// Whether this stage exists on it.
     pub has_stage: bool,
+    /// deploy.toml adopts it (`api.id`): kept whole, with its stages.
+    pub adopted: bool,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -88,7 +92,12 @@ pub fn plan((app, stage, region): (&str, &str, &str), logs: bool, live: &Destroy
     if let Some(front) = &live.front {
         front_actions(front, &mut actions, &mut unchanged);
     }
-    if let Some(api) = &live.api {
+    if let Some(api) = live.api.as_ref().filter(|a| a.adopted) {
+        unchanged.push(format!(
+            "REST API {} ({}) kept with its stage `{stage}`: deploy.toml adopts it (`api.id`)",
+            api.name, api.id
+        ));
+    } else if let Some(api) = &live.api {
         if api.ours && api.other_stages.is_empty() {
             actions.push(Action::DeleteRestApi {
                 api: api.name.clone(),
@@ -114,6 +123,11 @@ pub fn plan((app, stage, region): (&str, &str, &str), logs: bool, live: &Destroy
         actions.push(Action::DeleteFunction {
             function: function.clone(),
         });
+    }
+    for function in &live.adopted_functions {
+        unchanged.push(format!(
+            "function {function} kept: deploy.toml adopts it (`function-name`)"
+        ));
     }
     for function in &live.foreign_functions {
         unchanged.push(format!(

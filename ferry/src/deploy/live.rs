@@ -63,6 +63,10 @@ pub struct LiveFunction {
     pub code_sha256: String,
     pub arch: Arch,
     pub runtime: Option<Runtime>,
+    /// The runtime when it is not one ferry deploys (an adopted Node.js
+    /// function's `nodejs20.x`), for the plan.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub other_runtime: Option<String>,
     pub memory_mb: u32,
     pub timeout_s: u32,
     #[serde(default)]

@@ -29,6 +29,8 @@ pub mod store;
 pub mod watch;
 
 #[cfg(test)]
+mod adopt_tests;
+#[cfg(test)]
 mod authorizers_tests;
 #[cfg(test)]
 mod cache_tests;

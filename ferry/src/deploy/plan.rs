@@ -101,7 +101,8 @@ pub fn plan(desired: &Desired, live: &Live, prune: bool) -> Plan {
     }
     // The API exists (empty) before the functions, so that their invoke
     // permissions can name it; it serves nothing until its first deployment.
-    if live.api.is_none() {
+    // An adopted API is found by id or the read stops the run: never created.
+    if live.api.is_none() && desired.api.id.is_none() {
         actions.push(Action::CreateRestApi {
             name: desired.api.name.clone(),
             description: format!(
@@ -172,6 +173,8 @@ pub fn plan(desired: &Desired, live: &Live, prune: bool) -> Plan {
             api: api.name.clone(),
             api_id: api_id.clone(),
             routes: api.routes.len(),
+            adopted: api.id.is_some(),
+            kept: kept_methods(desired, live),
             cors: api.cors.as_ref().map(|c| c.summary(&api.routes)),
             authorizers: super::authorizers::summary(&api.authorizers, &api.security),
             definition_hash: hash.clone(),
@@ -352,6 +355,26 @@ fn function_actions(
             remove,
         });
     }
+}
+
+/// The methods of an adopted API that ferry does not manage (not one of
+/// its routes, nor a CORS preflight it writes): a merge keeps them.
+fn kept_methods(desired: &Desired, live: &Live) -> Vec<String> {
+    let (Some(_), Some(api)) = (&desired.api.id, &live.api) else {
+        return Vec::new();
+    };
+    let ours: std::collections::BTreeSet<String> = desired
+        .api
+        .routes
+        .iter()
+        .map(|(method, path, _)| format!("{method} {path}"))
+        .collect();
+    let preflights = desired.api.cors.is_some();
+    api.routes
+        .keys()
+        .filter(|k| !(ours.contains(*k) || preflights && k.starts_with("OPTIONS ")))
+        .cloned()
+        .collect()
 }
 
 /// The whole configuration a create or a configuration update sends.

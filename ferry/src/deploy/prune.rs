@@ -12,7 +12,6 @@ use std::collections::{BTreeMap, BTreeSet};
 use super::action::Action;
 use super::plan::Plan;
 use super::record::Release;
-use crate::model::function_name;
 
 /// What `prune` reads of a stage.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
@@ -35,7 +34,7 @@ pub fn plan((app, stage, region): (&str, &str, &str), keep: usize, live: &PruneL
     let mut named: BTreeSet<(String, String)> = BTreeSet::new();
     for release in newest.iter().take(keep) {
         for (service, version) in &release.functions {
-            named.insert((function_name(app, stage, service), version.clone()));
+            named.insert((release.function_of(app, stage, service), version.clone()));
         }
     }
     let mut actions = Vec::new();
@@ -100,6 +99,7 @@ mod tests {
             layers: Vec::new(),
             api_id: "a".into(),
             deployment: "d".into(),
+            adopted: Default::default(),
         }
     }
 

@@ -59,6 +59,10 @@ pub struct ReleaseDraft {
     pub api_id: Option<String>,
     /// `None`: the deployment this deploy creates.
     pub deployment: Option<String>,
+    /// Service -> the existing function it was deployed to, for the
+    /// services whose stage adopts one (`function-name`).
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub adopted: BTreeMap<String, String>,
 }
 
 /// A release as recorded.
@@ -78,6 +82,20 @@ pub struct Release {
     pub layers: Vec<String>,
     pub api_id: String,
     pub deployment: String,
+    /// Service -> the existing function it was deployed to, when the stage
+    /// adopts one; the others' are `<app>-<stage>-<service>`.
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub adopted: BTreeMap<String, String>,
+}
+
+impl Release {
+    /// The function `service`'s version runs as, in `stage` of `app`.
+    pub fn function_of(&self, app: &str, stage: &str, service: &str) -> String {
+        match self.adopted.get(service) {
+            Some(name) => name.clone(),
+            None => crate::model::function_name(app, stage, service),
+        }
+    }
 }
 
 /// What the executor knows once the plan's other actions ran.
@@ -129,6 +147,7 @@ impl ReleaseDraft {
                 .clone()
                 .or(made.deployment.clone())
                 .ok_or("the API deployment")?,
+            adopted: self.adopted.clone(),
         })
     }
 }
@@ -217,6 +236,14 @@ pub fn deploy_record(desired: &Desired, live: &Live, actions: &[Action]) -> Opti
                 api.and_then(|a| a.stage_deployment.as_ref())
                     .map(|(id, _)| id.clone())
             },
+            adopted: desired
+                .functions
+                .values()
+                .filter(|f| {
+                    f.name != crate::model::function_name(&desired.app, &desired.stage, &f.service)
+                })
+                .map(|f| (f.service.clone(), f.name.clone()))
+                .collect(),
         },
     })
 }

@@ -98,6 +98,7 @@ pub(super) fn release(number: u32, functions: &[(&str, &str)], deployment: &str)
         layers: Vec::new(),
         api_id: "abc123".into(),
         deployment: deployment.into(),
+        adopted: Default::default(),
     }
 }
 

@@ -239,6 +239,8 @@ pub fn line(action: &Action) -> String {
             Action::CreateRestApi { name, .. } => format!("  + create   REST API {name}"),
             Action::PutRestApi {
                 api,
+                adopted,
+                kept,
                 routes,
                 cors,
                 authorizers,
@@ -251,7 +253,7 @@ pub fn line(action: &Action) -> String {
                     .iter()
                     .map(|a| format!(", {a}"))
                     .collect::<String>()
-            ),
+            ) + &adopted_note(*adopted, kept),
             Action::CreateDeployment { api, stage, .. } => {
                 format!("  + create   deployment of {api}, then stage `{stage}` serves it")
             }
@@ -459,4 +461,18 @@ fn or_none(path: &str) -> &str {
 /// The plan and its summary as JSON.
 pub fn json(plan: &Plan) -> serde_json::Value {
     serde_json::json!({ "plan": plan, "summary": summary(plan), "empty": plan.is_empty() })
+}
+
+/// How an adopted API's definition goes in: merged, keeping what ferry
+/// does not manage, named so that nobody expects it gone.
+fn adopted_note(adopted: bool, kept: &[String]) -> String {
+    match (adopted, kept) {
+        (false, _) => String::new(),
+        (true, []) => "\n             merged into the adopted API".to_owned(),
+        (true, kept) => format!(
+            "\n             merged into the adopted API, which keeps {} method(s) ferry does not manage: {}",
+            kept.len(),
+            kept.join(", ")
+        ),
+    }
 }

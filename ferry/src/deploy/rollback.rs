@@ -11,7 +11,6 @@ use super::canary::{self, CanaryRecord};
 use super::plan::Plan;
 use super::record::{current_parameter, parameter, Release, ReleaseDraft, ReleaseKind};
 use super::release::alias_name;
-use crate::model::function_name;
 
 /// What a rollback reads: each function's alias and the target versions'
 /// descriptions (the alias takes its version's), and the API stage.
@@ -126,7 +125,7 @@ pub fn plan(
     let mut unchanged = Vec::new();
     let alias = alias_name(stage);
     for (service, version) in &target.functions {
-        let function = function_name(app, stage, service);
+        let function = target.function_of(app, stage, service);
         let gone = || RollbackError::Gone {
             number: target.number,
             function: function.clone(),
@@ -208,6 +207,7 @@ pub fn plan(
                 layers: target.layers.iter().cloned().map(LayerArn::Arn).collect(),
                 api_id: Some(target.api_id.clone()),
                 deployment: Some(target.deployment.clone()),
+                adopted: target.adopted.clone(),
             },
         });
     }

@@ -141,6 +141,10 @@ pub struct DesiredFunction {
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct DesiredApi {
     pub name: String,
+    /// The existing REST API the stage adopts (deploy.toml's `api.id`):
+    /// found by id, its definition merged, never created or deleted.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub id: Option<String>,
     pub endpoint: EndpointType,
     pub binary_media_types: Vec<String>,
     /// (method, path, function name), in route-table order.
@@ -455,6 +459,7 @@ pub fn desired_api(workspace: &Workspace, stage: &Stage) -> DesiredApi {
     let auth = super::authorizers::hash_input(&authorizers, &security);
     DesiredApi {
         name: stage.api.name.clone(),
+        id: stage.api.id.clone(),
         endpoint: stage.api.endpoint,
         binary_media_types: stage.api.binary_media_types.clone(),
         definition_hash: super::openapi::definition_hash(&routes, stage, auth.as_deref()),

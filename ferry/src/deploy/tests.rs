@@ -101,6 +101,7 @@ pub(super) fn converged(desired: &Desired) -> Live {
             code_sha256: f.code_sha256.clone(),
             arch: f.arch,
             runtime: Some(f.runtime),
+            other_runtime: None,
             memory_mb: f.memory_mb,
             timeout_s: f.timeout_s,
             tracing: f.tracing,

@@ -191,6 +191,9 @@ fn stage(
             || format!("{}-{stage_name}", app.name),
             |n| n.get_ref().clone(),
         ),
+        id: api
+            .and_then(|a| a.id.as_ref())
+            .and_then(|id| super::adopt::check_api_id(id, &key("api.id"), file, diags)),
         endpoint: api
             .and_then(|a| a.endpoint.as_ref())
             .map_or(EndpointType::Regional, |e| *e.get_ref()),
@@ -366,9 +369,13 @@ fn stage(
             .as_ref()
             .map(|e| check_env(e, &format!("{base}.env"), file, diags))
             .unwrap_or_default();
+        let function_name = over.function_name.as_ref().and_then(|n| {
+            super::adopt::check_function_name(n, &format!("{base}.function-name"), file, diags)
+        });
         overrides.insert(
             service.get_ref().clone(),
             ServiceOverride {
+                function_name,
                 memory_mb,
                 timeout_s,
                 reserved_concurrency,
@@ -377,6 +384,12 @@ fn stage(
             },
         );
     }
+    super::adopt::check_distinct(
+        (&raw.services, services.keys()),
+        |s| super::function_name(app.name.as_str(), stage_name, s),
+        |s| key(&format!("services.{s}.function-name")),
+        (file, diags),
+    );
     Some(Stage {
         name: stage_name.clone(),
         region: raw.region.get_ref().clone(),

@@ -2,6 +2,7 @@
 //! stages, with every default applied. Everything after loading (build, plan,
 //! deploy, serve) reads this model and nothing else of the user's files.
 
+pub mod adopt;
 pub mod archive;
 pub mod auth;
 pub mod cache;
@@ -238,6 +239,8 @@ pub struct FrontDoor {
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct ApiSettings {
     pub name: String,
+    /// The existing REST API the stage adopts, found by this id.
+    pub id: Option<String>,
     pub endpoint: EndpointType,
     pub binary_media_types: Vec<String>,
     /// API Gateway's stage cache, when the stage asks for it.
@@ -255,6 +258,8 @@ pub struct ApiSettings {
 
 #[derive(Debug, Clone, Default, PartialEq, Serialize)]
 pub struct ServiceOverride {
+    /// The existing function the service deploys to on this stage.
+    pub function_name: Option<String>,
     pub memory_mb: Option<u32>,
     pub timeout_s: Option<u32>,
     pub reserved_concurrency: Option<u32>,
@@ -289,6 +294,7 @@ impl Stage {
             vpc: None,
             api: ApiSettings {
                 name: "local".into(),
+                id: None,
                 endpoint: EndpointType::Regional,
                 binary_media_types: Vec::new(),
                 cache: None,
@@ -310,9 +316,18 @@ impl Stage {
         }
     }
 
-    /// The deployed function name: `<app>-<stage>-<service>`.
+    /// The deployed function's name: the existing one the stage adopts
+    /// (`function-name`), else `<app>-<stage>-<service>`.
     pub fn function_name(&self, app: &App, service: &str) -> String {
-        function_name(app.name.as_str(), &self.name, service)
+        match self.adopted_function(service) {
+            Some(name) => name.to_owned(),
+            None => function_name(app.name.as_str(), &self.name, service),
+        }
+    }
+
+    /// The existing function `service` deploys to, when the stage adopts one.
+    pub fn adopted_function(&self, service: &str) -> Option<&str> {
+        self.overrides.get(service)?.function_name.as_deref()
     }
 
     pub fn settings(&self, app: &App, service: &Service) -> FunctionSettings {

@@ -383,6 +383,12 @@ pub struct RawApi {
     /// The REST API's name. Default: `"<app>-<stage>"`.
     #[schemars(with = "Option<String>")]
     pub name: Option<Spanned<String>>,
+    /// The id of an existing REST API this stage adopts (`cargo xtask
+    /// import` writes it): ferry merges its routes into that API, keeps the
+    /// methods it does not manage, and never deletes it. Default: none; ferry
+    /// finds or creates the API by `name`.
+    #[schemars(with = "Option<String>", regex(pattern = "^[a-z0-9]{10}$"))]
+    pub id: Option<Spanned<String>>,
     /// The endpoint type. Default: `"REGIONAL"`.
     #[schemars(with = "Option<super::EndpointType>")]
     pub endpoint: Option<Spanned<super::EndpointType>>,
@@ -425,6 +431,11 @@ pub struct RawApi {
 #[derive(Debug, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields, rename_all = "kebab-case")]
 pub struct RawServiceOverride {
+    /// The existing Lambda function this service deploys to on this stage
+    /// (`cargo xtask import` writes it): ferry updates it in place and never
+    /// deletes it. Default: `"<app>-<stage>-<service>"`, which ferry creates.
+    #[schemars(with = "Option<String>", regex(pattern = r"^[A-Za-z0-9_-]{1,64}$"))]
+    pub function_name: Option<Spanned<String>>,
     /// Memory in MB on this stage, 128 to 10240. Default: the service's.
     #[schemars(
         with = "Option<i64>",
