@@ -200,7 +200,8 @@ async fn revert(c: &Clients, b: &Baking<'_>) -> miette::Result<Vec<Action>> {
         let current = current.ok_or(rollback::RollbackError::NoReleases {
             stage: stage.to_owned(),
         })?;
-        let api = live_api::served(c, &desired.api.name, stage).await?;
+        let api =
+            live_api::served(c, (&desired.api.name, desired.api.id.as_deref()), stage).await?;
         let distribution = match &desired.front {
             Some(front) => front_live::read(c, front).await?.distribution.map(|d| d.id),
             None => None,

@@ -44,13 +44,13 @@ pub async fn run(root: &Path, args: &ImportArgs) -> miette::Result<ExitCode> {
         })
         .collect();
     let import = ferry::import::plan(&workspace, &deploy_toml, &manifests, &found, &args.maps)?;
+    // What is written must load: the user reviews it, `check` agrees.
+    ferry::import::check_written(root, &import)?;
     if !args.dry_run {
         std::fs::write(&deploy_path, &import.deploy_toml).into_diagnostic()?;
         for (rel, text) in &import.manifests {
             std::fs::write(root.join(rel), text).into_diagnostic()?;
         }
-        // What was written must load: the user reviews it, `check` agrees.
-        ferry::check::load(root)?;
     }
     if args.json {
         let out = serde_json::json!({
@@ -59,10 +59,16 @@ pub async fn run(root: &Path, args: &ImportArgs) -> miette::Result<ExitCode> {
             "found": found,
             "report": import.report,
             "written": written(&import, args.dry_run),
+            "files": files(&import),
         });
         println!("{out:#}");
     } else {
         print!("{}", import.report.render());
+        if args.dry_run {
+            for (file, text) in files(&import) {
+                println!("\n--- {file} as import would write it:\n{text}");
+            }
+        }
         let verb = if args.dry_run { "would write" } else { "wrote" };
         for file in written(&import, false) {
             println!("{verb} {file}");
@@ -81,6 +87,18 @@ fn written(import: &ferry::import::Import, dry_run: bool) -> Vec<String> {
     }
     std::iter::once("deploy.toml".to_owned())
         .chain(import.manifests.keys().map(|p| p.display().to_string()))
+        .collect()
+}
+
+/// Each file import writes, with its new text.
+fn files(import: &ferry::import::Import) -> std::collections::BTreeMap<String, &str> {
+    std::iter::once(("deploy.toml".to_owned(), import.deploy_toml.as_str()))
+        .chain(
+            import
+                .manifests
+                .iter()
+                .map(|(p, t)| (p.display().to_string(), t.as_str())),
+        )
         .collect()
 }
 

@@ -89,7 +89,9 @@ async fn flush(stage: &ferry::model::Stage, args: &InvalidateArgs) -> miette::Re
         ));
     }
     let clients = Clients::for_stage(stage).await?;
-    let Some(api) = live_api::api_id_named(&clients, &stage.api.name).await? else {
+    let Some(api) =
+        live_api::stage_api_id(&clients, (&stage.api.name, stage.api.id.as_deref())).await?
+    else {
         return Err(miette!(
             help = format!(
                 "deploy the stage first: cargo xtask deploy --stage {}",

@@ -49,7 +49,7 @@ async fn stage_base(root: &Path, name: &str) -> miette::Result<String> {
         return Ok(format!("https://{domain}"));
     }
     let clients = Clients::for_stage(stage).await?;
-    let id = live_api::api_id_named(&clients, &stage.api.name)
+    let id = live_api::stage_api_id(&clients, (&stage.api.name, stage.api.id.as_deref()))
         .await?
         .ok_or_else(|| {
             miette!(

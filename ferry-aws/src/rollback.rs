@@ -53,7 +53,7 @@ async fn planned(
     let pending = canary.as_ref().filter(|_| weighing);
     let target = rollback::target(&stage.name, &history, args.to, pending)?;
     let current = history.iter().map(|r| r.number).max().unwrap_or(0);
-    let api = live_api::served(c, &stage.api.name, &stage.name).await?;
+    let api = live_api::served(c, (&stage.api.name, stage.api.id.as_deref()), &stage.name).await?;
     let distribution = match &stage.front {
         Some(door) => {
             let front = DesiredFront {

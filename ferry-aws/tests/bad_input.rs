@@ -129,7 +129,8 @@ fn corpus() -> Vec<Case> {
         case("log archive prefix", Replace(D, "[stages.test]\n", "[stages.test]\nlog-archive = { bucket = \"items-logs\", prefix = \"/logs\" }\n"), D, "stages.test.log-archive.prefix"),
         case("adopted function name", Replace(D, "[stages.test.services.jwt]\n", "[stages.test.services.jwt]\nfunction-name = \"has space\"\n"), D, "stages.test.services.jwt.function-name"),
         case("adopted api id", Replace(D, "[stages.test.api]\n", "[stages.test.api]\nid = \"NOT-AN-ID\"\n"), D, "stages.test.api.id"),
-        Case { requests: true, ..case("adopted api missing", Replace(D, "[stages.test.api]\n", "[stages.test.api]\nid = \"zzzzzzzzzz\"\n"), D, "stages.test.api.id") },
+        case("adopted api unnamed", Replace(D, "[stages.test.api]\n", "[stages.test.api]\nid = \"a1b2c3d4e5\"\n"), D, "stages.test.api.id"),
+        Case { requests: true, ..case("adopted api missing", Replace(D, "[stages.test.api]\n", "[stages.test.api]\nid = \"zzzzzzzzzz\"\nname = \"items-test\"\n"), D, "stages.test.api.id") },
         Case { requests: true, ..case("log archive bucket missing", Replace(D, "[stages.test]\n", "[stages.test]\nlog-archive = { bucket = \"items-logs-nowhere\" }\n"), D, "stages.test.log-archive.bucket") },
         Case { requests: true, ..case("artifact bucket missing", Replace(D, "[stages.test]\n", "[stages.test]\nartifact-bucket = \"items-artifacts-nowhere\"\n"), D, "stages.test.artifact-bucket") },
         // Authorizers.

@@ -166,6 +166,7 @@ async fn console(aws: &Readback) -> (String, String) {
             .architectures(Architecture::Arm64)
             .memory_size(256)
             .environment(Environment::builder().variables("TABLE", "items").build())
+            .tags("owner", "console")
             .code(
                 FunctionCode::builder()
                     .zip_file(Blob::new(node_zip()))
@@ -423,6 +424,21 @@ fn a_console_stage_is_adopted_in_place() {
         assert_eq!(f.runtime(), Some(&Runtime::Providedal2023), "{function}");
         assert_eq!(f.handler(), Some("bootstrap"), "{function}");
         assert_eq!(f.architectures(), [Architecture::Arm64], "{function}");
+        let tags = rt
+            .block_on(
+                aws.lambda
+                    .list_tags()
+                    .resource(f.function_arn().unwrap())
+                    .send(),
+            )
+            .unwrap();
+        let tags = tags.tags().cloned().unwrap_or_default();
+        assert_eq!(tags.get("ferry:adopted").map(String::as_str), Some("true"));
+        assert_eq!(
+            tags.get("owner").map(String::as_str),
+            Some("console"),
+            "{tags:?}"
+        );
     }
     let apis = rt.block_on(aws.apigw.get_rest_apis().send()).unwrap();
     let ids: Vec<&str> = apis.items().iter().filter_map(|a| a.id()).collect();

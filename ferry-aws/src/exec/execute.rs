@@ -253,7 +253,7 @@ pub(crate) async fn execute(ctx: &Ctx<'_>, action: &Action) -> Result<Option<Str
         } => {
             let api = api_id.clone().unwrap_or_else(|| current_api(ctx));
             resources::put_definition(c, &api, definition, *adopted).await?;
-            preflight::put_all(c, &api, preflights).await?;
+            preflight::put_all(c, &api, preflights, *adopted).await?;
             Ok(None)
         }
         Action::CreateDeployment {

@@ -52,14 +52,25 @@ pub async fn api(
     }))
 }
 
-/// The id of the API named `name` and the deployment its stage `stage`
-/// serves, when there is one: what a rollback moves.
+/// The stage's API: the one it adopts (`api.id`), else the one named `name`.
+pub async fn stage_api_id(
+    c: &Clients,
+    (name, id): (&str, Option<&str>),
+) -> Result<Option<String>, AwsError> {
+    match id {
+        Some(id) => Ok(Some(id.to_owned())),
+        None => api_id_named(c, name).await,
+    }
+}
+
+/// The stage's API (see [`stage_api_id`]) and the deployment its stage
+/// `stage` serves, when there is one: what a rollback moves.
 pub async fn served(
     c: &Clients,
-    name: &str,
+    api: (&str, Option<&str>),
     stage_name: &str,
 ) -> Result<Option<(String, Option<String>)>, AwsError> {
-    let Some(id) = api_id_named(c, name).await? else {
+    let Some(id) = stage_api_id(c, api).await? else {
         return Ok(None);
     };
     let (deployment, ..) = stage(c, &id, stage_name).await?;

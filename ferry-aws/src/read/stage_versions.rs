@@ -46,8 +46,16 @@ pub async fn for_prune(
     let mut functions = BTreeMap::new();
     for f in ours {
         let versions = versions_of(c, f).await?;
+        // An adopted function's versions from before ferry are its owners'
+        // (console aliases, other callers): only ferry's are pruned.
+        let adopted_fn = adopted.contains(&f);
         let numbers = versions
             .iter()
+            .filter(|v| {
+                !adopted_fn
+                    || v.description()
+                        .is_some_and(|d| d.starts_with(ferry::deploy::release::VERSION_MARK))
+            })
             .filter_map(|v| v.version()?.parse::<u64>().ok())
             .collect();
         let serving = match alias(c, f, &alias_name).await? {

@@ -10,7 +10,7 @@ use ferry::deploy::destroy::{ApiToDestroy, DestroyLive, FrontToDestroy, RoleToDe
 use ferry::deploy::log_archive::{stream_arn, stream_name};
 use ferry::deploy::record;
 use ferry::deploy::roles::role_path;
-use ferry::deploy::state::{managed_role_name, TAG_APP, TAG_STAGE};
+use ferry::deploy::state::{managed_role_name, TAG_ADOPTED, TAG_APP, TAG_STAGE};
 use ferry::model::stage_api::AccessLog;
 use ferry::model::{Stage, Workspace};
 
@@ -31,6 +31,14 @@ pub async fn read(
         tags.get(TAG_APP).map(String::as_str) == Some(app)
             && tags.get(TAG_STAGE) == Some(&stage.name)
     };
+    // Adopted functions are kept whatever their name: deploy.toml's, and
+    // those a deploy tagged adopted.
+    let mut adopted_functions: BTreeSet<String> = workspace
+        .services
+        .keys()
+        .filter_map(|s| stage.adopted_function(s))
+        .map(str::to_owned)
+        .collect();
     let all = live::all_functions(c).await?;
     let prefix = format!("{app}-{}-", stage.name);
     let mut functions = Vec::new();
@@ -41,8 +49,13 @@ pub async fn read(
         .filter(|f| f.function_name().is_some_and(|n| n.starts_with(&prefix)))
     {
         let name = f.function_name().unwrap_or_default().to_owned();
+        if adopted_functions.contains(&name) {
+            continue;
+        }
         let tags = function_tags(c, f.function_arn().unwrap_or(&name)).await?;
-        if ours_tags(&tags) {
+        if tags.contains_key(TAG_ADOPTED) {
+            adopted_functions.insert(name);
+        } else if ours_tags(&tags) {
             functions.push(name);
             referenced.extend(f.layers().iter().filter_map(|l| l.arn().map(str::to_owned)));
         } else {
@@ -97,15 +110,9 @@ pub async fn read(
         .into_keys()
         .collect();
     archive_groups.push(AccessLog::group(&stage.api.name, &stage.name));
-    let adopted_functions = workspace
-        .services
-        .keys()
-        .filter_map(|s| stage.adopted_function(s))
-        .filter(|f| !f.starts_with(&prefix))
-        .map(str::to_owned)
-        .collect();
+    archive_groups.extend(adopted_functions.iter().map(|f| format!("/aws/lambda/{f}")));
     Ok(DestroyLive {
-        adopted_functions,
+        adopted_functions: adopted_functions.into_iter().collect(),
         service_roles,
         account: account.to_owned(),
         front: front(c, app, stage).await?,

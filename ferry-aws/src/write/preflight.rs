@@ -5,7 +5,10 @@
 //! They follow the definition, whose overwrite removes them, and precede the
 //! deployment that serves them. Every call is a PUT of the whole thing, so a
 //! rerun converges; a method a lost answer already made is taken as made,
-//! and API Gateway's "concurrent modification" is waited out.
+//! and API Gateway's "concurrent modification" is waited out. On an adopted
+//! API, whose definition is merged rather than overwritten, an `OPTIONS`
+//! method already there (the console's "Enable CORS", or an earlier
+//! deploy's) is deleted first, so that the PUTs write the whole method.
 
 use std::collections::{BTreeMap, HashMap};
 use std::time::Duration;
@@ -23,8 +26,13 @@ use crate::sdk::pace::Quota;
 
 const JSON: &str = "application/json";
 
-/// Writes every preflight of the API `api_id`.
-pub async fn put_all(c: &Clients, api_id: &str, preflights: &[Preflight]) -> Result<(), AwsError> {
+/// Writes every preflight of the API `api_id` (`adopted`: merged into).
+pub async fn put_all(
+    c: &Clients,
+    api_id: &str,
+    preflights: &[Preflight],
+    adopted: bool,
+) -> Result<(), AwsError> {
     if preflights.is_empty() {
         return Ok(());
     }
@@ -41,9 +49,38 @@ pub async fn put_all(c: &Clients, api_id: &str, preflights: &[Preflight]) -> Res
                     .into(),
             });
         };
+        if adopted {
+            delete_options(c, api_id, id).await?;
+        }
         put(c, api_id, id, preflight).await?;
     }
     Ok(())
+}
+
+/// Deletes the `OPTIONS` method of resource `id`, if it has one.
+async fn delete_options(c: &Clients, api_id: &str, id: &str) -> Result<(), AwsError> {
+    c.pace.wait(Quota::ApiGateway).await;
+    match c
+        .apigw
+        .delete_method()
+        .rest_api_id(api_id)
+        .resource_id(id)
+        .http_method("OPTIONS")
+        .send()
+        .await
+    {
+        Ok(_) => Ok(()),
+        Err(e)
+            if e.as_service_error()
+                .is_some_and(|e| e.is_not_found_exception()) =>
+        {
+            Ok(())
+        }
+        Err(e) => Err(fail::call(
+            "apigateway:DeleteMethod",
+            e.into_service_error(),
+        )),
+    }
 }
 
 /// The API's resource ids by path.

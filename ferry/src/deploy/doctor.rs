@@ -175,8 +175,16 @@ pub fn check(desired: &Desired, live: &Live, states: &BTreeMap<String, String>) 
                 Some(_) => {}
             }
         }
+        // An adopted API keeps methods ferry does not manage; elsewhere a
+        // method that invokes a function outside the stage is a mistake.
+        let stray = |f: &str| {
+            let function = f.split(':').next().unwrap_or(f);
+            desired.api.id.is_none()
+                && !f.starts_with(&prefix)
+                && !desired.functions.contains_key(function)
+        };
         for (key, f) in &api.routes {
-            if !f.is_empty() && !f.starts_with(&prefix) {
+            if !f.is_empty() && stray(f) {
                 broken.push(format!("{key} invokes `{f}`, a function of another stage"));
             }
         }

@@ -10,7 +10,8 @@ use super::action::LAMBDA_TRUST_POLICY;
 use super::authorizers::Invoker;
 use super::openapi;
 use super::state::{
-    Desired, DesiredFunction, DesiredLayerRef, DesiredRole, Live, LiveFunction, TAG_APP, TAG_STAGE,
+    Desired, DesiredFunction, DesiredLayerRef, DesiredRole, Live, LiveFunction, TAG_ADOPTED,
+    TAG_APP, TAG_STAGE,
 };
 use crate::model::Arch;
 
@@ -206,6 +207,7 @@ pub fn plan(desired: &Desired, live: &Live, prune: bool) -> Plan {
         let ours = |f: &LiveFunction| {
             f.tags.get(TAG_APP) == Some(&desired.app)
                 && f.tags.get(TAG_STAGE) == Some(&desired.stage)
+                && !f.tags.contains_key(TAG_ADOPTED)
         };
         for (name, _) in live
             .functions
@@ -341,10 +343,14 @@ fn function_actions(
         .filter(|(k, v)| current.tags.get(*k) != Some(*v))
         .map(|(k, v)| (k.clone(), v.clone()))
         .collect();
+    // AWS's own `aws:` tags cannot be removed, and an adopted function's
+    // other tags are its owners': ferry removes only its own there.
+    let adopted = function.tags.contains_key(TAG_ADOPTED);
     let remove: Vec<String> = current
         .tags
         .keys()
-        .filter(|k| !function.tags.contains_key(*k))
+        .filter(|k| !function.tags.contains_key(*k) && !k.starts_with("aws:"))
+        .filter(|k| !adopted || k.starts_with("ferry:"))
         .cloned()
         .collect();
     if !set.is_empty() || !remove.is_empty() {

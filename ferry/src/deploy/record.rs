@@ -159,7 +159,20 @@ pub fn check_size(
     stage: &str,
     functions: &BTreeMap<String, DesiredFunction>,
 ) -> Result<(), DesiredError> {
-    let per_function: usize = functions.values().map(|f| f.service.len() + 16).sum();
+    let per_function: usize = functions
+        .values()
+        .map(|f| {
+            // An adopted function's name is recorded too (`adopted`).
+            let adopted = f.name != crate::model::function_name(app, stage, &f.service);
+            f.service.len()
+                + 16
+                + if adopted {
+                    f.service.len() + f.name.len() + 6
+                } else {
+                    0
+                }
+        })
+        .sum();
     let layers: usize = functions
         .values()
         .flat_map(|f| &f.layers)

@@ -86,6 +86,10 @@ impl DesiredRole {
 /// deletes functions this app and stage created.
 pub const TAG_APP: &str = "ferry:app";
 pub const TAG_STAGE: &str = "ferry:stage";
+/// On a function the stage adopts (`function-name`): prune and destroy
+/// never delete it, even once deploy.toml no longer names it, and ferry
+/// removes none of its other tags.
+pub const TAG_ADOPTED: &str = "ferry:adopted";
 
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct DesiredLayer {
@@ -384,7 +388,13 @@ pub fn desired(
                 env,
                 env_declared: settings.env.clone(),
                 layers: refs,
-                tags: function_tags(&app, stage),
+                tags: {
+                    let mut tags = function_tags(&app, stage);
+                    if stage.adopted_function(service.name.as_str()).is_some() {
+                        tags.insert(TAG_ADOPTED.into(), "true".into());
+                    }
+                    tags
+                },
                 digest: String::new(),
             },
         );

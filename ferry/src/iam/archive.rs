@@ -20,11 +20,17 @@ pub(super) fn log_archive(
         &crate::deploy::log_archive::stream_name(app, name),
     );
     // A log group's ARN, bare and with `:*`, as in the stage's policies.
+    let adopted = stage
+        .overrides
+        .values()
+        .filter_map(|o| o.function_name.as_deref())
+        .map(|f| format!("/aws/lambda/{f}"));
     let groups: Vec<String> = [
         format!("/aws/lambda/{app}-{name}-*"),
         AccessLog::group(&stage.api.name, name),
     ]
-    .iter()
+    .into_iter()
+    .chain(adopted)
     .flat_map(|g| {
         let arn = format!("arn:aws:logs:{region}:{account}:log-group:{g}");
         [format!("{arn}:*"), arn]

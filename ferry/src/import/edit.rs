@@ -152,8 +152,12 @@ pub(super) fn stage(
     Ok(doc.to_string())
 }
 
-/// A service's Cargo.toml with `routes`, or `None` when it has those routes.
-pub(super) fn routes(text: &str, routes: &[String]) -> Result<Option<String>, String> {
+/// A service's Cargo.toml with `routes` added to its own (which stay, with
+/// their comments), or `None` when there is nothing to add.
+pub(super) fn add_routes(text: &str, routes: &[String]) -> Result<Option<String>, String> {
+    if routes.is_empty() {
+        return Ok(None);
+    }
     let mut doc: DocumentMut = text.parse().map_err(|e| format!("{e}"))?;
     let ferry = doc
         .entry("package")
@@ -168,24 +172,14 @@ pub(super) fn routes(text: &str, routes: &[String]) -> Result<Option<String>, St
         .or_insert_with(|| Item::Table(Table::new()))
         .as_table_like_mut()
         .ok_or("`package.metadata.ferry` is not a table")?;
-    let wanted: BTreeSet<&str> = routes.iter().map(String::as_str).collect();
-    let current: BTreeSet<&str> = ferry
-        .get("routes")
-        .and_then(Item::as_array)
-        .map(|a| a.iter().filter_map(|v| v.as_str()).collect())
-        .unwrap_or_default();
-    if current == wanted {
-        return Ok(None);
+    let own = ferry
+        .entry("routes")
+        .or_insert_with(|| value(Array::new()))
+        .as_array_mut()
+        .ok_or("`package.metadata.ferry.routes` is not an array")?;
+    for route in routes {
+        own.push(route.as_str());
     }
-    let decor = ferry
-        .get("routes")
-        .and_then(Item::as_value)
-        .map(|v| v.decor().clone());
-    let mut new = strings(routes);
-    if let Some(decor) = decor {
-        *new.decor_mut() = decor;
-    }
-    ferry.insert("routes", value(new));
     Ok(Some(doc.to_string()))
 }
 

@@ -180,6 +180,27 @@ pub fn mapping(
     Ok(out)
 }
 
+/// Loads the workspace at `root` as it would be with `import`'s texts, so
+/// that nothing is written that `check` refuses.
+pub fn check_written(
+    root: &std::path::Path,
+    import: &Import,
+) -> miette::Result<crate::model::Workspace> {
+    use miette::IntoDiagnostic;
+    let mut files = crate::model::WorkspaceFiles::read(root).into_diagnostic()?;
+    files.deploy_toml = Some(import.deploy_toml.clone());
+    for krate in &mut files.crates {
+        if let Some(text) = import.manifests.get(&krate.dir.join("Cargo.toml")) {
+            krate.manifest = text.clone();
+        }
+    }
+    crate::model::load_workspace_from(&files).map_err(|errors| {
+        miette::Report::new(errors).wrap_err(
+            "what import would write does not pass `check`; nothing was written (the errors point at the texts it would write)",
+        )
+    })
+}
+
 /// What importing `found` into `workspace` writes and reports.
 pub fn plan(
     workspace: &Workspace,
@@ -224,12 +245,30 @@ pub fn plan(
         let Some(text) = manifests.get(&path) else {
             continue;
         };
-        let new = edit::routes(text, &routes).map_err(|why| ImportError::Edit {
+        let own: Vec<String> = workspace.services[service]
+            .routes
+            .iter()
+            .map(|r| format!("{} {}", r.method, r.path))
+            .collect();
+        let added: Vec<String> = routes
+            .iter()
+            .filter(|r| !own.contains(r))
+            .cloned()
+            .collect();
+        let elsewhere: Vec<&String> = own.iter().filter(|r| !routes.contains(r)).collect();
+        if !elsewhere.is_empty() {
+            let list: Vec<&str> = elsewhere.iter().map(|r| r.as_str()).collect();
+            report.notes.push(Finding {
+                what: format!("`{service}` has routes the stage does not serve: {}", list.join(", ")),
+                todo: "kept (a crate's routes apply on every stage): the first deploy adds them to the adopted API".into(),
+            });
+        }
+        let new = edit::add_routes(text, &added).map_err(|why| ImportError::Edit {
             file: path.display().to_string(),
             why,
         })?;
         if let Some(new) = new {
-            report.changed_routes(service, &routes);
+            report.changed_routes(service, &added);
             edited.insert(path, new);
         }
     }

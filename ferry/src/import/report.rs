@@ -30,7 +30,7 @@ pub struct Report {
     pub kept: Vec<Finding>,
     /// What the first deploy changes on purpose, and other notes.
     pub notes: Vec<Finding>,
-    /// Services whose routes import rewrote: service -> routes.
+    /// Services whose routes import added to: service -> the added routes.
     pub routes: BTreeMap<String, Vec<String>>,
 }
 
@@ -171,7 +171,7 @@ impl Report {
             let _ = writeln!(out, "  = {function} -> service `{service}`");
         }
         for (service, routes) in &self.routes {
-            let _ = writeln!(out, "  ~ routes of `{service}`: {}", routes.join(", "));
+            let _ = writeln!(out, "  + routes of `{service}`: {}", routes.join(", "));
         }
         if !self.without_crate.is_empty() {
             let _ = writeln!(out, "\nfunctions without a crate (left as they are; the adopted API keeps their methods):");

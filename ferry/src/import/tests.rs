@@ -133,7 +133,7 @@ fn a_console_stage_becomes_a_stage_that_adopts_it_and_loads() {
     assert_eq!(import.manifests.len(), 1);
     let manifest = &import.manifests[&PathBuf::from("services/get-item/Cargo.toml")];
     assert!(
-        manifest.contains("routes = [\"GET /items/{id}\"]"),
+        manifest.contains("routes = [\"GET /things/{id}\", \"GET /items/{id}\"]"),
         "{manifest}"
     );
     assert!(manifest.contains("memory = 128"), "{manifest}");
@@ -201,7 +201,7 @@ fn adopted_names_are_checked_where_deploy_toml_says_them() {
         .service("b", "routes = [\"GET /b\"]\n")
         .file(
             "deploy.toml",
-            "[app]\nname = \"shop\"\n\n[stages.v1]\nregion = \"us-east-1\"\napi = { id = \"NOT-AN-ID\" }\n\n[stages.v1.services.a]\nfunction-name = \"shop-v1-b\"\n\n[stages.v1.services.b]\nmemory = 256\n",
+            "[app]\nname = \"shop\"\n\n[stages.v1]\nregion = \"us-east-1\"\napi = { id = \"NOT-AN-ID\", name = \"console\" }\n\n[stages.v1.services.a]\nfunction-name = \"shop-v1-b\"\n\n[stages.v1.services.b]\nmemory = 256\n",
         );
     insta::assert_snapshot!("import_adopted_name_errors", fx.redacted_errors());
 }

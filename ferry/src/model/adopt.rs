@@ -37,10 +37,11 @@ pub(crate) fn check_function_name(
 }
 
 /// Checks the stage API's `id` at `key`: API Gateway's REST API ids are ten
-/// lower-case letters and digits.
+/// lower-case letters and digits, and an adopted API needs its `name`
+/// (ferry's definition sets the API's title, which would rename it).
 pub(crate) fn check_api_id(
     raw: &Spanned<String>,
-    key: &str,
+    (named, key): (bool, &str),
     file: &SourceFile,
     diags: &mut Diagnostics,
 ) -> Option<String> {
@@ -49,6 +50,16 @@ pub(crate) fn check_api_id(
         && id
             .chars()
             .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit());
+    if ok && !named {
+        diags.error(
+            file,
+            raw.span(),
+            key,
+            format!("the adopted REST API `{id}` has no `name` here"),
+            Some("set `name` to the API's current name (`aws apigateway get-rest-api --rest-api-id ID`): ferry's definition sets the API's title, which would rename it".into()),
+        );
+        return None;
+    }
     if ok {
         return Some(id.clone());
     }
@@ -119,16 +130,18 @@ mod tests {
             let name = Spanned::new(0..1, "kstarlive-sample-readAllItems".to_owned());
             assert!(check_function_name(&name, "k", file, diags).is_some());
             let id = Spanned::new(0..1, "a1b2c3d4e5".to_owned());
-            assert!(check_api_id(&id, "k", file, diags).is_some());
+            assert!(check_api_id(&id, (true, "k"), file, diags).is_some());
         });
         assert!(ok.is_empty(), "{ok:?}");
         let bad = diags_of(|file, diags| {
             let name = Spanned::new(0..1, "has space".to_owned());
             assert!(check_function_name(&name, "k", file, diags).is_none());
             let id = Spanned::new(0..1, "ABC".to_owned());
-            assert!(check_api_id(&id, "k", file, diags).is_none());
+            assert!(check_api_id(&id, (true, "k"), file, diags).is_none());
+            let unnamed = Spanned::new(0..1, "a1b2c3d4e5".to_owned());
+            assert!(check_api_id(&unnamed, (false, "k"), file, diags).is_none());
         });
-        assert_eq!(bad.len(), 2, "{bad:?}");
+        assert_eq!(bad.len(), 3, "{bad:?}");
     }
 
     #[test]

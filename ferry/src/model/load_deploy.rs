@@ -191,9 +191,10 @@ fn stage(
             || format!("{}-{stage_name}", app.name),
             |n| n.get_ref().clone(),
         ),
-        id: api
-            .and_then(|a| a.id.as_ref())
-            .and_then(|id| super::adopt::check_api_id(id, &key("api.id"), file, diags)),
+        id: api.and_then(|a| {
+            let id = a.id.as_ref()?;
+            super::adopt::check_api_id(id, (a.name.is_some(), &key("api.id")), file, diags)
+        }),
         endpoint: api
             .and_then(|a| a.endpoint.as_ref())
             .map_or(EndpointType::Regional, |e| *e.get_ref()),
