@@ -18,11 +18,7 @@ use crate::sdk::fail::{self, AwsError};
 
 /// Everything `import` needs of the stage, read.
 pub async fn read(c: &Clients, args: &ImportArgs, region: &str) -> Result<Found, AwsError> {
-    let id_like = args.rest_api.len() == 10
-        && args
-            .rest_api
-            .chars()
-            .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit());
+    let id_like = ferry::model::adopt::is_api_id(&args.rest_api);
     let api_id = match id_like && crate::read::adopted::exists(c, &args.rest_api).await? {
         true => args.rest_api.clone(),
         false => live_api::api_id_named(c, &args.rest_api)
@@ -113,11 +109,7 @@ async fn methods(c: &Clients, api: &str) -> Result<Vec<FoundMethod>, AwsError> {
     for resource in live_api::resources(c, api, true).await? {
         let path = resource.path().unwrap_or("/").to_owned();
         for (method, m) in resource.resource_methods().into_iter().flatten() {
-            let method = if method.eq_ignore_ascii_case("X-AMAZON-APIGATEWAY-ANY-METHOD") {
-                "ANY".to_owned()
-            } else {
-                method.to_uppercase()
-            };
+            let method = live_api::method_name(method);
             let integration = match m.method_integration() {
                 None => Integration::Missing,
                 Some(i) => integration(i.r#type().map(|t| t.as_str()).unwrap_or_default(), i.uri()),
@@ -141,8 +133,7 @@ async fn methods(c: &Clients, api: &str) -> Result<Vec<FoundMethod>, AwsError> {
 fn integration(kind: &str, uri: Option<&str>) -> Integration {
     let function = uri
         .filter(|_| kind == "AWS_PROXY")
-        .and_then(|u| u.split(":function:").nth(1))
-        .map(|rest| rest.trim_end_matches("/invocations"))
+        .and_then(live_api::invoked)
         .filter(|f| !f.contains(':') && !f.contains('$') && !f.is_empty());
     match function {
         Some(f) => Integration::LambdaProxy {

@@ -199,22 +199,34 @@ async fn routes(c: &Clients, api: &str) -> Result<BTreeMap<String, String>, AwsE
     for resource in &resources {
         let path = resource.path().unwrap_or("/");
         for (method, m) in resource.resource_methods().into_iter().flatten() {
-            // OpenAPI's `x-amazon-apigateway-any-method`, as some servers store it.
-            let method = if method.eq_ignore_ascii_case("X-AMAZON-APIGATEWAY-ANY-METHOD") {
-                "ANY"
-            } else {
-                method.as_str()
-            };
+            let method = method_name(method);
             let function = m
                 .method_integration()
                 .and_then(|i| i.uri())
-                .and_then(|uri| uri.split(":function:").nth(1))
-                .map(|rest| rest.trim_end_matches("/invocations").to_owned())
-                .unwrap_or_default();
+                .and_then(invoked)
+                .unwrap_or_default()
+                .to_owned();
             out.insert(format!("{method} {path}"), function);
         }
     }
     Ok(out)
+}
+
+/// A method's name as ferry writes it: OpenAPI's
+/// `x-amazon-apigateway-any-method`, as some servers store it, is `ANY`.
+pub fn method_name(method: &str) -> String {
+    if method.eq_ignore_ascii_case("X-AMAZON-APIGATEWAY-ANY-METHOD") {
+        "ANY".to_owned()
+    } else {
+        method.to_uppercase()
+    }
+}
+
+/// The function (with its qualifier, if any) a Lambda integration URI invokes.
+pub fn invoked(uri: &str) -> Option<&str> {
+    uri.split(":function:")
+        .nth(1)
+        .map(|rest| rest.trim_end_matches("/invocations"))
 }
 
 /// Every resource of the API, with its methods when `methods` is asked for.

@@ -4,7 +4,7 @@
 //! merged and keeps the methods ferry does not manage, and the release
 //! records which function each service runs as.
 
-use super::tests::{converged, kinds, manifest};
+use super::tests::{converged, desired_for, kinds};
 use super::*;
 use crate::model::fixture::Fixture;
 
@@ -25,14 +25,7 @@ fn adopted() -> (Fixture, Desired) {
         .service("get", "routes = [\"GET /items/{id}\"]\n")
         .file("deploy.toml", DEPLOY);
     let ws = fx.load().unwrap();
-    let desired = state::desired(
-        &ws,
-        &ws.stages["test"],
-        &manifest(&ws, &Default::default()),
-        &crate::model::Secrets::default(),
-    )
-    .unwrap();
-    (fx, desired)
+    (fx, desired_for(&ws, &[]))
 }
 
 #[test]

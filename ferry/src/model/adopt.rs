@@ -36,6 +36,15 @@ pub(crate) fn check_function_name(
     None
 }
 
+/// Whether `id` has the form of a REST API id: ten lower-case letters and
+/// digits.
+pub fn is_api_id(id: &str) -> bool {
+    id.len() == 10
+        && id
+            .chars()
+            .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit())
+}
+
 /// Checks the stage API's `id` at `key`: API Gateway's REST API ids are ten
 /// lower-case letters and digits, and an adopted API needs its `name`
 /// (ferry's definition sets the API's title, which would rename it).
@@ -46,10 +55,7 @@ pub(crate) fn check_api_id(
     diags: &mut Diagnostics,
 ) -> Option<String> {
     let id = raw.get_ref();
-    let ok = id.len() == 10
-        && id
-            .chars()
-            .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit());
+    let ok = is_api_id(id);
     if ok && !named {
         diags.error(
             file,
